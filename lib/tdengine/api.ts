@@ -1,0 +1,129 @@
+// The public contract of the TDengine client (lib/tdengine). Nodes and tests code against these types;
+// lib/tdengine/index.ts exports the implementation. No Node-RED imports anywhere under lib/.
+//
+// Value conventions (decoded results and bind inputs):
+// - NULL is `null`, never the string "NULL".
+// - BOOL -> boolean; TINYINT..INT and their UNSIGNED forms -> number; FLOAT/DOUBLE -> number, exact (no rounding:
+//   FLOAT is the f32 value widened to a JS number).
+// - BIGINT / BIGINT UNSIGNED -> number when it is a safe integer, otherwise per ClientOptions.bigint:
+//   "string" (default) or "bigint". With bigint: "bigint" every BIGINT is a bigint.
+// - TIMESTAMP -> epoch integer in the column's precision: a number when safe (always for ms and us in any
+//   realistic range), otherwise a bigint (typical for ns). The precision is in ColumnMeta.precision.
+// - VARCHAR/BINARY, NCHAR, JSON (text) -> string; VARBINARY, GEOMETRY (WKB), BLOB -> Uint8Array;
+//   DECIMAL/DECIMAL64 -> string with the scale applied, e.g. "12.3400".
+import type { EventEmitter } from "node:events";
+
+export type Precision = "ms" | "us" | "ns";
+
+export interface ClientOptions {
+  /** ws:// or wss:// URL of taosAdapter, e.g. ws://127.0.0.1:6041 (the /ws path is added when absent). */
+  url: string;
+  user?: string;
+  password?: string;
+  /** Default database, sent in `conn`. */
+  database?: string;
+  /** TDengine Cloud token (sent as the `token` query parameter). */
+  token?: string;
+  /** Connect timeout and default per-request timeout in ms (default 30000). */
+  timeoutMs?: number;
+  /** How BIGINTs beyond 2^53 are returned (default "string"). */
+  bigint?: "string" | "bigint";
+  /** TLS options for wss:// (custom CA; rejectUnauthorized defaults to true). */
+  tls?: { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized?: boolean; servername?: string };
+  /** Free text sent as `connector` in conn (defaults to this package's name and version). */
+  connector?: string;
+}
+
+export interface ColumnMeta {
+  name: string;
+  /** TDengine type code (1 BOOL ... 21 DECIMAL64). */
+  type: number;
+  /** TDengine type name as taosAdapter spells it: "INT", "VARCHAR", "TIMESTAMP", "BIGINT UNSIGNED", "DECIMAL(10,4)". */
+  typeName: string;
+  /** Declared width (bytes for numeric and VARCHAR, characters for NCHAR). */
+  length: number;
+  /** Present for TIMESTAMP columns. */
+  precision?: Precision;
+  /** Present for DECIMAL columns. */
+  scale?: number;
+}
+
+export interface QueryResult {
+  columns: ColumnMeta[];
+  /** Row-major values, one array per row, in column order. */
+  rows: unknown[][];
+  /** Precision of the result's timestamps. */
+  precision: Precision;
+}
+
+export interface RequestOptions {
+  /** Overrides ClientOptions.timeoutMs for this request. */
+  timeoutMs?: number;
+}
+
+/** One subtable's share of a stmt2 bind. */
+export interface TableBind {
+  /** Subtable name, for `INSERT INTO ? ...` statements (tbname placeholder). */
+  table?: string;
+  /** One value per tag placeholder, in placeholder order. */
+  tags?: unknown[];
+  /** Column-major values: columns[c][r] = value of column placeholder c in row r. All columns equally long. */
+  columns: unknown[][];
+}
+
+export interface Stmt2Field {
+  name: string;
+  /** TDengine type code. */
+  type: number;
+  precision: Precision;
+  scale: number;
+  /** As reported by stmt2_prepare (for variable types this includes the 2-byte length prefix). */
+  bytes: number;
+  bindType: "column" | "tag" | "tbname" | "param";
+}
+
+/** A prepared stmt2 statement, reusable across batches until closed. */
+export interface Stmt2 {
+  readonly id: number;
+  readonly isInsert: boolean;
+  readonly fields: Stmt2Field[];
+  /** Sends one binary stmt2_bind covering all given tables. TIMESTAMP values: number|bigint in the column's precision, or Date. */
+  bind(tables: TableBind[], opts?: RequestOptions): Promise<void>;
+  /** stmt2_exec; returns affected rows. */
+  exec(opts?: RequestOptions): Promise<number>;
+  /** For queries: stmt2_result then fetch until finished. */
+  result(opts?: RequestOptions): Promise<QueryResult>;
+  close(): Promise<void>;
+}
+
+export interface SchemalessOptions extends RequestOptions {
+  protocol?: "influx" | "telnet" | "json";
+  /** Line-protocol precision: "" (not configured), "h", "m", "s", "ms", "u", "ns". */
+  precision?: "" | "h" | "m" | "s" | "ms" | "u" | "ns";
+  ttl?: number;
+}
+
+export interface TdengineClientApi extends EventEmitter {
+  /** taosc version reported by the server (`version` action), e.g. "3.3.6.0". */
+  readonly serverVersion: string;
+  readonly closed: boolean;
+  /** DDL / INSERT / any statement; returns affected rows (0 for DDL). */
+  exec(sql: string, opts?: RequestOptions): Promise<{ affectedRows: number }>;
+  /** Binary query + fetch_raw_block until finished; the whole result in memory. */
+  query(sql: string, opts?: RequestOptions): Promise<QueryResult>;
+  /** SELECT with `?` placeholders bound through stmt2 (values are never put into the SQL text). */
+  queryWithParams(sql: string, params: unknown[], opts?: RequestOptions): Promise<QueryResult>;
+  /** stmt2_init + stmt2_prepare. */
+  prepare(sql: string, opts?: RequestOptions): Promise<Stmt2>;
+  schemalessInsert(lines: string | string[], opts?: SchemalessOptions): Promise<{ affectedRows: number; totalRows: number }>;
+  /** Closes the socket; every pending request is rejected with a "closed" TdengineError. */
+  close(): Promise<void>;
+  // Events: "close" (err?: Error) once when the socket closes for any reason.
+}
+
+/**
+ * Error kinds. "server": TDengine/taosAdapter answered with a non-zero code (code = the 16-bit code).
+ * Transport kinds ("refused", "closed", "timeout", "protocol", "tls") come from this side; code is then a
+ * client code (see errors.ts) and `retryable` says whether reopening the connection may help.
+ */
+export type TdengineErrorKind = "server" | "refused" | "closed" | "timeout" | "protocol" | "tls" | "version" | "invalid";

@@ -1,0 +1,30 @@
+// What a tdengine-config node offers the nodes that use it (tdengine-write, tdengine-poll).
+// The config node owns one shared TDengine connection: opened when the first user registers, closed when
+// the last deregisters, reconnected with exponential backoff and jitter in between.
+import type { Node } from "node-red";
+import type { TdengineClientApi } from "../../lib/tdengine/api";
+
+export type ConnectionState = "connecting" | "connected" | "disconnected" | "closed";
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** The last error, when disconnected because of one (never contains the password). */
+  error?: Error;
+}
+
+export interface TdengineConfigNode extends Node {
+  /** Default database of this connection ("" when none). */
+  readonly database: string;
+  readonly connectionStatus: ConnectionStatus;
+  /** Registers a user node; the first registration opens the shared connection. */
+  register(user: Node): void;
+  /** Deregisters a user node; the last one closes the shared connection. */
+  deregister(user: Node): Promise<void>;
+  /**
+   * The live client. Waits up to timeoutMs (default: the configured request timeout) for the connection;
+   * rejects with a TdengineError of a transport kind when it is not connected by then.
+   */
+  getClient(timeoutMs?: number): Promise<TdengineClientApi>;
+  /** Subscribes to state changes; returns the unsubscribe function (call it in the user's close handler). */
+  onState(listener: (status: ConnectionStatus) => void): () => void;
+}

@@ -1,0 +1,95 @@
+// The offline part of the flow library's scorecard (node-red-dev validate needs the internet), so that a
+// change to package.json or examples/ that would fail the scorecard fails here first.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { allNodeTypes, configNodeTypes, flowNodeTypes, manifest, root } from "../support/package-info";
+
+const semverGte = (v: string, min: string): boolean => {
+  const a = v.split(/[.-]/).map(Number);
+  const b = min.split(/[.-]/).map(Number);
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+  return true;
+};
+const minOf = (range: string): string => {
+  const m = /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(range.trim());
+  assert.ok(m, `range ${range} should be a plain ">=x.y.z" so its minimum is clear`);
+  const parts = m[1].split(".");
+  while (parts.length < 3) parts.push("0");
+  return parts.join(".");
+};
+
+test("P01/P02: licence and repository/bugs are declared", () => {
+  assert.equal(manifest.license, "Apache-2.0");
+  const repo = typeof manifest.repository === "string" ? manifest.repository : manifest.repository?.url;
+  assert.match(repo ?? "", /^git\+https:\/\/|^https:\/\//);
+  const bugs = typeof manifest.bugs === "string" ? manifest.bugs : manifest.bugs?.url;
+  assert.match(bugs ?? "", /^https:\/\//);
+  assert.ok(existsSync(join(root, "LICENSE")), "LICENSE file");
+  assert.ok(existsSync(join(root, "README.md")), "README.md");
+});
+
+test("P04: the name is scoped (new packages must be) or node-red-contrib-*", () => {
+  assert.match(manifest.name, /^@[a-z0-9-]+\/[a-z0-9-]+$|^node-red-contrib-/);
+});
+
+test("P05: keywords include node-red, tdengine and perspective", () => {
+  for (const k of ["node-red", "tdengine", "perspective"]) assert.ok(manifest.keywords?.includes(k), k);
+});
+
+test("P06: node-red.version is satisfied by every Node-RED version the suite runs against", () => {
+  const min = minOf(manifest["node-red"].version ?? "");
+  for (const pkg of ["node-red", "node-red-4"]) {
+    const v = (require(`${pkg}/package.json`) as { version: string }).version;
+    assert.ok(semverGte(v, min), `${pkg}@${v} satisfies >=${min}`);
+  }
+  assert.ok(semverGte("4.0.0", min), "Node-RED 4.0 is supported");
+});
+
+test("P07: engines.node admits Node-RED 5's minimum Node and this machine's Node 20", () => {
+  const min = minOf(manifest.engines?.node ?? "");
+  const nr5 = (require("node-red/package.json") as { engines: { node: string } }).engines.node;
+  assert.ok(semverGte(minOf(nr5), min), `Node-RED 5 needs ${nr5}; package allows >=${min}`);
+  assert.ok(semverGte("20.0.0", min), "Node 20 is allowed");
+});
+
+test("node-red.nodes lists exactly the node files, each built with its editor HTML next to it", () => {
+  const nodes = manifest["node-red"].nodes;
+  assert.deepEqual(Object.keys(nodes).sort(), [...allNodeTypes].sort());
+  for (const [type, file] of Object.entries(nodes)) {
+    assert.match(file, /\.js$/, `${type} points at a .js file`);
+    assert.ok(existsSync(join(root, file)), `${file} exists (npm run build)`);
+    // N01 derives the html path this way: it must sit next to the compiled js.
+    assert.ok(existsSync(join(root, file.replace(/\.js$/, ".html"))), `${type} editor html next to its js`);
+    assert.ok(existsSync(join(root, file.replace(/[^/]+\.js$/, `locales/en-US/${type}.json`))), `${type} locale`);
+  }
+});
+
+test("N02: examples/ together use every non-config node type, and only types that exist", () => {
+  const dir = join(root, "examples");
+  const used = new Set<string>();
+  const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
+  assert.ok(files.includes("flows.json"), "examples/flows.json");
+  for (const f of files) {
+    const flow = JSON.parse(readFileSync(join(dir, f), "utf8")) as { type: string }[];
+    assert.ok(Array.isArray(flow) && flow.length > 0, `${f} is a non-empty flow array`);
+    for (const n of flow) used.add(n.type);
+  }
+  for (const t of flowNodeTypes) assert.ok(used.has(t), `an example uses ${t}`);
+  for (const t of used) {
+    if (t.startsWith("tdengine-") || t.startsWith("perspective-")) {
+      assert.ok([...flowNodeTypes, ...configNodeTypes].includes(t), `example type ${t} exists`);
+    }
+  }
+});
+
+test("D01: at most 6 runtime dependencies", () => {
+  assert.ok(Object.keys(manifest.dependencies ?? {}).length <= 6);
+});
+
+test("files ships dist, examples and the viewer, not tests", () => {
+  const files = manifest.files ?? [];
+  for (const f of ["dist/nodes", "dist/lib", "examples", "viewer"]) assert.ok(files.includes(f), f);
+  assert.ok(!files.some((f) => f === "dist" || f.startsWith("test") || f.startsWith("dist/test")));
+});
