@@ -2,9 +2,15 @@
 // TDENGINE_URL points at a real TDengine), starts Node-RED with this package and a userDir of its own,
 // deploys examples/flows.json through the admin API (credentials go in as credentials, never into the flow
 // file), and prints the editor and dashboard URLs. Ctrl-C stops everything; a second start works.
+//
+// Environment: PORT (Node-RED, default 1880), HOST (default 127.0.0.1), EMULATOR_PORT (default 6041),
+// TDENGINE_URL + TDENGINE_USER + TDENGINE_PASSWORD (a real taosAdapter instead of the emulator),
+// DEMO_DIR (where the userDir lives, default .demo/ in the package).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
+import { startEmulator } from "../emulator/index";
 
 const root = resolve(__dirname, "..", "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string };
@@ -19,15 +25,29 @@ interface DemoConfig {
   dir: string;
 }
 
+function portFrom(value: string | undefined, name: string, dflt: number): number {
+  if (value === undefined || value === "") return dflt;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a port number (1-65535), got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** taosAdapter's WebSocket URL; an http(s) address (as used for REST) is accepted and turned into ws(s). */
+export function tdengineWsUrl(url: string): string {
+  const u = url.trim().replace(/^http(s?):\/\//i, "ws$1://");
+  if (!/^wss?:\/\/[^\s/@]+/i.test(u)) throw new Error(`TDENGINE_URL must look like ws://host:6041, got ${JSON.stringify(url)}`);
+  return u;
+}
+
 function config(env = process.env): DemoConfig {
   return {
-    port: Number(env.PORT ?? 1880),
-    host: env.HOST ?? "127.0.0.1",
-    emulatorPort: Number(env.EMULATOR_PORT ?? 6041),
-    tdengineUrl: env.TDENGINE_URL || undefined,
+    port: portFrom(env.PORT, "PORT", 1880),
+    host: env.HOST || "127.0.0.1",
+    emulatorPort: portFrom(env.EMULATOR_PORT, "EMULATOR_PORT", 6041),
+    tdengineUrl: env.TDENGINE_URL ? tdengineWsUrl(env.TDENGINE_URL) : undefined,
     user: env.TDENGINE_USER || undefined,
     password: env.TDENGINE_PASSWORD || undefined,
-    dir: resolve(env.DEMO_DIR ?? join(root, ".demo")),
+    dir: resolve(env.DEMO_DIR || join(root, ".demo")),
   };
 }
 
@@ -37,20 +57,42 @@ function nodeRedPackage(): string {
   return major > 22 || (major === 22 && minor >= 9) ? "node-red" : "node-red-4";
 }
 
-function prepareUserDir(dir: string, port: number, host: string): string {
-  const userDir = join(dir, "userdir");
-  mkdirSync(userDir, { recursive: true });
+/** Fails early with a clear message instead of letting Node-RED or the emulator die on EADDRINUSE. */
+function assertPortFree(port: number, host: string, what: string, hint: string): Promise<void> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once("error", (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === "EADDRINUSE" ? `port ${port} (${what}) is already in use: ${hint}` : `cannot use port ${port} (${what}): ${err.message}`)),
+    );
+    srv.listen(port, host, () => srv.close(() => resolvePort()));
+  });
+}
+
+/** Links this package into the userDir's node_modules (again, if the link points elsewhere). */
+function linkPackage(userDir: string): void {
   const link = join(userDir, "node_modules", ...pkg.name.split("/"));
-  if (!existsSync(link)) {
-    mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(root, link, "dir");
+  mkdirSync(dirname(link), { recursive: true });
+  try {
+    if (lstatSync(link).isSymbolicLink() && resolve(dirname(link), readlinkSync(link)) === root) return;
+    unlinkSync(link);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
+  symlinkSync(root, link, "dir");
+}
+
+function prepareUserDir(cfg: DemoConfig): string {
+  const userDir = join(cfg.dir, "userdir");
+  mkdirSync(userDir, { recursive: true });
+  linkPackage(userDir);
   const settings = {
-    uiHost: host,
-    uiPort: port,
+    uiHost: cfg.host,
+    uiPort: cfg.port,
     flowFile: "flows.json",
     credentialSecret: "node-red-tdengine-perspective-demo",
-    editorTheme: { tours: false, palette: { catalogues: [] } },
+    editorTheme: { tours: false, palette: { catalogues: [] }, projects: { enabled: false } },
+    // The demo talks to nothing but this machine: no update check, no palette catalogue.
+    telemetry: { enabled: false },
     logging: { console: { level: "info", metrics: false, audit: false } },
   };
   writeFileSync(join(userDir, "settings.js"), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
@@ -61,81 +103,99 @@ function prepareUserDir(dir: string, port: number, host: string): string {
 }
 
 /** The example flow, pointed at the TDengine to use, with its credentials attached for the deploy call. */
-function exampleFlow(url: string, user?: string, password?: string): unknown[] {
+export function exampleFlow(url: string, user?: string, password?: string): Record<string, unknown>[] {
   const flow = JSON.parse(readFileSync(join(root, "examples", "flows.json"), "utf8")) as Record<string, unknown>[];
   return flow.map((n) => {
     if (n.type !== "tdengine-config") return n;
-    const creds: Record<string, string> = {};
-    if (user) creds.user = user;
-    if (password) creds.password = password;
-    return { ...n, url, credentials: creds };
+    const credentials: Record<string, string> = {};
+    if (user) credentials.user = user;
+    if (password) credentials.password = password;
+    return { ...n, url, credentials };
   });
 }
 
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`Node-RED exited with code ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error("Node-RED stopped before it was ready");
     const ok = await fetch(url).then((r) => r.ok, () => false);
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`Node-RED did not answer at ${url} within ${timeoutMs} ms`);
+  throw new Error(`Node-RED did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
 async function main(): Promise<void> {
   const cfg = config();
-  let stopEmulator: (() => Promise<void>) | undefined;
-  let url = cfg.tdengineUrl;
-  if (!url) {
-    const { startEmulator } = await import("../emulator/index.js");
-    const emu = await startEmulator({ port: cfg.emulatorPort, host: "127.0.0.1", maxRowsPerTable: 500_000 });
-    stopEmulator = () => emu.stop();
-    url = emu.wsUrl;
-    console.log(`TDengine emulator (taosAdapter protocol): ${emu.httpUrl}`);
-  } else {
-    console.log(`TDengine: ${url}`);
-  }
-
-  const nrPkg = nodeRedPackage();
-  const userDir = prepareUserDir(cfg.dir, cfg.port, cfg.host);
-  const redJs = join(dirname(require.resolve(`${nrPkg}/package.json`)), "red.js");
-  const child = spawn(process.execPath, [redJs, "-u", userDir, "-s", join(userDir, "settings.js")], {
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const cleanups: (() => Promise<void>)[] = [];
+  let child: ChildProcess | undefined;
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGINT");
-      const force = setTimeout(() => child.kill("SIGKILL"), 10000);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const c = child;
+      const exited = new Promise((r) => c.once("exit", r));
+      c.kill("SIGINT"); // Node-RED stops its flows (tdengine-write flushes what it holds) and exits
+      const force = setTimeout(() => c.kill("SIGKILL"), 15000);
       await exited;
       clearTimeout(force);
     }
-    await stopEmulator?.();
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     process.exit(code);
   };
-  process.on("SIGINT", () => void stop(0));
-  process.on("SIGTERM", () => void stop(0));
-  child.on("exit", (code) => void stop(code ?? 1));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      if (!stopping) console.log("\nStopping Node-RED and the emulator...");
+      void stop(0);
+    });
+  }
 
-  const base = `http://${cfg.host === "0.0.0.0" ? "127.0.0.1" : cfg.host}:${cfg.port}`;
-  await waitForHttp(`${base}/settings`, child, 60000);
-  const res = await fetch(`${base}/flows`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full" },
-    body: JSON.stringify(exampleFlow(url, cfg.user, cfg.password)),
-  });
-  if (!res.ok) throw new Error(`deploying the example failed: ${res.status} ${await res.text()}`);
-  console.log("");
-  console.log(`Node-RED editor:      ${base}/`);
-  console.log(`Perspective dashboard: ${base}/perspective/`);
-  console.log("Press Ctrl-C to stop.");
+  try {
+    await assertPortFree(cfg.port, cfg.host, "Node-RED", "stop what runs there or choose another one with PORT=...");
+    let url = cfg.tdengineUrl;
+    if (!url) {
+      await assertPortFree(cfg.emulatorPort, "127.0.0.1", "TDengine emulator",
+        "if a real TDengine runs there, use it with TDENGINE_URL=ws://127.0.0.1:6041 (and TDENGINE_USER/TDENGINE_PASSWORD), or move the emulator with EMULATOR_PORT=...");
+      const emu = await startEmulator({ port: cfg.emulatorPort, host: "127.0.0.1", maxRowsPerTable: 500_000 });
+      cleanups.push(() => emu.stop());
+      url = emu.wsUrl;
+      console.log(`TDengine emulator (taosAdapter protocol, in memory): ${emu.httpUrl}`);
+    } else {
+      console.log(`TDengine: ${url}${cfg.user ? ` as ${cfg.user}` : ""}`);
+    }
+
+    const nrPkg = nodeRedPackage();
+    const userDir = prepareUserDir(cfg);
+    const redJs = join(dirname(require.resolve(`${nrPkg}/package.json`)), "red.js");
+    // Its own process group: a terminal's Ctrl-C reaches only this script, which then stops Node-RED once,
+    // in order (Node-RED first, so the write node can flush, then the emulator).
+    child = spawn(process.execPath, [redJs, "-u", userDir, "-s", join(userDir, "settings.js")], {
+      stdio: ["ignore", "inherit", "inherit"],
+      detached: true,
+      env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false" },
+    });
+    child.on("exit", (code) => {
+      if (!stopping) console.error(`Node-RED exited (code ${code ?? "signal"})`);
+      void stop(code ?? 1);
+    });
+
+    const base = `http://${cfg.host === "0.0.0.0" || cfg.host === "::" ? "127.0.0.1" : cfg.host}:${cfg.port}`;
+    await waitForHttp(`${base}/settings`, child, 60000);
+    const res = await fetch(`${base}/flows`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full" },
+      body: JSON.stringify(exampleFlow(url, cfg.user, cfg.password)),
+    });
+    if (!res.ok) throw new Error(`deploying the example failed: ${res.status} ${await res.text()}`);
+    console.log("");
+    console.log(`Node-RED editor:       ${base}/`);
+    console.log(`Perspective dashboard: ${base}/perspective/`);
+    console.log("Writing 250 power-meter rows every 250 ms into power.meters. Press Ctrl-C to stop.");
+  } catch (err) {
+    console.error(`npm start: ${err instanceof Error ? err.message : String(err)}`);
+    await stop(1);
+  }
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+if (require.main === module) void main();

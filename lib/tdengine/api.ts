@@ -54,6 +54,8 @@ export interface QueryResult {
   rows: unknown[][];
   /** Precision of the result's timestamps. */
   precision: Precision;
+  /** Set when the statement had no result set (taosAdapter `is_update`); rows is then [[affectedRows]]. */
+  affectedRows?: number;
 }
 
 export interface RequestOptions {

@@ -1,10 +1,42 @@
-import type { Node, NodeAPI, NodeDef } from "node-red";
+import type { NodeAPI, NodeDef } from "node-red";
+import { removeHost } from "../../lib/perspective/host";
+import { acquireHosting, normalisePath, parsePort, type Hosting, type PerspectiveConfigNode } from "./hosting";
 
-// Placeholder runtime: registers the type so the palette, help and loading are testable.
-// The real behaviour lands with its own issue.
+interface PerspectiveConfigDef extends NodeDef {
+  path?: string;
+  port?: string | number;
+  bind?: string;
+}
+
+// The config node owns one reference on its hosting, so its page and WebSocket are served as long as it is
+// deployed; perspective-out nodes take references of their own (they may outlive it during a redeploy).
 export = function (RED: NodeAPI): void {
-  function PerspectiveConfigNode(this: Node, config: NodeDef): void {
+  function PerspectiveConfig(this: PerspectiveConfigNode, config: PerspectiveConfigDef): void {
     RED.nodes.createNode(this, config);
+    let hosting: Hosting | undefined;
+    try {
+      this.hostingSettings = {
+        key: this.id,
+        path: normalisePath(config.path),
+        port: parsePort(config.port),
+        bind: (config.bind ?? "").trim() || undefined,
+      };
+      hosting = acquireHosting(RED, this.hostingSettings, (m) => this.warn(m));
+      const where = hosting.pageUrlPath;
+      hosting.ready.then(
+        () => this.log(`Perspective viewer at ${this.hostingSettings?.port ? `port ${this.hostingSettings.port} ` : ""}${where}`),
+        (err: Error) => this.error(err.message),
+      );
+    } catch (err) {
+      this.settingsError = (err as Error).message;
+      this.error(this.settingsError);
+    }
+    this.on("close", (removed: boolean, done: () => void) => {
+      const steps: Promise<unknown>[] = [];
+      if (hosting) steps.push(hosting.release(removed));
+      if (removed) steps.push(removeHost(this.id));
+      Promise.all(steps).then(() => done(), () => done());
+    });
   }
-  RED.nodes.registerType("perspective-config", PerspectiveConfigNode, { credentials: {} });
+  RED.nodes.registerType("perspective-config", PerspectiveConfig);
 };

@@ -1,10 +1,217 @@
-import type { Node, NodeAPI, NodeDef } from "node-red";
+// tdengine-poll: a thin Node-RED adapter over lib/poll. It owns the timer, the node status, the watermark's
+// persistence in node context, and done()/error reporting; the exactly-once logic lives in lib/poll.
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
+import {
+  ErrorLatch,
+  parsePollNodeSettings,
+  Poller,
+  RateMeter,
+  TickScheduler,
+  type PollNodeOptions,
+  type PollNodeSettings,
+  type PollResult,
+} from "../../lib/poll";
+import type { ConnectionStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
-// Placeholder runtime: registers the type so the palette, help and loading are testable.
-// The real behaviour lands with its own issue.
+interface PollNodeDef extends NodeDef, PollNodeSettings {
+  server?: string;
+}
+
+/** Node-context key of the persisted watermark. */
+const STATE_KEY = "tdengine-poll-watermark";
+/** How long a poll waits for the shared connection before counting as a failure. */
+const CONNECT_WAIT_MS = 5000;
+/** Close must finish well inside Node-RED's 15 s close timeout. */
+const CLOSE_WAIT_MS = 10000;
+const STATUS_EVERY_MS = 1000;
+
+type Control = "reset" | "pause" | "resume" | undefined;
+
+function controlOf(msg: NodeMessageInFlow & Record<string, unknown>): Control {
+  if (msg.reset === true || msg.topic === "reset") return "reset";
+  if (msg.pause === true || msg.topic === "pause") return "pause";
+  if (msg.resume === true || msg.topic === "resume") return "resume";
+  return undefined;
+}
+
+function formatLag(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3_600_000)} h`;
+}
+
+function formatRate(r: number): string {
+  return r >= 10000 ? `${Math.round(r / 1000)}k` : r >= 100 ? String(Math.round(r)) : r.toFixed(1).replace(/\.0$/, "");
+}
+
 export = function (RED: NodeAPI): void {
-  function TdenginePollNode(this: Node, config: NodeDef): void {
+  function TdenginePollNode(this: Node, config: PollNodeDef): void {
     RED.nodes.createNode(this, config);
+    setup(this, config);
   }
+
+  function setup(node: Node, config: PollNodeDef): void {
+    const server = config.server ? (RED.nodes.getNode(config.server) as unknown as TdengineConfigNode | null) : null;
+
+    let opts: PollNodeOptions;
+    let poller: Poller;
+    try {
+      if (!server) throw new Error(RED._("tdengine-poll.errors.no-connection"));
+      opts = parsePollNodeSettings(config, server.database ?? "");
+      poller = new Poller(opts.poller);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      node.error(RED._("tdengine-poll.errors.config", { message: e.message }), { payload: undefined } as NodeMessage);
+      node.status({ fill: "red", shape: "ring", text: "tdengine-poll.status.config-error" });
+      node.on("input", (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(e));
+      return;
+    }
+    const store = opts.contextStore || undefined;
+    const latch = new ErrorLatch();
+    const rate = new RateMeter();
+    let connection: ConnectionStatus = server.connectionStatus ?? { state: "connecting" };
+    let lastPollAt: Date | undefined;
+    let lagMs: number | undefined;
+    let lastError: Error | undefined;
+    let closing = false;
+    let lastStatusText = "";
+
+    const context = node.context();
+    let savedWatermark: string | undefined;
+    const save = (): void => {
+      const snap = poller.snapshot();
+      savedWatermark = snap?.watermark;
+      context.set(STATE_KEY, snap, store, (err?: Error) => {
+        if (err) node.warn(RED._("tdengine-poll.errors.save", { message: err.message }));
+      });
+    };
+
+    const runPoll = async (): Promise<{ again: boolean }> => {
+      const client = await server.getClient(CONNECT_WAIT_MS);
+      let result: PollResult;
+      try {
+        result = await poller.poll(client);
+      } finally {
+        lastPollAt = new Date();
+      }
+      // Rows read while the node closes are not sent: the persisted watermark still points before them,
+      // so the next start (or redeploy) reads them again and nothing is lost.
+      if (closing) return { again: false };
+      if (result.rows.length > 0 || opts.emitEmpty) {
+        node.send({ topic: opts.topic, payload: result.rows, columns: result.columns, watermark: result.watermark } as NodeMessage);
+      }
+      if (result.rows.length > 0) rate.add(result.rows.length);
+      // Saved after the send: a crash in between can repeat a message, never lose one. The start watermark
+      // is saved too (first poll), so rows written while Node-RED is down are not skipped by a new "now".
+      if (result.rows.length > 0 || result.watermark?.value !== savedWatermark) save();
+      if (result.newestMs !== undefined) lagMs = Date.now() - result.newestMs;
+      else if (result.caughtUp && result.watermark) lagMs = undefined;
+      if (result.rowsWithoutTs > 0) node.warn(RED._("tdengine-poll.errors.no-ts", { count: result.rowsWithoutTs }));
+      if (result.stalled) node.warn(RED._("tdengine-poll.errors.stalled", { pageSize: String(opts.poller.pageSize) }));
+      if (result.error) throw result.error;
+      if (latch.succeed()) {
+        lastError = undefined;
+        node.log(RED._("tdengine-poll.log.recovered"));
+      }
+      return { again: !result.caughtUp };
+    };
+
+    const scheduler = new TickScheduler(runPoll, { intervalMs: opts.intervalMs }, (err, triggered) => {
+      lastError = err;
+      if (closing) return;
+      // One catchable error per state change; a triggered poll reports through done(err) instead.
+      if (latch.fail(err) && !triggered) {
+        node.error(RED._("tdengine-poll.errors.poll", { message: err.message }), { topic: opts.topic, payload: undefined } as NodeMessage);
+      }
+      updateStatus();
+    });
+
+    function updateStatus(): void {
+      if (closing) return;
+      let status: { fill: "red" | "green" | "yellow" | "grey" | "blue"; shape: "ring" | "dot"; text: string };
+      const st = scheduler.state;
+      if (connection.state !== "connected") {
+        const key = connection.state === "connecting" ? "connecting" : "disconnected";
+        status = { fill: connection.state === "connecting" ? "yellow" : "red", shape: "ring", text: `node-red:common.status.${key}` };
+      } else if (lastError && st.consecutiveFailures > 0) {
+        status = { fill: "red", shape: "ring", text: RED._("tdengine-poll.status.error", { message: lastError.message.slice(0, 60) }) };
+      } else if (st.paused) {
+        status = { fill: "grey", shape: "dot", text: "tdengine-poll.status.paused" };
+      } else {
+        const parts = [RED._("tdengine-poll.status.rate", { rate: formatRate(rate.perSecond()) })];
+        if (lastPollAt) parts.push(lastPollAt.toTimeString().slice(0, 8));
+        if (lagMs !== undefined) parts.push(RED._("tdengine-poll.status.lag", { lag: formatLag(lagMs) }));
+        if (st.skippedTicks > 0) parts.push(RED._("tdengine-poll.status.skipped", { count: st.skippedTicks }));
+        status = { fill: "green", shape: "dot", text: parts.join(" · ") };
+      }
+      const text = `${status.fill}|${status.shape}|${status.text}`;
+      if (text === lastStatusText) return;
+      lastStatusText = text;
+      node.status(status);
+    }
+
+    const unsubscribe = server.onState((s) => {
+      connection = s;
+      updateStatus();
+    });
+    server.register(node);
+    const statusTimer = setInterval(updateStatus, STATUS_EVERY_MS);
+    updateStatus();
+
+    // Resume from the persisted watermark before the first poll.
+    const ready = new Promise<void>((resolve) => {
+      context.get(STATE_KEY, store, (err: Error | null | undefined, value: unknown) => {
+        if (err) node.warn(RED._("tdengine-poll.errors.load", { message: err.message }));
+        else if (value !== undefined && !poller.restore(value)) node.log(RED._("tdengine-poll.log.state-ignored"));
+        resolve();
+      });
+    });
+    void ready.then(() => {
+      if (!closing) scheduler.start();
+    });
+
+    node.on("input", (msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {
+      const control = controlOf(msg as NodeMessageInFlow & Record<string, unknown>);
+      if (control === "pause") {
+        scheduler.pause();
+        updateStatus();
+        done();
+      } else if (control === "resume") {
+        scheduler.resume();
+        updateStatus();
+        done();
+      } else if (control === "reset") {
+        poller.reset();
+        savedWatermark = undefined;
+        context.set(STATE_KEY, undefined, store, () => done());
+      } else {
+        ready
+          .then(() => scheduler.trigger())
+          .then(
+            () => done(),
+            (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+          );
+      }
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      closing = true;
+      clearInterval(statusTimer);
+      unsubscribe();
+      const stopped = scheduler.stop();
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)));
+      void Promise.race([stopped, limit])
+        .then(() => server.deregister(node))
+        .catch((err: unknown) => node.warn(String(err)))
+        .finally(() => {
+          clearTimeout(timer);
+          node.status({});
+          done();
+        });
+    });
+  }
+
   RED.nodes.registerType("tdengine-poll", TdenginePollNode);
 };

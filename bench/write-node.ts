@@ -1,0 +1,184 @@
+// Benchmark of tdengine-write: rows/s through the node (node-red-node-test-helper flow: config -> write, row
+// objects in msg.payload, done per message) versus the bare client (one prepared stmt2 statement, column arrays
+// built from the same row objects, bind + exec per batch), in the same run, for batch sizes 100, 1000, 10000.
+// The emulator runs in its own process so that its CPU time is not charged to the node.
+// Usage: NR_RUNTIME=node-red-4 node dist/bench/write-node.js [--rows 200000] [--repeat 3]
+// Prints a Markdown table; nothing is asserted (speed is not a test).
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { openClient } from "../lib/tdengine";
+import type { TableBind, TdengineClientApi } from "../lib/tdengine/api";
+import helper from "../test/support/helper";
+import { nodeModule } from "../test/support/package-info";
+import { runtimeName, runtimeVersion } from "../test/support/runtime";
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const ROWS = arg("rows", 200_000);
+const REPEAT = arg("repeat", 3);
+const BATCHES = [100, 1000, 10000];
+const SUBTABLES = 10;
+
+type Row = { ts: number; current: number; voltage: number; phase: number; groupid: number; location: string };
+
+async function startEmulatorProcess(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(__dirname, "..", "emulator", "cli.js"), "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /WebSocket (ws:\/\/[^\s]+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`emulator exited with ${code}: ${out}`)));
+  });
+  return { url, child };
+}
+
+/** Distinct rows (ts advances per row) so nothing is overwritten; `offset` keeps runs apart. */
+function makeRows(n: number, offset: number): Row[] {
+  const base = 1_700_000_000_000 + offset;
+  return Array.from({ length: n }, (_, i) => ({
+    ts: base + Math.floor(i / SUBTABLES),
+    current: 10 + (i % 7) * 0.5,
+    voltage: 200 + (i % 40),
+    phase: (i % 100) / 100,
+    groupid: i % SUBTABLES,
+    location: `loc_${i % SUBTABLES}`,
+  }));
+}
+
+function chunks<T>(a: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < a.length; i += size) out.push(a.slice(i, i + size));
+  return out;
+}
+
+/** The bare client: what a hand-written producer does, rows -> per-subtable columns -> bind + exec. */
+async function bareClient(client: TdengineClientApi, db: string, rows: Row[], batch: number): Promise<number> {
+  const stmt = await client.prepare(`INSERT INTO ? USING ${db}.meters TAGS (?,?) VALUES (?,?,?,?)`);
+  const t0 = process.hrtime.bigint();
+  for (const part of chunks(rows, batch)) {
+    const byTable = new Map<string, TableBind>();
+    for (const r of part) {
+      const name = `d_${r.groupid}`;
+      let b = byTable.get(name);
+      if (!b) {
+        b = { table: name, tags: [r.groupid, r.location], columns: [[], [], [], []] };
+        byTable.set(name, b);
+      }
+      b.columns[0].push(r.ts);
+      b.columns[1].push(r.current);
+      b.columns[2].push(r.voltage);
+      b.columns[3].push(r.phase);
+    }
+    await stmt.bind([...byTable.values()]);
+    await stmt.exec();
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  await stmt.close();
+  return rows.length / s;
+}
+
+/** Through the node: one message per batch, at most 2 messages outstanding, batch size = message size. */
+async function throughNode(url: string, db: string, rows: Row[], batch: number): Promise<number> {
+  await helper.load(
+    [nodeModule("tdengine-config"), nodeModule("tdengine-write")],
+    [
+      { id: "cfg", type: "tdengine-config", url, database: db, timeout: 30000 },
+      {
+        id: "w",
+        type: "tdengine-write",
+        server: "cfg",
+        stable: "meters",
+        subtable: "d_${groupid}",
+        columns: "ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT",
+        tags: "groupid INT, location VARCHAR(16)",
+        autoCreate: true,
+        batchSize: batch,
+        flushInterval: 50,
+        maxBuffered: 1_000_000,
+        output: true,
+        wires: [["out"]],
+      },
+      { id: "out", type: "helper" },
+    ],
+    { cfg: { user: "root", password: "taosdata" } },
+  );
+  const w = helper.getNode("w");
+  // Warm-up: connect, create, prepare.
+  let warm = false;
+  await new Promise<void>((resolve) => {
+    helper.getNode("out").on("input", () => {
+      if (!warm) {
+        warm = true;
+        resolve();
+      }
+    });
+    w.receive({ payload: [{ ...rows[0], ts: rows[0].ts - 1_000_000 }] });
+  });
+  const parts = chunks(rows, batch);
+  let next = 0;
+  let finished = 0;
+  const t0 = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    helper.getNode("out").on("input", (m: { payload: { written: number; rejected: number } }) => {
+      if (m.payload.rejected > 0) reject(new Error(`${m.payload.rejected} rows rejected`));
+      finished++;
+      if (finished === parts.length) resolve();
+      else if (next < parts.length) w.receive({ payload: parts[next++] });
+    });
+    for (let i = 0; i < 2 && next < parts.length; i++) w.receive({ payload: parts[next++] });
+  });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  await helper.unload();
+  return rows.length / s;
+}
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const emu = await startEmulatorProcess();
+  const client = await openClient({ url: emu.url, user: "root", password: "taosdata", timeoutMs: 60000 });
+  await helper.startServer();
+  const lines: string[] = [];
+  lines.push(`Machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${runtimeName} ${runtimeVersion}`);
+  lines.push(`Rows per run: ${ROWS}, ${SUBTABLES} subtables, median of ${REPEAT} runs each (alternating bare / node)`);
+  lines.push("");
+  lines.push("| batch rows | bare client rows/s | through tdengine-write rows/s | node overhead |");
+  lines.push("|---:|---:|---:|---:|");
+  let run = 0;
+  for (const batch of BATCHES) {
+    const bare: number[] = [];
+    const node: number[] = [];
+    for (let r = 0; r < REPEAT; r++) {
+      const db = `bench${++run}`;
+      await client.exec(`CREATE DATABASE IF NOT EXISTS ${db} PRECISION 'ms'`);
+      await client.exec(`CREATE STABLE IF NOT EXISTS ${db}.meters (ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT) TAGS (groupid INT, location VARCHAR(16))`);
+      bare.push(await bareClient(client, db, makeRows(ROWS, 0), batch));
+      await client.exec(`DROP DATABASE ${db}`);
+      const db2 = `bench${++run}`;
+      node.push(await throughNode(emu.url, db2, makeRows(ROWS, 0), batch));
+      await client.exec(`DROP DATABASE ${db2}`);
+    }
+    const b = median(bare);
+    const n = median(node);
+    lines.push(`| ${batch} | ${Math.round(b).toLocaleString("en-US")} | ${Math.round(n).toLocaleString("en-US")} | ${(((b - n) / b) * 100).toFixed(1)} % |`);
+    console.error(`batch ${batch}: bare ${bare.map(Math.round).join(", ")}; node ${node.map(Math.round).join(", ")}`);
+  }
+  await helper.stopServer();
+  await client.close();
+  emu.child.kill();
+  console.log(lines.join("\n"));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,164 @@
+// Coalesces table operations so a fast flow does not send one table.update() (and one round of view
+// notifications to every browser) per message: operations are queued and applied at most once every
+// `intervalMs`, consecutive updates merged into one. Each operation's callback fires once the table has
+// accepted it (or failed), which is when the node calls done().
+import type { Columnar } from "./values";
+
+export type TableOp =
+  | { kind: "update"; chunks: Columnar[]; rows: number }
+  | { kind: "replace"; chunks: Columnar[]; rows: number }
+  | { kind: "clear" }
+  | { kind: "remove"; keys: unknown[] };
+
+/** What the coalescer applies operations to (a Perspective table, or a fake in tests). */
+export interface TableSink {
+  update(data: Columnar): Promise<unknown>;
+  replace(data: Columnar): Promise<unknown>;
+  clear(): Promise<unknown>;
+  remove(keys: unknown[]): Promise<unknown>;
+}
+
+type Callback = (err?: Error) => void;
+interface Pending {
+  op: TableOp;
+  cb: Callback;
+}
+
+export interface CoalescerOptions {
+  /** Minimum time between two flushes (0: flush on the next turn of the event loop). */
+  intervalMs: number;
+  /** Called after each successful flush with the number of rows written by update/replace operations. */
+  onFlushed?: (rows: number) => void;
+}
+
+function sameColumns(a: Columnar, b: Columnar): boolean {
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
+}
+
+/** Appends chunks to a list, merging a chunk into the last one when both carry the same columns. */
+function appendChunks(into: Columnar[], chunks: Columnar[]): void {
+  for (const c of chunks) {
+    const last = into[into.length - 1];
+    if (last && sameColumns(last, c)) {
+      for (const k of Object.keys(c)) {
+        const dst = last[k];
+        for (const v of c[k]) dst.push(v);
+      }
+    } else {
+      into.push(Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.slice()])));
+    }
+  }
+}
+
+export class UpdateCoalescer {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private lastFlush = 0;
+  private closed = false;
+
+  constructor(
+    private readonly sink: () => Promise<TableSink>,
+    private readonly opts: CoalescerOptions,
+  ) {}
+
+  /** Rows waiting to be written. */
+  get pendingRows(): number {
+    let n = 0;
+    for (const p of this.queue) if (p.op.kind === "update" || p.op.kind === "replace") n += p.op.rows;
+    return n;
+  }
+
+  push(op: TableOp, cb: Callback): void {
+    if (this.closed) {
+      cb(new Error("the node is closing"));
+      return;
+    }
+    this.queue.push({ op, cb });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.flushing || this.queue.length === 0) return;
+    const wait = Math.max(0, this.lastFlush + this.opts.intervalMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, wait);
+  }
+
+  /** Applies everything queued now; resolves when done (never rejects: errors go to the callbacks). */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.flushing) return this.flushing.then(() => this.flush());
+    if (this.queue.length === 0) return Promise.resolve();
+    const batch = this.queue;
+    this.queue = [];
+    this.flushing = this.apply(batch).finally(() => {
+      this.flushing = undefined;
+      this.lastFlush = Date.now();
+      this.schedule();
+    });
+    return this.flushing;
+  }
+
+  /** Flushes what is queued and refuses new operations. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private async apply(batch: Pending[]): Promise<void> {
+    let sink: TableSink;
+    try {
+      sink = await this.sink();
+    } catch (err) {
+      for (const p of batch) p.cb(err as Error);
+      return;
+    }
+    let rows = 0;
+    let i = 0;
+    while (i < batch.length) {
+      const first = batch[i];
+      let group: Pending[] = [first];
+      let err: Error | undefined;
+      try {
+        if (first.op.kind === "update") {
+          // Merge every consecutive update into as few table.update() calls as the column sets allow.
+          const chunks: Columnar[] = [];
+          let j = i;
+          let n = 0;
+          while (j < batch.length && batch[j].op.kind === "update") {
+            const op = batch[j].op as Extract<TableOp, { kind: "update" }>;
+            appendChunks(chunks, op.chunks);
+            n += op.rows;
+            j++;
+          }
+          group = batch.slice(i, j);
+          for (const c of chunks) await sink.update(c);
+          rows += n;
+        } else if (first.op.kind === "replace") {
+          const [head, ...rest] = first.op.chunks;
+          if (head) await sink.replace(head);
+          else await sink.clear();
+          for (const c of rest) await sink.update(c);
+          rows += first.op.rows;
+        } else if (first.op.kind === "clear") {
+          await sink.clear();
+        } else {
+          if (first.op.keys.length > 0) await sink.remove(first.op.keys);
+        }
+      } catch (e) {
+        err = e instanceof Error ? e : new Error(String(e));
+      }
+      for (const p of group) p.cb(err);
+      i += group.length;
+    }
+    if (rows > 0) this.opts.onFlushed?.(rows);
+  }
+}

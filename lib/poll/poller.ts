@@ -1,0 +1,384 @@
+// One poller: the watermark state of one query and the paging loop that reads every row after it exactly
+// once. No timers and no Node-RED here; the caller decides when to poll and what to do with the rows.
+//
+// Semantics (TDengine): subtables of a super table share timestamps and `ORDER BY ts LIMIT n` can split the
+// rows of one timestamp across pages, so pages are read with `ts >= bound` and rows are de-duplicated on
+// (tbname, ts) against the keys already emitted (RecentKeys). A page that comes back full is followed by the
+// next page from its newest timestamp, until a short page says the poller has caught up. If one timestamp has
+// more rows than a page (so `ts >= bound` cannot advance), that timestamp is read whole with `ts = bound`
+// and paging continues with `ts > bound`.
+import { createHash } from "node:crypto";
+import type { ColumnMeta, Precision, QueryResult, RequestOptions } from "../tdengine/api";
+import { RecentKeys } from "./recent-keys";
+import { makeRowConverter, type RowConverter, type TimestampOutput } from "./rows";
+import { buildTableQuery, prepareUserSql, TBNAME, validateTableSource, type BoundOp, type TableSource } from "./sql";
+import { epochToMs, INT64_MAX, msToEpoch, toEpoch, UNITS_PER_MS } from "./timestamps";
+
+/** What the poller needs from a TDengine client. */
+export interface QueryClient {
+  queryWithParams(sql: string, params: unknown[], opts?: RequestOptions): Promise<QueryResult>;
+}
+
+export type PollSource =
+  | { mode: "table"; table: TableSource; /** emit the tbname column */ includeTbname: boolean }
+  | { mode: "sql"; sql: string; /** name of the result column holding the row timestamp */ tsColumn: string };
+
+/** Where a poller without a watermark starts. */
+export type StartPosition = { kind: "now" } | { kind: "lookback"; ms: number } | { kind: "everything" };
+
+export interface PollerOptions {
+  source: PollSource;
+  start: StartPosition;
+  /** LIMIT of one page (table mode); in SQL mode, the row count at which a page counts as full. */
+  pageSize?: number;
+  /** A poll stops after this many new rows and reports caughtUp = false (the caller polls again at once). */
+  maxRowsPerPoll?: number;
+  /** Re-reads this far behind the watermark to catch late (out-of-order) rows, still without duplicates. */
+  lookbackMs?: number;
+  /** Bound of the emitted-keys memory (see RecentKeys). */
+  maxRecentKeys?: number;
+  timestamps?: TimestampOutput;
+  requestTimeoutMs?: number;
+  /** Clock (epoch ms); tests pass their own. */
+  now?: () => number;
+}
+
+export const POLLER_DEFAULTS = {
+  pageSize: 10000,
+  maxRowsPerPoll: 100000,
+  lookbackMs: 0,
+  maxRecentKeys: 100000,
+  timestamps: "date" as TimestampOutput,
+};
+
+export interface WatermarkInfo {
+  /** Epoch in the database precision, as a decimal string (ns values do not fit a JS number). */
+  value: string;
+  precision: Precision;
+  /** The same instant in epoch milliseconds. */
+  ms: number;
+}
+
+export interface PollResult {
+  rows: Record<string, unknown>[];
+  columns: ColumnMeta[];
+  watermark?: WatermarkInfo;
+  /** False when maxRowsPerPoll or an error cut the poll short. */
+  caughtUp: boolean;
+  pages: number;
+  /** Rows decoded (new + duplicates). */
+  rowsRead: number;
+  /** Newest timestamp among the emitted rows, epoch ms. */
+  newestMs?: number;
+  /** Rows without a usable timestamp (SQL mode), left out. */
+  rowsWithoutTs: number;
+  /** SQL mode: more rows share one timestamp than a page holds, so the query cannot advance. */
+  stalled: boolean;
+  /**
+   * Set when a page failed after earlier pages produced rows: those rows are in `rows` and already counted
+   * in the watermark, so the caller must emit them and report the error.
+   */
+  error?: Error;
+}
+
+export interface PersistedState {
+  v: 1;
+  fingerprint: string;
+  precision: Precision;
+  watermark: string;
+  /** Keys of the rows at the watermark timestamp (so a restart does not repeat them). */
+  boundary: string[];
+}
+
+interface Shape {
+  signature: string;
+  tsIndex: number;
+  keyIndex: number;
+  converter: RowConverter;
+}
+
+export class Poller {
+  readonly fingerprint: string;
+  private readonly source: PollSource;
+  private readonly start: StartPosition;
+  private readonly pageSize: number;
+  private readonly maxRowsPerPoll: number;
+  private readonly lookbackMs: number;
+  private readonly timestamps: TimestampOutput;
+  private readonly requestTimeoutMs?: number;
+  private readonly now: () => number;
+  private readonly userSql?: { sql: string; params: number };
+  private readonly recent: RecentKeys;
+
+  private precision?: Precision;
+  private watermark?: bigint;
+  /** The query never reads below this: the start position, a restored watermark, or evicted keys. */
+  private minFloor?: bigint;
+  private shape?: Shape;
+
+  constructor(opts: PollerOptions) {
+    this.source = opts.source;
+    this.start = opts.start;
+    this.pageSize = positiveInt(opts.pageSize ?? POLLER_DEFAULTS.pageSize, "page size");
+    this.maxRowsPerPoll = positiveInt(opts.maxRowsPerPoll ?? POLLER_DEFAULTS.maxRowsPerPoll, "max rows per poll");
+    this.lookbackMs = opts.lookbackMs ?? POLLER_DEFAULTS.lookbackMs;
+    if (!Number.isFinite(this.lookbackMs) || this.lookbackMs < 0) throw new RangeError("lookback must be >= 0 ms");
+    if (opts.start.kind === "lookback" && !(Number.isFinite(opts.start.ms) && opts.start.ms >= 0)) {
+      throw new RangeError("the start window must be >= 0 ms");
+    }
+    this.timestamps = opts.timestamps ?? POLLER_DEFAULTS.timestamps;
+    this.requestTimeoutMs = opts.requestTimeoutMs;
+    this.now = opts.now ?? Date.now;
+    this.recent = new RecentKeys(positiveInt(opts.maxRecentKeys ?? POLLER_DEFAULTS.maxRecentKeys, "max remembered keys"));
+    if (opts.source.mode === "table") {
+      validateTableSource(opts.source.table);
+    } else {
+      if (!opts.source.tsColumn) throw new Error("the timestamp column name is required");
+      this.userSql = prepareUserSql(opts.source.sql);
+    }
+    this.fingerprint = fingerprintOf(opts.source);
+  }
+
+  /** The current watermark, if the poller has one yet. */
+  get watermarkInfo(): WatermarkInfo | undefined {
+    if (this.watermark === undefined || !this.precision) return undefined;
+    return { value: this.watermark.toString(), precision: this.precision, ms: epochToMs(this.watermark, this.precision) };
+  }
+
+  /** Number of emitted keys remembered for de-duplication. */
+  get rememberedKeys(): number {
+    return this.recent.size;
+  }
+
+  /** Forgets the watermark: the next poll starts again from the start position. */
+  reset(): void {
+    this.watermark = undefined;
+    this.minFloor = undefined;
+    this.recent.clear();
+  }
+
+  /** State to persist after rows were emitted; undefined before the first watermark exists. */
+  snapshot(): PersistedState | undefined {
+    if (this.watermark === undefined || !this.precision) return undefined;
+    return {
+      v: 1,
+      fingerprint: this.fingerprint,
+      precision: this.precision,
+      watermark: this.watermark.toString(),
+      boundary: this.recent.keysAt(this.watermark),
+    };
+  }
+
+  /**
+   * Resumes from a persisted state. Returns false (and changes nothing) when the state is malformed or was
+   * written for another query (the fingerprint differs).
+   */
+  restore(state: unknown): boolean {
+    if (!isPersistedState(state) || state.fingerprint !== this.fingerprint) return false;
+    const wm = BigInt(state.watermark);
+    this.reset();
+    this.precision = state.precision;
+    this.watermark = wm;
+    // Rows older than the watermark were emitted before the restart but are not remembered any more.
+    this.minFloor = wm;
+    for (const k of state.boundary) this.recent.add(wm, k);
+    return true;
+  }
+
+  /** Reads every new row (up to maxRowsPerPoll). Throws when the first page fails. */
+  async poll(client: QueryClient): Promise<PollResult> {
+    if (this.watermark === undefined && this.minFloor === undefined) await this.initialise(client);
+
+    const rows: Record<string, unknown>[] = [];
+    let pages = 0;
+    let rowsRead = 0;
+    let rowsWithoutTs = 0;
+    let stalled = false;
+    let caughtUp = true;
+    let newest: bigint | undefined;
+    let error: Error | undefined;
+    const floor = this.floor();
+    let bound = floor;
+    let op: BoundOp = ">=";
+
+    for (;;) {
+      let res: QueryResult;
+      let shape: Shape;
+      try {
+        res = await this.query(client, op, bound);
+        shape = this.shapeOf(res);
+      } catch (err) {
+        // Rows of earlier pages are already in the state: hand them out with the error, never drop them.
+        if (rows.length === 0) throw err;
+        error = err instanceof Error ? err : new Error(String(err));
+        caughtUp = false;
+        break;
+      }
+      pages++;
+      rowsRead += res.rows.length;
+      if (!this.precision) this.precision = res.precision;
+      const precision = this.precision;
+      let pageMax: bigint | undefined;
+      for (const row of res.rows) {
+        const ts = toEpoch(row[shape.tsIndex], precision);
+        if (ts === undefined) {
+          rowsWithoutTs++;
+          continue;
+        }
+        if (pageMax === undefined || ts > pageMax) pageMax = ts;
+        // Below the floor the emitted keys are no longer remembered: never emit there (SQL mode may return such rows).
+        if (floor !== undefined && ts < floor) continue;
+        const key = shape.keyIndex >= 0 ? String(row[shape.keyIndex]) : rowKey(row, shape.tsIndex);
+        if (this.recent.has(ts, key)) continue;
+        this.recent.add(ts, key);
+        rows.push(shape.converter.convert(row));
+        if (newest === undefined || ts > newest) newest = ts;
+      }
+      if (newest !== undefined && (this.watermark === undefined || newest > this.watermark)) this.watermark = newest;
+
+      if (rows.length >= this.maxRowsPerPoll) {
+        caughtUp = false;
+        break;
+      }
+      if (this.source.mode === "table") {
+        if (op === "=") {
+          // The whole group at `bound` has been read; continue after it.
+          op = ">";
+          continue;
+        }
+        if (res.rows.length < this.pageSize || pageMax === undefined) break;
+        if (op === ">=" && pageMax === bound) {
+          op = "=";
+          continue;
+        }
+        bound = pageMax;
+        op = ">=";
+      } else {
+        if (res.rows.length < this.pageSize || pageMax === undefined) break;
+        if (bound !== undefined && pageMax <= bound) {
+          stalled = true;
+          break;
+        }
+        bound = pageMax;
+      }
+    }
+
+    this.forgetOldKeys();
+    return {
+      rows,
+      columns: this.shape?.converter.columns ?? [],
+      watermark: this.watermarkInfo,
+      caughtUp,
+      pages,
+      rowsRead,
+      newestMs: newest !== undefined && this.precision ? epochToMs(newest, this.precision) : undefined,
+      rowsWithoutTs,
+      stalled,
+      error,
+    };
+  }
+
+  /** Sets the start watermark. "now" and a start window need the database precision first. */
+  private async initialise(client: QueryClient): Promise<void> {
+    if (this.start.kind === "everything") {
+      // No floor: the first pages read from the oldest row (epoch 0 bound, see floor()).
+      this.minFloor = 0n;
+      return;
+    }
+    if (!this.precision) {
+      // A page bound at the largest timestamp returns no rows but tells the result precision.
+      const probe = await this.query(client, ">=", INT64_MAX, 1);
+      this.precision = probe.precision;
+    }
+    const back = this.start.kind === "lookback" ? this.start.ms : 0;
+    const start = msToEpoch(this.now() - back, this.precision);
+    // The start is the first watermark (so it is persisted even before a row arrives) and a floor that a
+    // late-row lookback never reads below.
+    this.minFloor = start;
+    this.watermark = start;
+  }
+
+  /** Lower bound of the next poll: watermark minus lookback, never below minFloor. */
+  private floor(): bigint | undefined {
+    let f = this.minFloor;
+    if (this.watermark !== undefined) {
+      const lb = this.precision ? BigInt(Math.floor(this.lookbackMs)) * UNITS_PER_MS[this.precision] : 0n;
+      const w = this.watermark - lb;
+      if (f === undefined || w > f) f = w;
+    }
+    return f;
+  }
+
+  private forgetOldKeys(): void {
+    const floor = this.floor();
+    if (floor !== undefined) this.recent.pruneBelow(floor);
+    const evicted = this.recent.enforceBound();
+    if (evicted !== undefined && (this.minFloor === undefined || evicted + 1n > this.minFloor)) this.minFloor = evicted + 1n;
+  }
+
+  private query(client: QueryClient, op: BoundOp, bound: bigint | undefined, limit?: number): Promise<QueryResult> {
+    const value = bound ?? 0n;
+    const opts = this.requestTimeoutMs ? { timeoutMs: this.requestTimeoutMs } : undefined;
+    if (this.source.mode === "table") {
+      const sql = buildTableQuery(this.source.table, op, op === "=" ? undefined : (limit ?? this.pageSize));
+      return client.queryWithParams(sql, [value], opts);
+    }
+    const u = this.userSql!;
+    return client.queryWithParams(u.sql, new Array<bigint>(u.params).fill(value), opts);
+  }
+
+  private shapeOf(res: QueryResult): Shape {
+    const signature = res.columns.map((c) => `${c.name}:${c.type}:${c.precision ?? ""}`).join(",");
+    if (this.shape?.signature === signature) return this.shape;
+    const names = res.columns.map((c) => c.name.toLowerCase());
+    const tsName = (this.source.mode === "table" ? this.source.table.tsColumn : this.source.tsColumn).toLowerCase();
+    const tsIndex = names.indexOf(tsName);
+    if (tsIndex < 0) {
+      throw new Error(`the query result has no timestamp column "${tsName}" (columns: ${res.columns.map((c) => c.name).join(", ")})`);
+    }
+    const keyIndex = names.lastIndexOf(TBNAME);
+    const omit = new Set<number>();
+    if (this.source.mode === "table" && !this.source.includeTbname && keyIndex >= 0) omit.add(keyIndex);
+    const converter = makeRowConverter(res.columns, res.precision, this.timestamps, omit);
+    this.shape = { signature, tsIndex, keyIndex, converter };
+    return this.shape;
+  }
+}
+
+/** Key of a row without tbname (SQL mode): all its values except the timestamp. */
+function rowKey(row: unknown[], tsIndex: number): string {
+  let k = "";
+  for (let i = 0; i < row.length; i++) {
+    if (i === tsIndex) continue;
+    const v = row[i];
+    k += (v === null || v === undefined ? "\u0000" : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : String(v)) + "\u0001";
+  }
+  return k;
+}
+
+function positiveInt(v: number, what: string): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${what} must be a positive integer, got ${v}`);
+  return v;
+}
+
+function fingerprintOf(source: PollSource): string {
+  const basis =
+    source.mode === "table"
+      ? ["table", source.table.database, source.table.table, source.table.tsColumn].join("\u0000")
+      : ["sql", source.sql.trim(), source.tsColumn].join("\u0000");
+  return createHash("sha256").update(basis).digest("hex").slice(0, 16);
+}
+
+function isPersistedState(s: unknown): s is PersistedState {
+  if (!s || typeof s !== "object") return false;
+  const o = s as Record<string, unknown>;
+  return (
+    o.v === 1 &&
+    typeof o.fingerprint === "string" &&
+    (o.precision === "ms" || o.precision === "us" || o.precision === "ns") &&
+    typeof o.watermark === "string" &&
+    /^-?\d+$/.test(o.watermark) &&
+    Array.isArray(o.boundary) &&
+    o.boundary.every((k) => typeof k === "string")
+  );
+}

@@ -1,0 +1,145 @@
+// When polls run: on a fixed interval and on demand, never two at once. A tick that finds a poll still
+// running is skipped and counted (no queue builds up behind a slow database). After a failure the next
+// interval polls wait for an exponential back-off; a successful poll ends it.
+
+export interface TaskOutcome {
+  /** True when the task did not catch up (a row cap cut it short): run again right away. */
+  again?: boolean;
+}
+
+export interface SchedulerOptions {
+  /** Interval between ticks in ms; 0 = no timer, polls only on trigger(). */
+  intervalMs: number;
+  /** First back-off delay after a failure (doubles per consecutive failure). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  now?: () => number;
+}
+
+export interface SchedulerStats {
+  running: boolean;
+  paused: boolean;
+  /** Ticks that found the previous poll still running. */
+  skippedTicks: number;
+  runs: number;
+  consecutiveFailures: number;
+  /** Epoch ms before which interval ticks do not poll (back-off), or 0. */
+  retryAt: number;
+}
+
+export class TickScheduler {
+  private readonly intervalMs: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly now: () => number;
+  private timer?: NodeJS.Timeout;
+  private immediate?: NodeJS.Immediate;
+  private current?: Promise<void>;
+  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private triggered = false;
+  private stopped = false;
+  private stats: SchedulerStats = { running: false, paused: false, skippedTicks: 0, runs: 0, consecutiveFailures: 0, retryAt: 0 };
+
+  constructor(
+    private readonly task: () => Promise<TaskOutcome>,
+    opts: SchedulerOptions,
+    /**
+     * Called with every failure of the task (the scheduler itself never throws); `triggered` says whether a
+     * trigger() caller is waiting for this poll and receives the error too.
+     */
+    private readonly onError: (err: Error, triggered: boolean) => void = () => undefined,
+  ) {
+    if (!Number.isFinite(opts.intervalMs) || opts.intervalMs < 0) throw new RangeError("interval must be >= 0 ms");
+    this.intervalMs = opts.intervalMs;
+    this.backoffBaseMs = opts.backoffBaseMs ?? 1000;
+    this.backoffMaxMs = opts.backoffMaxMs ?? 30000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get state(): SchedulerStats {
+    return { ...this.stats };
+  }
+
+  start(): void {
+    if (this.stopped || this.timer || this.intervalMs === 0) return;
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+  }
+
+  pause(): void {
+    this.stats.paused = true;
+  }
+
+  resume(): void {
+    this.stats.paused = false;
+  }
+
+  /** One interval tick (also callable directly, e.g. by tests). */
+  tick(): void {
+    if (this.stopped || this.stats.paused) return;
+    if (this.current) {
+      this.stats.skippedTicks++;
+      return;
+    }
+    if (this.stats.retryAt > this.now()) return;
+    this.run();
+  }
+
+  /**
+   * Polls now, or right after the running poll. Resolves when a poll that started after this call has
+   * finished; rejects with that poll's error. Works while paused and during back-off (it is explicit).
+   */
+  trigger(): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error("the poller is stopped"));
+    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.current) this.triggered = true;
+    else this.run();
+    return p;
+  }
+
+  /** Stops the timer; resolves when the running poll (if any) has finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    const pending = this.waiters.splice(0);
+    for (const w of pending) w.reject(new Error("the poller is stopped"));
+    await this.current;
+  }
+
+  private run(): void {
+    const waiters = this.waiters.splice(0);
+    this.triggered = false;
+    this.stats.running = true;
+    this.stats.runs++;
+    this.current = (async () => {
+      let again = false;
+      let failure: Error | undefined;
+      try {
+        again = (await this.task()).again === true;
+        this.stats.consecutiveFailures = 0;
+        this.stats.retryAt = 0;
+      } catch (err) {
+        failure = err instanceof Error ? err : new Error(String(err));
+        const n = ++this.stats.consecutiveFailures;
+        this.stats.retryAt = this.now() + Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(n - 1, 20));
+        again = false;
+        try {
+          this.onError(failure, waiters.length > 0);
+        } catch {
+          // a reporting failure must not stop the scheduler
+        }
+      }
+      this.current = undefined;
+      this.stats.running = false;
+      for (const w of waiters) {
+        if (failure) w.reject(failure);
+        else w.resolve();
+      }
+      if (this.stopped) return;
+      if (this.triggered) this.run();
+      else if (again && !this.stats.paused) this.immediate = setImmediate(() => ((this.immediate = undefined), this.tick()));
+    })();
+  }
+}

@@ -1,0 +1,9 @@
+// The reconnecting shared connection a tdengine-config node owns (no Node-RED imports).
+export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff";
+export {
+  SharedConnection,
+  type ConnectionState,
+  type ConnectionStatus,
+  type SharedConnectionOptions,
+} from "./shared-connection";
+export { redactSecrets, displayUrl } from "./redact";

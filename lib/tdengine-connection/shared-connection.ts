@@ -1,0 +1,222 @@
+// One TDengine connection shared by several users (the nodes of one tdengine-config node): opened when the first
+// user acquires it, closed when the last releases it, reopened with exponential backoff + jitter whenever it
+// fails or drops. Listeners hear about state changes only (never about individual retries), so a long outage
+// gives one "disconnected" event and one "connected" event, not one per attempt.
+import type { TdengineClientApi } from "../tdengine/api";
+import { TdengineError } from "../tdengine/errors";
+import { backoffDelay, type BackoffOptions } from "./backoff";
+
+export type ConnectionState = "connecting" | "connected" | "disconnected" | "closed";
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** The error that caused "disconnected" (the opener must keep secrets out of its messages). */
+  error?: Error;
+}
+
+export interface SharedConnectionOptions {
+  /** Opens one client (connect + authenticate); rejects when that fails. */
+  open: () => Promise<TdengineClientApi>;
+  backoff?: BackoffOptions;
+  /** Default wait of getClient() when no timeout is given (ms). */
+  defaultWaitMs?: number;
+  random?: () => number;
+}
+
+/** Rejection of getClient(): a TdengineError of a transport kind ("closed" or "timeout"), retryable. */
+function notConnected(kind: "closed" | "timeout", message: string, cause?: unknown): TdengineError {
+  return new TdengineError(kind, message, undefined, { cause, retryable: true });
+}
+
+interface Waiter {
+  resolve: (c: TdengineClientApi) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class SharedConnection {
+  private readonly opts: SharedConnectionOptions;
+  private current: ConnectionStatus = { state: "closed" };
+  private client: TdengineClientApi | undefined;
+  private readonly users = new Set<unknown>();
+  private readonly listeners = new Set<(s: ConnectionStatus) => void>();
+  private readonly waiters = new Set<Waiter>();
+  private readonly idleWaiters = new Set<() => void>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  /** Bumped by start() and close(); callbacks of an older generation do nothing. */
+  private generation = 0;
+  private running = false;
+  private opening: Promise<void> | undefined;
+  private closing: Promise<void> = Promise.resolve();
+
+  constructor(opts: SharedConnectionOptions) {
+    this.opts = opts;
+  }
+
+  get status(): ConnectionStatus {
+    return this.current;
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  /** Adds a user; the first one starts the connection. */
+  acquire(user: unknown): void {
+    this.users.add(user);
+    if (!this.running) this.start();
+  }
+
+  /** Removes a user; when it was the last, closes the connection and resolves when the socket is closed. */
+  async release(user: unknown): Promise<void> {
+    this.users.delete(user);
+    if (this.users.size === 0) {
+      for (const w of this.idleWaiters) w();
+      this.idleWaiters.clear();
+      await this.close();
+    }
+  }
+
+  /** Resolves when no user is left or after timeoutMs, whichever first (for the owner's own close). */
+  whenUnused(timeoutMs: number): Promise<void> {
+    if (this.users.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.idleWaiters.add(done);
+    });
+  }
+
+  onState(listener: (s: ConnectionStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** The live client, waiting up to timeoutMs for a (re)connection. */
+  getClient(timeoutMs?: number): Promise<TdengineClientApi> {
+    const c = this.client;
+    if (c && !c.closed) return Promise.resolve(c);
+    if (!this.running) return Promise.reject(notConnected("closed", "the TDengine connection is closed"));
+    const wait = timeoutMs ?? this.opts.defaultWaitMs ?? 10000;
+    return new Promise((resolve, reject) => {
+      const w: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(w);
+          const last = this.current.error;
+          const why = last ? `: ${last.message}` : "";
+          reject(notConnected("timeout", `not connected to TDengine after ${wait} ms${why}`, last));
+        }, wait),
+      };
+      this.waiters.add(w);
+    });
+  }
+
+  /** Starts connecting (idempotent while running). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.generation++;
+    this.attempt = 0;
+    this.setStatus({ state: "connecting" });
+    // A restart right after a close waits for the old socket to be gone first.
+    const gen = this.generation;
+    void this.closing.then(() => {
+      if (gen === this.generation) this.connect(gen);
+    });
+  }
+
+  /** Stops reconnecting, rejects waiters and closes the client (also one being opened right now). */
+  close(): Promise<void> {
+    if (!this.running) return this.closing;
+    this.running = false;
+    this.generation++;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(notConnected("closed", "the TDengine connection was closed"));
+    }
+    this.waiters.clear();
+    const client = this.client;
+    this.client = undefined;
+    const opening = this.opening;
+    this.setStatus({ state: "closed" });
+    this.closing = (async () => {
+      // An open in flight finishes (its connect timeout bounds it) and its client is closed by connect().
+      if (opening) await opening;
+      if (client && !client.closed) await client.close().catch(() => undefined);
+    })();
+    return this.closing;
+  }
+
+  private connect(gen: number): void {
+    this.opening = (async () => {
+      let client: TdengineClientApi;
+      try {
+        client = await this.opts.open();
+      } catch (err) {
+        if (gen !== this.generation) return;
+        this.setStatus({ state: "disconnected", error: asError(err) });
+        this.scheduleRetry(gen);
+        return;
+      }
+      if (gen !== this.generation) {
+        await client.close().catch(() => undefined);
+        return;
+      }
+      this.client = client;
+      this.attempt = 0;
+      client.once("close", (err?: Error) => this.onDropped(gen, client, err));
+      this.setStatus({ state: "connected" });
+      for (const w of this.waiters) {
+        clearTimeout(w.timer);
+        w.resolve(client);
+      }
+      this.waiters.clear();
+    })().finally(() => {
+      if (gen === this.generation) this.opening = undefined;
+    });
+  }
+
+  private onDropped(gen: number, client: TdengineClientApi, err?: Error): void {
+    if (gen !== this.generation || this.client !== client) return;
+    this.client = undefined;
+    this.setStatus({ state: "disconnected", error: err ?? new Error("connection closed by the server") });
+    this.scheduleRetry(gen);
+  }
+
+  private scheduleRetry(gen: number): void {
+    const delay = backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (gen === this.generation) this.connect(gen);
+    }, delay);
+  }
+
+  private setStatus(s: ConnectionStatus): void {
+    const changed = s.state !== this.current.state;
+    this.current = s;
+    // Retries keep the state "disconnected": no event per attempt, only per change of state.
+    if (!changed) return;
+    for (const l of [...this.listeners]) {
+      try {
+        l(s);
+      } catch {
+        // A listener's failure must not break the connection or the other listeners.
+      }
+    }
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,330 @@
+// The TDengine client over taosAdapter's /ws protocol: conn -> version -> gate, then queries (binary query 6 +
+// fetch_raw_block 7), exec, stmt2 (init/prepare/bind 9/exec/result/close) and schemaless insert.
+// Server versions this depends on (taosAdapter release tags):
+//   - binary query (6) and fetch_raw_block (7) with the 0xFFFF.. reply marker: >= 3.3.0.7 (the official client
+//     requires >= 3.3.2.0);
+//   - stmt2 (stmt2_* actions, binary bind 9): >= 3.3.3.0, with `fields_precisions`/`fields_scales` and DECIMAL
+//     from 3.3.6.0; the official client uses stmt2 only from 3.3.6.0.
+// Every node of this package writes or polls through stmt2, so openClient refuses servers below 3.3.6.0 up front
+// (kind "version") instead of failing later on the first bind.
+import { EventEmitter } from "node:events";
+import type {
+  ClientOptions,
+  ColumnMeta,
+  Precision,
+  QueryResult,
+  RequestOptions,
+  SchemalessOptions,
+  Stmt2,
+  Stmt2Field,
+  TableBind,
+  TdengineClientApi,
+} from "./api";
+import { BIND_TYPE, PRECISIONS, SCHEMALESS_PROTOCOL, TYPE, TYPE_NAME } from "./constants";
+import { Connection, wsUrl, type JsonReply } from "./connection";
+import { TdengineError } from "./errors";
+import { parseFetchReply } from "./fetch-reply";
+import { binaryQueryFrame, fetchRawBlockFrame, stmt2BindFrame } from "./frames";
+import { decodeRawBlock } from "./raw-block-decoder";
+import { nextReqId } from "./req-id";
+import { encodeStmt2InsertBind, encodeStmt2QueryParams } from "./stmt2-bind-encoder";
+
+/** Oldest server this client accepts: stmt2 with field precisions/scales (see the header comment). */
+export const MIN_SERVER_VERSION = "3.3.6.0";
+const DEFAULT_TIMEOUT_MS = 30_000;
+const CONNECTOR = "node-red-tdengine-perspective";
+
+/** Compares dotted versions numerically ("3.3.10.0" > "3.3.6.0"); non-numeric suffixes are ignored. */
+export function compareVersions(a: string, b: string): number {
+  const parts = (v: string): number[] => (/^\D*([\d.]+)/.exec(v)?.[1] ?? "0").split(".").filter(Boolean).map(Number);
+  const x = parts(a);
+  const y = parts(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+function precisionOf(code: unknown): Precision {
+  return PRECISIONS[typeof code === "number" ? code : 0] ?? "ms";
+}
+
+interface QueryReplyFields {
+  id?: number;
+  is_update?: boolean;
+  affected_rows?: number;
+  fields_count?: number;
+  fields_names?: string[] | null;
+  fields_types?: number[] | null;
+  fields_lengths?: number[] | null;
+  fields_precisions?: number[] | null;
+  fields_scales?: number[] | null;
+  precision?: number;
+}
+
+function columnsOf(r: QueryReplyFields, precision: Precision): ColumnMeta[] {
+  const names = r.fields_names ?? [];
+  const types = r.fields_types ?? [];
+  const lengths = r.fields_lengths ?? [];
+  if (types.length !== names.length) throw TdengineError.protocol("query reply: fields_names and fields_types differ in length");
+  return names.map((name, i) => {
+    const type = types[i];
+    const meta: ColumnMeta = { name, type, typeName: TYPE_NAME[type] ?? `TYPE ${type}`, length: lengths[i] ?? 0 };
+    if (type === TYPE.TIMESTAMP) meta.precision = precision;
+    if (type === TYPE.DECIMAL || type === TYPE.DECIMAL64) {
+      const p = r.fields_precisions?.[i];
+      const s = r.fields_scales?.[i];
+      if (s !== undefined) meta.scale = s;
+      if (p !== undefined && s !== undefined) meta.typeName = `DECIMAL(${p},${s})`;
+    }
+    return meta;
+  });
+}
+
+const BIND_TYPES: Record<number, Stmt2Field["bindType"]> = {
+  [BIND_TYPE.COLUMN]: "column",
+  [BIND_TYPE.TAG]: "tag",
+  [BIND_TYPE.QUERY]: "param",
+  [BIND_TYPE.TBNAME]: "tbname",
+};
+
+function stmt2Fields(raw: unknown): Stmt2Field[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((f: Record<string, unknown>) => ({
+    name: String(f.name ?? ""),
+    type: Number(f.field_type ?? 0),
+    precision: precisionOf(f.precision),
+    scale: Number(f.scale ?? 0),
+    bytes: Number(f.bytes ?? 0),
+    bindType: BIND_TYPES[Number(f.bind_type)] ?? "column",
+  }));
+}
+
+class TdengineClient extends EventEmitter implements TdengineClientApi {
+  serverVersion = "";
+  private readonly timeoutMs: number;
+  private readonly bigint: "string" | "bigint";
+
+  constructor(
+    private readonly conn: Connection,
+    opts: ClientOptions,
+  ) {
+    super();
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.bigint = opts.bigint ?? "string";
+    conn.once("close", (err: Error) => this.emit("close", err));
+  }
+
+  get closed(): boolean {
+    return this.conn.closed;
+  }
+
+  private t(opts?: RequestOptions): number {
+    return opts?.timeoutMs ?? this.timeoutMs;
+  }
+
+  json(action: string, args: Record<string, unknown>, opts?: RequestOptions): Promise<JsonReply> {
+    return this.conn.requestJson(action, { req_id: nextReqId(), ...args }, this.t(opts));
+  }
+
+  async handshake(opts: ClientOptions): Promise<void> {
+    await this.json("conn", {
+      user: opts.user ?? "root",
+      password: opts.password ?? "taosdata",
+      db: opts.database ?? "",
+      connector: opts.connector ?? CONNECTOR,
+    });
+    const v = await this.json("version", {});
+    this.serverVersion = String(v.version ?? "");
+    if (compareVersions(this.serverVersion, MIN_SERVER_VERSION) < 0) {
+      throw new TdengineError(
+        "version",
+        `TDengine server ${this.serverVersion || "(unknown version)"} is too old: this client needs ${MIN_SERVER_VERSION} or newer ` +
+          "(stmt2 parameter binding with field precisions, used for every write and poll)",
+        undefined,
+        { retryable: false },
+      );
+    }
+  }
+
+  async exec(sql: string, opts?: RequestOptions): Promise<{ affectedRows: number }> {
+    const r = await this.binaryQuery(sql, opts);
+    if (!r.is_update && r.id) this.freeResult(r.id); // a statement with a result set: we do not want its rows
+    return { affectedRows: Number(r.affected_rows ?? 0) };
+  }
+
+  async query(sql: string, opts?: RequestOptions): Promise<QueryResult> {
+    const r = await this.binaryQuery(sql, opts);
+    return this.collect(r, opts);
+  }
+
+  async queryWithParams(sql: string, params: unknown[], opts?: RequestOptions): Promise<QueryResult> {
+    if (params.length === 0) return this.query(sql, opts);
+    const payload = encodeStmt2QueryParams(params); // invalid parameters fail before anything is sent
+    const stmt = await this.prepare(sql, opts);
+    try {
+      if (stmt.isInsert) throw TdengineError.invalid("queryWithParams needs a query, not an INSERT");
+      await (stmt as Stmt2Impl).bindPayload(payload, opts);
+      await stmt.exec(opts);
+      return await stmt.result(opts);
+    } finally {
+      await stmt.close().catch(() => undefined);
+    }
+  }
+
+  async prepare(sql: string, opts?: RequestOptions): Promise<Stmt2> {
+    const init = await this.json("stmt2_init", { single_stb_insert: true, single_table_bind_once: true }, opts);
+    const stmtId = Number(init.stmt_id);
+    try {
+      const p = await this.json("stmt2_prepare", { stmt_id: stmtId, sql, get_fields: true }, opts);
+      return new Stmt2Impl(this, stmtId, p.is_insert === true, stmt2Fields(p.fields), Number(p.fields_count ?? 0));
+    } catch (err) {
+      this.json("stmt2_close", { stmt_id: stmtId }, opts).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async schemalessInsert(lines: string | string[], opts?: SchemalessOptions): Promise<{ affectedRows: number; totalRows: number }> {
+    const r = await this.json(
+      "insert",
+      {
+        protocol: SCHEMALESS_PROTOCOL[opts?.protocol ?? "influx"],
+        precision: opts?.precision ?? "",
+        ttl: opts?.ttl ?? 0,
+        data: Array.isArray(lines) ? lines.join("\n") : lines,
+      },
+      opts,
+    );
+    return { affectedRows: Number(r.affected_rows ?? 0), totalRows: Number(r.total_rows ?? 0) };
+  }
+
+  close(): Promise<void> {
+    return this.conn.close();
+  }
+
+  freeResult(id: number): void {
+    this.conn.sendNoReply("free_result", { req_id: nextReqId(), id });
+  }
+
+  private async binaryQuery(sql: string, opts?: RequestOptions): Promise<JsonReply & QueryReplyFields> {
+    const reqId = nextReqId();
+    const r = await this.conn.requestBinary(reqId, "binary_query", binaryQueryFrame(reqId, sql), this.t(opts));
+    if (r instanceof Uint8Array) throw TdengineError.protocol("binary_query answered with a binary frame");
+    return r as JsonReply & QueryReplyFields;
+  }
+
+  /** Turns a query-shaped reply (binary_query or stmt2_result) into a QueryResult, fetching every block. */
+  async collect(r: QueryReplyFields, opts?: RequestOptions): Promise<QueryResult> {
+    const precision = precisionOf(r.precision);
+    if (r.is_update) {
+      const affectedRows = Number(r.affected_rows ?? 0);
+      return {
+        columns: [{ name: "affected_rows", type: TYPE.INT, typeName: "INT", length: 4 }],
+        rows: [[affectedRows]],
+        precision,
+        affectedRows,
+      };
+    }
+    const columns = columnsOf(r, precision);
+    const resultId = Number(r.id ?? 0);
+    const scales = columns.map((c) => c.scale);
+    const rows: unknown[][] = [];
+    let finished = false;
+    try {
+      while (!finished) {
+        const reqId = nextReqId();
+        const frame = await this.conn.requestBinary(reqId, "fetch_raw_block", fetchRawBlockFrame(reqId, resultId), this.t(opts));
+        if (!(frame instanceof Uint8Array)) throw TdengineError.protocol("fetch_raw_block answered with JSON and code 0");
+        const reply = parseFetchReply(frame);
+        if (reply.code !== 0) {
+          finished = true; // the server frees the result on error
+          throw TdengineError.server(reply.code, reply.message, "fetch_raw_block");
+        }
+        if (reply.finished || !reply.block) {
+          finished = true;
+          break;
+        }
+        const block = decodeRawBlock(reply.block, { bigint: this.bigint, scales });
+        if (block.columns.length !== columns.length) {
+          throw TdengineError.protocol(`block has ${block.columns.length} columns, the query reply announced ${columns.length}`);
+        }
+        block.columns.forEach((bc, i) => {
+          const c = columns[i];
+          if ((bc.type === TYPE.DECIMAL || bc.type === TYPE.DECIMAL64) && c.scale === undefined) {
+            c.scale = bc.scale;
+            c.typeName = `DECIMAL(${bc.precision},${bc.scale})`;
+          }
+        });
+        for (const row of block.rows) rows.push(row);
+      }
+    } finally {
+      // Abandoned before the server said finished (error, timeout, decode failure): free it ourselves.
+      if (!finished && !this.closed) this.freeResult(resultId);
+    }
+    return { columns, rows, precision };
+  }
+
+  bindFrame(stmtId: number, payload: Uint8Array, opts?: RequestOptions): Promise<JsonReply | Uint8Array> {
+    const reqId = nextReqId();
+    return this.conn.requestBinary(reqId, "stmt2_bind", stmt2BindFrame(reqId, stmtId, payload), this.t(opts));
+  }
+}
+
+class Stmt2Impl implements Stmt2 {
+  private closed = false;
+
+  constructor(
+    private readonly client: TdengineClient,
+    readonly id: number,
+    readonly isInsert: boolean,
+    readonly fields: Stmt2Field[],
+    readonly paramCount: number,
+  ) {}
+
+  async bind(tables: TableBind[], opts?: RequestOptions): Promise<void> {
+    if (this.isInsert) return this.bindPayload(encodeStmt2InsertBind(this.fields, tables), opts);
+    // A prepared query: one table whose columns each hold the single value of one `?`.
+    if (tables.length !== 1) throw TdengineError.invalid("a prepared query binds exactly one table of parameters");
+    const params = tables[0].columns.map((c, i) => {
+      if (c.length !== 1) throw TdengineError.invalid(`query parameter ${i + 1} must have exactly one value`);
+      return c[0];
+    });
+    return this.bindPayload(encodeStmt2QueryParams(params), opts);
+  }
+
+  async bindPayload(payload: Uint8Array, opts?: RequestOptions): Promise<void> {
+    const r = await this.client.bindFrame(this.id, payload, opts);
+    if (r instanceof Uint8Array) throw TdengineError.protocol("stmt2_bind answered with a binary frame");
+  }
+
+  async exec(opts?: RequestOptions): Promise<number> {
+    const r = await this.client.json("stmt2_exec", { stmt_id: this.id }, opts);
+    return Number(r.affected ?? 0);
+  }
+
+  async result(opts?: RequestOptions): Promise<QueryResult> {
+    const r = await this.client.json("stmt2_result", { stmt_id: this.id }, opts);
+    return this.client.collect(r as QueryReplyFields, opts);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed || this.client.closed) return;
+    this.closed = true;
+    await this.client.json("stmt2_close", { stmt_id: this.id });
+  }
+}
+
+export async function openClient(opts: ClientOptions): Promise<TdengineClientApi> {
+  if (!opts || typeof opts.url !== "string") throw TdengineError.invalid("openClient needs a url");
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const conn = await Connection.open(wsUrl(opts.url, opts.token), { timeoutMs, tls: opts.tls });
+  const client = new TdengineClient(conn, opts);
+  try {
+    await client.handshake(opts);
+  } catch (err) {
+    await conn.close().catch(() => undefined);
+    throw err;
+  }
+  return client;
+}

@@ -1,0 +1,461 @@
+// Batches mapped rows across messages and writes them with one stmt2 statement per super table
+// (`INSERT INTO ? USING db.stb TAGS (...) VALUES (...)`), one bind covering every subtable of the batch.
+//
+// How failures are told apart (documented in the node's help too):
+// - Transport trouble (not connected, socket closed, timeout, or a server error marked retryable): the batch goes
+//   back to the front of the buffer and is retried with exponential backoff + jitter, for as long as the writer
+//   lives. Re-sending a batch whose first attempt may have landed is safe: a row is keyed by (subtable, ts), so
+//   a second write replaces it with the same values instead of adding a duplicate.
+// - A server error that concerns the statement (database / super table / table missing, syntax, permission):
+//   the statement is prepared afresh (after re-running the auto-create DDL when enabled) and the batch retried
+//   once; if it fails again every row of the batch is rejected with the server's message.
+// - Any other server (or bind-encoding) error: the batch is split in halves and each half retried, recursively,
+//   so only the rows the server really refuses are rejected and their batch-mates are written. The cost is at
+//   most 2n-1 requests for a batch of n rows in which every row fails.
+// Every row ends exactly once: written, or rejected with a reason; a message resolves when all its rows have.
+import type { Stmt2, TableBind, TdengineClientApi } from "../tdengine/api";
+import { backoffDelay, type BackoffOptions } from "../tdengine-connection/backoff";
+import type { MappedRow, RowError } from "./mapper";
+import { createDatabaseSql, createStableSql, insertSql, useSql, type Precision, type TableSchema } from "./schema";
+import { instantIn } from "./timestamps";
+
+export interface Target {
+  database: string;
+  stable: string;
+  schema: TableSchema;
+  /** When set, `CREATE DATABASE IF NOT EXISTS ... PRECISION` and `CREATE STABLE IF NOT EXISTS` run before the first prepare. */
+  autoCreate?: { precision: Precision };
+}
+
+export interface WriteOutcome {
+  written: number;
+  failed: RowError[];
+  latencyMs: number;
+}
+
+export type WriterEvent =
+  | { type: "written"; rows: number }
+  | { type: "outage"; error: Error }
+  | { type: "recovered" }
+  | { type: "rejected"; rows: number; error: Error };
+
+export interface WriterOptions {
+  /** The shared connection's client; rejects (transport error) when not connected within waitMs. */
+  getClient: (waitMs: number) => Promise<TdengineClientApi>;
+  /** Write when this many rows are buffered (default 1000). */
+  batchRows?: number;
+  /** ...or when the oldest buffered row has waited this long (ms, default 100). */
+  flushMs?: number;
+  /** Rows held at most (buffered + in flight); beyond it new messages are refused (default 100000). */
+  maxBufferedRows?: number;
+  /** Backoff between retries during an outage (default 100 ms doubling to 3 s). */
+  retry?: BackoffOptions;
+  /** How long one attempt waits for the connection (ms, default 2000). */
+  connectWaitMs?: number;
+  onEvent?: (e: WriterEvent) => void;
+  random?: () => number;
+}
+
+/** Refusal of a message because the buffer bound would be exceeded (catchable; nothing of it was written). */
+export class BufferFullError extends Error {
+  constructor(readonly buffered: number, readonly bound: number, readonly rows: number) {
+    super(`write buffer full: ${buffered} rows are waiting for TDengine (bound ${bound}); refused ${rows} new rows`);
+    this.name = "BufferFullError";
+  }
+}
+
+/** Refusal of a message because the node is closing. */
+export class WriterClosedError extends Error {
+  constructor() {
+    super("the writer is closing; message refused");
+    this.name = "WriterClosedError";
+  }
+}
+
+interface Ticket {
+  remaining: number;
+  written: number;
+  failed: RowError[];
+  started: number;
+  resolve: (o: WriteOutcome) => void;
+}
+
+interface Pending {
+  row: MappedRow;
+  ticket: Ticket;
+  done: boolean;
+}
+
+interface TargetState {
+  target: Target;
+  sql: string;
+  queue: Pending[];
+  stmt?: { client: TdengineClientApi; promise: Promise<Stmt2> };
+  created: boolean;
+  precision: Precision;
+}
+
+interface Outage {
+  error: Error;
+  rows: Pending[];
+}
+
+/** Server codes meaning "the statement or its target is wrong", not "this row is wrong". */
+const STATEMENT_CODES = new Set([
+  0x0357, // authentication failure
+  0x0362, // super table does not exist (mnode)
+  0x0388, // database not exist
+  0x0618, // table does not exist
+  0x061a, // super table does not exist
+  0x2600, // syntax error
+  0x2602, // invalid column name
+  0x2603, // table does not exist
+  0x2616, // database not specified
+  0x2644, // permission denied
+  0x2662, // fail to get table info
+]);
+
+interface MaybeTdError {
+  kind?: string;
+  code?: number;
+  retryable?: boolean;
+}
+
+export function isTransportError(e: unknown): boolean {
+  const x = e as MaybeTdError;
+  if (!x || typeof x !== "object" || typeof x.kind !== "string") return false;
+  if (x.kind === "server") return x.retryable === true;
+  return x.kind === "refused" || x.kind === "closed" || x.kind === "timeout" || x.kind === "protocol" || x.kind === "tls";
+}
+
+function isStatementError(e: unknown): boolean {
+  const x = e as MaybeTdError;
+  return !!x && x.kind === "server" && typeof x.code === "number" && STATEMENT_CODES.has(x.code);
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+function describe(e: Error): string {
+  const code = (e as MaybeTdError).code;
+  const hex = typeof code === "number" ? `0x${code.toString(16).padStart(4, "0")}` : "";
+  return hex && code !== 0 && !e.message.includes(hex) ? `${e.message} (code ${hex})` : e.message;
+}
+
+export class Writer {
+  private readonly opts: Required<Omit<WriterOptions, "onEvent" | "random" | "retry">> & Pick<WriterOptions, "onEvent" | "random" | "retry">;
+  private readonly targets = new Map<string, TargetState>();
+  private queued = 0;
+  private unresolved = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAttempt = 0;
+  private due = false;
+  private pumping = false;
+  private closing = false;
+  private stopped = false;
+  private inOutage = false;
+  private inFlight: Pending[] | undefined;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(opts: WriterOptions) {
+    this.opts = {
+      batchRows: 1000,
+      flushMs: 100,
+      maxBufferedRows: 100000,
+      connectWaitMs: 2000,
+      ...opts,
+      retry: { initialMs: 100, maxMs: 3000, ...opts.retry },
+    };
+    if (!(this.opts.batchRows >= 1)) throw new Error("batch size must be at least 1 row");
+  }
+
+  /** Rows accepted and not yet written or rejected (buffered or in flight). */
+  get pendingRows(): number {
+    return this.unresolved;
+  }
+
+  get bound(): number {
+    return this.opts.maxBufferedRows;
+  }
+
+  /** Throws BufferFullError / WriterClosedError when `rows` more rows cannot be accepted now. */
+  checkCapacity(rows: number, reserved = 0): void {
+    // While closing, rows of messages that arrived before close() are still taken (and flushed by it).
+    if (this.stopped) throw new WriterClosedError();
+    if (rows > 0 && this.unresolved + reserved + rows > this.opts.maxBufferedRows) {
+      throw new BufferFullError(this.unresolved + reserved, this.opts.maxBufferedRows, rows);
+    }
+  }
+
+  /** Queues the rows of one message; resolves once every row is written or rejected. */
+  submit(target: Target, rows: MappedRow[]): Promise<WriteOutcome> {
+    try {
+      this.checkCapacity(rows.length);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const started = Date.now();
+    if (rows.length === 0) return Promise.resolve({ written: 0, failed: [], latencyMs: 0 });
+    return new Promise<WriteOutcome>((resolve) => {
+      const ticket: Ticket = { remaining: rows.length, written: 0, failed: [], started, resolve };
+      const ts = this.targetState(target);
+      for (const row of rows) ts.queue.push({ row, ticket, done: false });
+      this.queued += rows.length;
+      this.unresolved += rows.length;
+      this.kick();
+    });
+  }
+
+  /**
+   * Stops accepting rows, writes what is buffered (retrying as usual) until done or timeoutMs passes, then
+   * rejects whatever is left with a reason and returns how many rows were not written.
+   */
+  async close(timeoutMs: number): Promise<{ unwritten: number }> {
+    this.closing = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.kick();
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.idle(),
+      new Promise<void>((r) => {
+        deadline = setTimeout(r, timeoutMs);
+      }),
+    ]);
+    clearTimeout(deadline);
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const unwritten = this.unresolved;
+    if (unwritten > 0) {
+      const reason = `not written: the node closed before TDengine accepted the row (waited ${timeoutMs} ms)`;
+      const left: Pending[] = [...(this.inFlight ?? [])];
+      for (const ts of this.targets.values()) left.push(...ts.queue.splice(0));
+      this.queued = 0;
+      for (const p of left) this.settle(p, { index: p.row.index, reason });
+    }
+    for (const ts of this.targets.values()) this.dropStatement(ts);
+    return { unwritten };
+  }
+
+  private idle(): Promise<void> {
+    if (this.unresolved === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private targetState(target: Target): TargetState {
+    const key = `${target.database}.${target.stable}`;
+    let ts = this.targets.get(key);
+    if (!ts || ts.target.schema !== target.schema) {
+      // A new schema object for the same table (e.g. re-read after a change) gets a fresh statement.
+      const queue = ts?.queue ?? [];
+      if (ts) this.dropStatement(ts);
+      ts = { target, sql: insertSql(target.database, target.stable, target.schema), queue, created: false, precision: target.autoCreate?.precision ?? "ms" };
+      this.targets.set(key, ts);
+    }
+    return ts;
+  }
+
+  private kick(): void {
+    if (this.stopped || this.pumping || this.retryTimer || this.queued === 0) return;
+    if (this.closing || this.due || this.queued >= this.opts.batchRows) {
+      this.pumping = true;
+      void this.pump();
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        this.due = true;
+        this.kick();
+      }, this.opts.flushMs);
+    }
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        if (this.queued === 0) {
+          this.due = false;
+          break;
+        }
+        if (!(this.closing || this.due || this.queued >= this.opts.batchRows)) break;
+        if (this.flushTimer && this.queued >= this.opts.batchRows) {
+          clearTimeout(this.flushTimer);
+          this.flushTimer = undefined;
+        }
+        const ts = [...this.targets.values()].find((t) => t.queue.length > 0)!;
+        const batch = ts.queue.splice(0, this.opts.batchRows);
+        this.queued -= batch.length;
+        this.inFlight = batch;
+        const outage = await this.writeRows(ts, batch, false);
+        this.inFlight = undefined;
+        if (this.stopped) break;
+        if (outage) {
+          const back = outage.rows.filter((p) => !p.done);
+          ts.queue.unshift(...back);
+          this.queued += back.length;
+          if (!this.inOutage) {
+            this.inOutage = true;
+            this.emit({ type: "outage", error: outage.error });
+          }
+          const delay = backoffDelay(this.retryAttempt++, this.opts.retry, this.opts.random);
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.due = true;
+            this.kick();
+          }, delay);
+          break;
+        }
+        this.retryAttempt = 0;
+        if (this.inOutage) {
+          this.inOutage = false;
+          this.emit({ type: "recovered" });
+        }
+      }
+    } finally {
+      this.pumping = false;
+      this.kick();
+    }
+  }
+
+  /** Writes rows; returns the rows to retry later when the transport failed. */
+  private async writeRows(ts: TargetState, batch: Pending[], statementRetried: boolean): Promise<Outage | undefined> {
+    let client: TdengineClientApi;
+    let stmt: Stmt2;
+    try {
+      client = await this.opts.getClient(this.opts.connectWaitMs);
+      stmt = await this.statement(ts, client);
+    } catch (e) {
+      if (isTransportError(e)) return { error: asError(e), rows: batch };
+      this.dropStatement(ts);
+      // DDL or prepare refused: a statement-level problem whatever the code; retry once from scratch.
+      if (!statementRetried) {
+        ts.created = false;
+        return this.writeRows(ts, batch, true);
+      }
+      this.rejectAll(batch, asError(e));
+      return undefined;
+    }
+    try {
+      await stmt.bind(this.buildBind(ts, batch));
+      await stmt.exec();
+    } catch (e) {
+      if (isTransportError(e)) {
+        this.dropStatement(ts);
+        return { error: asError(e), rows: batch };
+      }
+      // The server or the encoder refused something: prepare afresh next time, then narrow it down.
+      this.dropStatement(ts);
+      if (isStatementError(e)) {
+        if (!statementRetried) {
+          ts.created = false;
+          return this.writeRows(ts, batch, true);
+        }
+        this.rejectAll(batch, asError(e));
+        return undefined;
+      }
+      if (batch.length === 1) {
+        this.rejectAll(batch, asError(e));
+        return undefined;
+      }
+      const mid = batch.length >> 1;
+      const first = await this.writeRows(ts, batch.slice(0, mid), statementRetried);
+      if (first) return { error: first.error, rows: [...first.rows, ...batch.slice(mid)] };
+      return this.writeRows(ts, batch.slice(mid), statementRetried);
+    }
+    let n = 0;
+    for (const p of batch) if (this.settle(p)) n++;
+    if (n > 0) this.emit({ type: "written", rows: n });
+    return undefined;
+  }
+
+  private async statement(ts: TargetState, client: TdengineClientApi): Promise<Stmt2> {
+    if (ts.stmt && ts.stmt.client === client) return ts.stmt.promise;
+    if (ts.stmt) this.dropStatement(ts);
+    const { target } = ts;
+    if (target.autoCreate && !ts.created) {
+      await client.exec(createDatabaseSql(target.database, target.autoCreate.precision));
+      await client.exec(createStableSql(target.database, target.stable, target.schema));
+      ts.created = true;
+    }
+    // The bound subtable name is unqualified, so TDengine resolves it in the connection's current database,
+    // which is not set at connect time (it may not exist then): select it right before preparing.
+    await client.exec(useSql(target.database));
+    const promise = client.prepare(ts.sql);
+    const entry = { client, promise };
+    ts.stmt = entry;
+    let stmt: Stmt2;
+    try {
+      stmt = await promise;
+    } catch (e) {
+      if (ts.stmt === entry) ts.stmt = undefined;
+      throw e;
+    }
+    const tsField = stmt.fields.find((f) => f.bindType === "column");
+    if (tsField) ts.precision = tsField.precision;
+    return stmt;
+  }
+
+  private dropStatement(ts: TargetState): void {
+    const s = ts.stmt;
+    ts.stmt = undefined;
+    if (s && !s.client.closed) {
+      s.promise.then((st) => st.close()).catch(() => undefined);
+    }
+  }
+
+  private buildBind(ts: TargetState, batch: Pending[]): TableBind[] {
+    const ncols = ts.target.schema.columns.length;
+    const byTable = new Map<string, TableBind>();
+    const precision = ts.precision;
+    for (const p of batch) {
+      const r = p.row;
+      let b = byTable.get(r.table);
+      if (!b) {
+        // Tags only matter when TDengine creates the subtable; the first row of the batch supplies them.
+        b = { table: r.table, tags: r.tags, columns: Array.from({ length: ncols }, () => [] as unknown[]) };
+        byTable.set(r.table, b);
+      }
+      const cols = b.columns;
+      cols[0].push(instantIn(r.ts, precision));
+      for (let c = 1; c < ncols; c++) cols[c].push(r.values[c - 1]);
+    }
+    return [...byTable.values()];
+  }
+
+  private rejectAll(batch: Pending[], e: Error): void {
+    const reason = `TDengine refused the row: ${describe(e)}`;
+    let n = 0;
+    for (const p of batch) if (this.settle(p, { index: p.row.index, reason })) n++;
+    if (n > 0) this.emit({ type: "rejected", rows: n, error: e });
+  }
+
+  /** Resolves one row exactly once; returns false when it was already resolved. */
+  private settle(p: Pending, failure?: RowError): boolean {
+    if (p.done) return false;
+    p.done = true;
+    this.unresolved--;
+    const t = p.ticket;
+    if (failure) t.failed.push(failure);
+    else t.written++;
+    if (--t.remaining === 0) {
+      t.failed.sort((a, b) => a.index - b.index);
+      t.resolve({ written: t.written, failed: t.failed, latencyMs: Date.now() - t.started });
+    }
+    if (this.unresolved === 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const r of w) r();
+    }
+    return true;
+  }
+
+  private emit(e: WriterEvent): void {
+    try {
+      this.opts.onEvent?.(e);
+    } catch {
+      // The observer's failure must not stop writing.
+    }
+  }
+}

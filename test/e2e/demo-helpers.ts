@@ -1,0 +1,111 @@
+// What the demo tests look at from the outside, as a user's tools would: TDengine through taosAdapter's REST
+// endpoint, the Perspective table through a Perspective client on the dashboard's WebSocket, the example flow
+// file, and a headless Chromium.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext } from "playwright-core";
+import { loadPerspective } from "../../lib/perspective/load";
+import { packageRoot } from "../support/node-red-process";
+
+export interface ExampleNode {
+  id: string;
+  type: string;
+  z?: string;
+  [key: string]: unknown;
+}
+
+/** examples/flows.json as shipped. */
+export function exampleFlow(): ExampleNode[] {
+  return JSON.parse(readFileSync(join(packageRoot, "examples", "flows.json"), "utf8")) as ExampleNode[];
+}
+
+export function exampleNode(type: string): ExampleNode {
+  const found = exampleFlow().filter((n) => n.type === type);
+  if (found.length !== 1) throw new Error(`the example has ${found.length} ${type} nodes, expected 1`);
+  return found[0];
+}
+
+/** The 10 meters of the demo's producer. */
+export const METERS = Array.from({ length: 10 }, (_, g) => `d_bind_${g}`);
+
+/** One statement through taosAdapter's REST API (/rest/sql), as root/taosdata. */
+export async function tdengineSql(httpUrl: string, sql: string): Promise<unknown[][]> {
+  const res = await fetch(`${httpUrl}/rest/sql`, {
+    method: "POST",
+    body: sql,
+    headers: { Authorization: `Basic ${Buffer.from("root:taosdata").toString("base64")}` },
+  });
+  const body = (await res.json()) as { code: number; desc?: string; data?: unknown[][] };
+  if (body.code !== 0) throw new Error(`${sql}: ${body.code} ${body.desc}`);
+  return body.data ?? [];
+}
+
+/** Columns of a hosted table, read through the dashboard's WebSocket like the page does (config.json names the entity). */
+export async function readPerspectiveTable(nodeRedUrl: string, name: string, columns: string[]): Promise<Record<string, unknown[]>> {
+  const res = await fetch(`${nodeRedUrl}/perspective/config.json`);
+  if (!res.ok) throw new Error(`config.json: ${res.status}`);
+  const { tables } = (await res.json()) as { tables: { name: string; entity: string }[] };
+  const desc = tables.find((t) => t.name === name);
+  if (!desc) throw new Error(`no table ${name} yet (tables: ${tables.map((t) => t.name).join(", ") || "none"})`);
+  const psp = await loadPerspective();
+  const client = await psp.websocket(`${nodeRedUrl.replace(/^http/, "ws")}/perspective/ws`);
+  try {
+    const table = await client.open_table(desc.entity);
+    const view = await table.view({ columns });
+    try {
+      return (await view.to_columns()) as Record<string, unknown[]>;
+    } finally {
+      await view.delete();
+    }
+  } finally {
+    await client.terminate().catch(() => undefined);
+  }
+}
+
+/** Pairs that occur more than once, e.g. duplicates of (tbname, ts). */
+export function duplicates(a: unknown[], b: unknown[]): string[] {
+  const seen = new Set<string>();
+  const twice: string[] = [];
+  a.forEach((x, i) => {
+    const key = `${String(x)}|${String(b[i])}`;
+    if (seen.has(key)) twice.push(key);
+    seen.add(key);
+  });
+  return twice;
+}
+
+/** True when something can listen on the port again (the demo gave it back). */
+export function portIsFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Headless Chromium with a fresh profile. */
+export async function launchBrowser(): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), "chromium-profile-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1400, height: 860 },
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

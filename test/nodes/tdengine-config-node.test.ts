@@ -1,0 +1,141 @@
+// tdengine-config against the emulator: one shared socket for all its users, closed when the last one goes;
+// reconnection after drops with one log line per state change; users' status follows the connection; the
+// "Test connection" admin endpoint; and the password stays out of exports and replies.
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, it } from "node:test";
+import { startEmulator, type Emulator } from "../../emulator";
+import helper from "../support/helper";
+import { nodeModule } from "../support/package-info";
+import { waitFor } from "../support/wait";
+
+const configNode = nodeModule("tdengine-config");
+const writeNode = nodeModule("tdengine-write");
+
+let emu: Emulator;
+
+const SECRET = "taosdata";
+const CREDS = { cfg: { user: "root", password: SECRET } };
+
+function writer(id: string, extra: Record<string, unknown> = {}): object {
+  return {
+    id,
+    type: "tdengine-write",
+    server: "cfg",
+    stable: "meters",
+    subtable: "d_${groupid}",
+    columns: "ts TIMESTAMP, v INT",
+    tags: "groupid INT",
+    autoCreate: true,
+    batchSize: 10,
+    flushInterval: 5,
+    wires: [],
+    ...extra,
+  };
+}
+
+function cfg(extra: Record<string, unknown> = {}): object {
+  return { id: "cfg", type: "tdengine-config", url: emu.wsUrl, database: "cdb", timeout: 2000, maxBackoff: 100, ...extra };
+}
+
+type Status = { fill?: string; shape?: string; text?: string };
+
+/** Records every status the node sets. */
+function statuses(id: string): Status[] {
+  const n = helper.getNode(id) as unknown as { status: (s: Status) => void };
+  const seen: Status[] = [];
+  const orig = n.status.bind(n);
+  n.status = (s: Status) => {
+    seen.push(s);
+    orig(s);
+  };
+  return seen;
+}
+
+describe("tdengine-config node", () => {
+  before(async () => {
+    emu = await startEmulator();
+    await helper.startServer();
+  });
+  after(async () => {
+    await helper.stopServer();
+    await emu.stop();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    emu.faults.reset();
+    await waitFor("no socket left", () => emu.stats().connections === 0);
+  });
+
+  it("shares one socket among its users and closes it when the flow is removed", async () => {
+    await helper.load([configNode, writeNode], [cfg(), writer("w1"), writer("w2", { stable: "meters2", subtable: "e_${groupid}" })], CREDS);
+    await waitFor("connected", () => emu.stats().connections === 1);
+    const w1 = helper.getNode("w1");
+    const w2 = helper.getNode("w2");
+    w1.receive({ payload: { ts: Date.now(), v: 1, groupid: 1 } });
+    w2.receive({ payload: { ts: Date.now(), v: 2, groupid: 1 } });
+    await waitFor("both written", () => {
+      try {
+        return emu.sql("SELECT COUNT(*) FROM cdb.meters").rows[0][0] && emu.sql("SELECT COUNT(*) FROM cdb.meters2").rows[0][0];
+      } catch {
+        return false;
+      }
+    });
+    assert.equal(emu.stats().connections, 1, "one shared connection");
+    await helper.clearFlows();
+    await waitFor("socket closed once the last user left", () => emu.stats().connections === 0);
+  });
+
+  it("reconnects after drops; users show the state; one log line per state change, not per retry", async () => {
+    await helper.load([configNode, writeNode], [cfg(), writer("w1")], CREDS);
+    await waitFor("connected", () => emu.stats().connections === 1);
+    const seen = statuses("w1");
+    const warnings: string[] = [];
+    const c = helper.getNode("cfg");
+    const origWarn = c.warn.bind(c);
+    c.warn = (m: unknown) => {
+      warnings.push(String(m));
+      origWarn(m);
+    };
+    emu.faults.refuseConnections(800);
+    emu.faults.dropConnections();
+    await waitFor("red status", () => seen.some((s) => s.fill === "red" && s.shape === "ring"));
+    await waitFor("reconnected", () => emu.stats().connections === 1, { timeoutMs: 10000 });
+    await waitFor("green again", () => seen.length > 0 && seen[seen.length - 1].fill === "green");
+    assert.equal(warnings.length, 1, `one warning for the whole outage, got: ${warnings.join(" | ")}`);
+    assert.ok(!warnings[0].includes(SECRET));
+  });
+
+  it("keeps the password a password-type credential, out of the flow config, status errors and log lines", async () => {
+    const wrong = "wrong-secret-42";
+    await helper.load([configNode, writeNode], [cfg(), writer("w1")], { cfg: { user: "root", password: wrong } });
+    const red = (helper as unknown as { _redNodes: { getCredentialDefinition(t: string): unknown; getFlows(): unknown } })._redNodes;
+    assert.deepEqual(red.getCredentialDefinition("tdengine-config"), { user: { type: "text" }, password: { type: "password" }, token: { type: "password" } });
+    const c = helper.getNode("cfg") as unknown as { connectionStatus: { state: string; error?: Error }; getClient(ms: number): Promise<unknown> };
+    await waitFor("authentication failed", () => c.connectionStatus.state === "disconnected");
+    assert.match(c.connectionStatus.error?.message ?? "", /Authentication failure/);
+    await assert.rejects(c.getClient(50), (e: Error) => !e.message.includes(wrong) && /Authentication failure/.test(e.message));
+    assert.ok(!JSON.stringify(red.getFlows()).includes(wrong), "not in the deployed flow configuration");
+    const logged = JSON.stringify(helper.log().args);
+    assert.ok(!logged.includes(wrong), "not in any log line");
+  });
+
+  describe("Test connection endpoint", () => {
+    it("connects with the dialog's values, using the stored password for the placeholder", async () => {
+      await helper.load([configNode], [cfg()], CREDS);
+      const ok = await helper.request().post("/tdengine-config/cfg/test").send({ url: emu.wsUrl, user: "root", password: "__PWRD__" }).expect(200);
+      assert.deepEqual(ok.body, { ok: true, serverVersion: "3.3.6.0" });
+      const typed = await helper.request().post("/tdengine-config/new-node/test").send({ url: emu.wsUrl, user: "root", password: SECRET }).expect(200);
+      assert.equal(typed.body.ok, true, "works for an unsaved node too");
+    });
+
+    it("reports a failure without echoing the password", async () => {
+      await helper.load([configNode], [cfg()], CREDS);
+      const bad = await helper.request().post("/tdengine-config/cfg/test").send({ url: emu.wsUrl, user: "root", password: "wrong-secret" }).expect(200);
+      assert.equal(bad.body.ok, false);
+      assert.match(bad.body.error, /Authentication failure/);
+      assert.ok(!JSON.stringify(bad.body).includes("wrong-secret"));
+      const scheme = await helper.request().post("/tdengine-config/cfg/test").send({ url: "http://127.0.0.1:1" }).expect(200);
+      assert.match(scheme.body.error, /must start with ws:\/\/ or wss:\/\//);
+    });
+  });
+});

@@ -1,0 +1,298 @@
+// tdengine-write in a real flow (node-red-node-test-helper) against the emulator on an ephemeral port: what
+// landed is checked by querying the emulator. Covers auto-create, mapping and overrides, batching, the
+// optional output, rejected rows reaching a Catch node, server errors, an outage with exactly-once delivery,
+// the buffer bound, flush on close and cleanup on redeploy.
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, it } from "node:test";
+import { startEmulator, type Emulator } from "../../emulator";
+import helper from "../support/helper";
+import { nodeModule } from "../support/package-info";
+import { trackTimers } from "../support/timer-tracker";
+import { waitFor } from "../support/wait";
+
+const configNode = nodeModule("tdengine-config");
+const writeNode = nodeModule("tdengine-write");
+
+let emu: Emulator;
+let dbSeq = 0;
+
+interface Msg {
+  payload: unknown;
+  errors?: Array<{ index: number; field?: string; reason: string }>;
+  error?: { message: string };
+  [k: string]: unknown;
+}
+
+function meterRows(n: number, start = 0, base = 1700000000000): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) => ({
+    ts: base + start + i,
+    current: 10 + ((start + i) % 7) * 0.5,
+    voltage: 200 + ((start + i) % 30),
+    phase: 0.25,
+    groupid: (start + i) % 10,
+    location: `loc_${(start + i) % 10}`,
+  }));
+}
+
+/** A flow: config -> write (-> out helper), plus a Catch node scoped to the write node. */
+function flow(db: string, write: Record<string, unknown> = {}, cfg: Record<string, unknown> = {}): object[] {
+  return [
+    { id: "tab", type: "tab", label: "test" },
+    { id: "cfg", type: "tdengine-config", url: emu.wsUrl, database: db, timeout: 2000, maxBackoff: 200, ...cfg },
+    {
+      id: "w",
+      type: "tdengine-write",
+      z: "tab",
+      server: "cfg",
+      stable: "meters",
+      subtableMode: "template",
+      subtable: "d_${groupid}",
+      tsField: "ts",
+      tsUnit: "ms",
+      columns: "ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT",
+      tags: "groupid INT, location VARCHAR(16)",
+      autoCreate: true,
+      precision: "ms",
+      batchSize: 100,
+      flushInterval: 10,
+      output: true,
+      wires: [["out"]],
+      ...write,
+    },
+    { id: "out", type: "helper", z: "tab" },
+    { id: "catcher", type: "catch", z: "tab", scope: ["w"], wires: [["caught"]] },
+    { id: "caught", type: "helper", z: "tab" },
+  ];
+}
+
+const CREDS = { cfg: { user: "root", password: "taosdata" } };
+
+function collect(id: string): Msg[] {
+  const got: Msg[] = [];
+  helper.getNode(id).on("input", (m: Msg) => got.push(m));
+  return got;
+}
+
+function count(db: string, stable = "meters"): number {
+  return Number(emu.sql(`SELECT COUNT(*) FROM ${db}.${stable}`).rows[0][0]);
+}
+
+type Status = { fill?: string; shape?: string; text?: string };
+
+/** Records every status the node sets. */
+function statuses(id: string): Status[] {
+  const n = helper.getNode(id) as unknown as { status: (s: Status) => void };
+  const seen: Status[] = [];
+  const orig = n.status.bind(n);
+  n.status = (st: Status) => {
+    seen.push(st);
+    orig(st);
+  };
+  return seen;
+}
+
+function nextDb(): string {
+  return `wdb${++dbSeq}`;
+}
+
+describe("tdengine-write node", () => {
+  before(async () => {
+    emu = await startEmulator();
+    await helper.startServer();
+  });
+  after(async () => {
+    await helper.stopServer();
+    await emu.stop();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    emu.faults.reset();
+    await waitFor("sockets closed after unload", () => emu.stats().connections === 0);
+  });
+
+  it("creates the database and super table, writes the demo's rows via stmt2 and reports per message", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db), CREDS);
+    const out = collect("out");
+    const w = helper.getNode("w");
+    w.receive({ payload: meterRows(250, 0), topic: "a" });
+    w.receive({ payload: meterRows(250, 250), topic: "b" });
+    await waitFor("two outputs", () => out.length === 2);
+    assert.deepEqual(out.map((m) => [m.topic, (m.payload as { written: number }).written, (m.payload as { rejected: number }).rejected]), [
+      ["a", 250, 0],
+      ["b", 250, 0],
+    ]);
+    assert.equal(typeof (out[0].payload as { latencyMs: number }).latencyMs, "number");
+    assert.equal(count(db), 500);
+    const desc = emu.sql(`DESCRIBE ${db}.meters`).rows.map((r) => [r[0], r[1], r[3]]);
+    assert.deepEqual(desc, [
+      ["ts", "TIMESTAMP", ""],
+      ["current", "FLOAT", ""],
+      ["voltage", "INT", ""],
+      ["phase", "FLOAT", ""],
+      ["groupid", "INT", "TAG"],
+      ["location", "VARCHAR", "TAG"],
+    ]);
+    const tables = emu.sql(`SHOW ${db}.TABLES`).rows.map((r) => String(r[0])).sort();
+    assert.deepEqual(tables, ["d_0", "d_1", "d_2", "d_3", "d_4", "d_5", "d_6", "d_7", "d_8", "d_9"]);
+    const one = emu.sql(`SELECT ts, current, voltage, phase, groupid, location FROM ${db}.d_3 WHERE ts = 1700000000013`).rows;
+    assert.deepEqual(one.map((r) => r.map((v) => (typeof v === "bigint" ? Number(v) : v))), [[1700000000013, 13, 213, 0.25, 3, "loc_3"]]);
+  });
+
+  it("lets msg.stable, msg.table and msg.tags override the configuration", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db), CREDS);
+    const out = collect("out");
+    const w = helper.getNode("w");
+    w.receive({ payload: meterRows(3), stable: "other", table: "fixed_one", tags: { location: "Texas" } });
+    await waitFor("output", () => out.length === 1);
+    assert.equal(count(db, "other"), 3);
+    const rows = emu.sql(`SELECT tbname, groupid, location FROM ${db}.other`).rows;
+    assert.deepEqual(rows.map((r) => [r[0], r[1], r[2]]), [
+      ["fixed_one", 0, "Texas"],
+      ["fixed_one", 0, "Texas"],
+      ["fixed_one", 0, "Texas"],
+    ]);
+  });
+
+  it("rejects bad rows with reasons: a Catch node gets the original msg with msg.errors, batch-mates are written", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db, { strict: true }), CREDS);
+    const out = collect("out");
+    const caught = collect("caught");
+    const payload = meterRows(6);
+    payload[1].ts = "not a time";
+    payload[3].voltage = "220";
+    payload[4].location = "far too long a location";
+    payload[5].bogus = 1;
+    helper.getNode("w").receive({ payload, topic: "mixed" });
+    await waitFor("caught message", () => caught.length === 1);
+    const c = caught[0];
+    assert.equal(c.topic, "mixed");
+    assert.deepEqual(c.payload, payload, "the original payload, untouched");
+    assert.deepEqual(c.errors?.map((e) => [e.index, e.field]), [
+      [1, "ts"],
+      [3, "voltage"],
+      [4, "location"],
+      [5, "bogus"],
+    ]);
+    // The test helper's RED._ returns message keys; the English text is in the locale catalog.
+    assert.match(c.error?.message ?? "", /tdengine-write\.errors\.rejected/);
+    assert.match(c.errors?.[0].reason ?? "", /timestamp: "not a time" is not an ISO-8601 timestamp/);
+    assert.match(c.errors?.[1].reason ?? "", /column voltage: expected an integer for INT, got string/);
+    assert.match(c.errors?.[2].reason ?? "", /tag location: string of 23 bytes is longer than VARCHAR\(16\)/);
+    assert.match(c.errors?.[3].reason ?? "", /unknown field bogus \(strict mode\)/);
+    await waitFor("output", () => out.length === 1);
+    assert.deepEqual(out[0].payload && { ...(out[0].payload as object), latencyMs: 0 }, { written: 2, rejected: 4, latencyMs: 0 });
+    assert.equal(count(db), 2);
+  });
+
+  it("refuses a message with a bad override as a whole, catchably", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db), CREDS);
+    const caught = collect("caught");
+    helper.getNode("w").receive({ payload: meterRows(2), stable: "bad name; DROP" });
+    await waitFor("caught", () => caught.length === 1);
+    assert.match(caught[0].error?.message ?? "", /msg.stable: invalid super table name/);
+  });
+
+  it("does not drop good rows when the server refuses a batch", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db), CREDS);
+    const out = collect("out");
+    const caught = collect("caught");
+    const w = helper.getNode("w");
+    w.receive({ payload: meterRows(10) });
+    await waitFor("warm-up written", () => out.length === 1);
+    emu.faults.failNext(1, 0x0224, "value out of range");
+    w.receive({ payload: meterRows(80, 10) });
+    await waitFor("second output", () => out.length === 2);
+    assert.equal((out[1].payload as { written: number }).written, 80);
+    assert.equal(caught.length, 0);
+    assert.equal(count(db), 90);
+  });
+
+  it("keeps rows through dropped and refused connections; afterwards every row is there exactly once", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db, { batchSize: 50, flushInterval: 5 }), CREDS);
+    const out = collect("out");
+    const caught = collect("caught");
+    const w = helper.getNode("w");
+    await waitFor("connected", () => emu.stats().connections === 1);
+    const seen = statuses("w");
+    const perMsg = 20;
+    let sent = 0;
+    const send = (): void => {
+      w.receive({ payload: meterRows(perMsg, sent * perMsg) });
+      sent++;
+    };
+    // Rows keep coming before, during and after a ~1.5 s outage.
+    for (let i = 0; i < 10; i++) send();
+    await waitFor("first rows written", () => out.length >= 5);
+    emu.faults.refuseConnections(1500);
+    emu.faults.dropConnections();
+    const outageEnds = Date.now() + 1500;
+    while (Date.now() < outageEnds + 300) {
+      send();
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    for (let i = 0; i < 5; i++) send();
+    await waitFor("every message completed", () => out.length === sent, { timeoutMs: 20000 });
+    assert.equal(caught.length, 0, caught[0]?.error?.message);
+    assert.equal(out.reduce((s, m) => s + (m.payload as { written: number }).written, 0), sent * perMsg);
+    const total = sent * perMsg;
+    assert.equal(count(db), total);
+    const keys = new Set(emu.sql(`SELECT tbname, ts FROM ${db}.meters`).rows.map((r) => `${String(r[0])}|${String(r[1])}`));
+    const expected = new Set(meterRows(total).map((r) => `d_${String(r.groupid)}|${String(r.ts)}`));
+    assert.equal(keys.size, total);
+    assert.deepEqual(keys, expected);
+    assert.ok(seen.some((st) => st.fill === "red" && st.shape === "ring"), "the status showed the outage");
+    assert.equal(seen[seen.length - 1].fill, "green", "and recovered");
+    assert.ok(out.some((m) => (m.payload as { latencyMs: number }).latencyMs > 500), "some messages waited through the outage");
+  });
+
+  it("past the buffer bound refuses new messages with a catchable error and keeps the buffered ones", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db, { maxBuffered: 50, flushInterval: 5 }), CREDS);
+    const out = collect("out");
+    const caught = collect("caught");
+    const w = helper.getNode("w");
+    w.receive({ payload: meterRows(5) });
+    await waitFor("warm-up", () => out.length === 1);
+    emu.faults.refuseConnections(1000);
+    emu.faults.dropConnections();
+    w.receive({ payload: meterRows(40, 5), topic: "kept" });
+    w.receive({ payload: meterRows(20, 45), topic: "refused" });
+    await waitFor("refusal caught", () => caught.length === 1);
+    assert.equal(caught[0].topic, "refused");
+    assert.match(caught[0].error?.message ?? "", /write buffer full: 40 rows are waiting for TDengine \(bound 50\); refused 20 new rows/);
+    await waitFor("kept rows written after the outage", () => out.length === 2, { timeoutMs: 10000 });
+    assert.equal(out[1].topic, "kept");
+    assert.equal(count(db), 45);
+  });
+
+  it("flushes buffered rows on redeploy and leaves no socket or timer behind", async () => {
+    const db = nextDb();
+    const timers = trackTimers();
+    await helper.load([configNode, writeNode], flow(db, { batchSize: 100000, flushInterval: 600000 }), CREDS);
+    const w = helper.getNode("w");
+    await waitFor("connected", () => emu.stats().connections === 1);
+    w.receive({ payload: meterRows(30) });
+    const early = ((): number => {
+      try {
+        return count(db);
+      } catch {
+        return 0; // the database is created at the first flush
+      }
+    })();
+    assert.equal(early, 0, "nothing written yet: the batch is neither full nor due");
+    await helper.clearFlows();
+    assert.equal(count(db), 30, "the buffer was written before the node closed");
+    await waitFor("socket closed", () => emu.stats().connections === 0);
+    try {
+      await waitFor("no timer of the flow left pending", () => timers.live().length === 0 || timers.live().join("\n") === "");
+    } finally {
+      timers.stop();
+    }
+  });
+});

@@ -1,0 +1,95 @@
+// Update coalescing: operations queued within one interval reach the table as few calls, in order, and each
+// message's callback reports its own outcome.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { UpdateCoalescer, type TableSink } from "../../lib/perspective/coalescer";
+
+function recordingSink(failOn?: string): { sink: TableSink; calls: [string, unknown][] } {
+  const calls: [string, unknown][] = [];
+  const op = (name: string) => async (arg?: unknown) => {
+    calls.push([name, arg]);
+    if (name === failOn) throw new Error(`${name} failed`);
+  };
+  return { calls, sink: { update: op("update"), replace: op("replace"), clear: op("clear"), remove: op("remove") } };
+}
+
+function collect(): { cb: (err?: Error) => void; results: (string | undefined)[] } {
+  const results: (string | undefined)[] = [];
+  return { results, cb: (err) => results.push(err?.message) };
+}
+
+describe("UpdateCoalescer", () => {
+  it("merges consecutive updates with the same columns into one table.update", async () => {
+    const { sink, calls } = recordingSink();
+    let flushedRows = 0;
+    const c = new UpdateCoalescer(async () => sink, { intervalMs: 1000, onFlushed: (n) => (flushedRows += n) });
+    const { cb, results } = collect();
+    for (let i = 0; i < 100; i++) c.push({ kind: "update", chunks: [{ a: [i] }], rows: 1 }, cb);
+    assert.equal(c.pendingRows, 100);
+    await c.flush();
+    assert.equal(calls.length, 1);
+    assert.deepEqual(calls[0], ["update", { a: Array.from({ length: 100 }, (_, i) => i) }]);
+    assert.equal(results.length, 100);
+    assert.ok(results.every((r) => r === undefined));
+    assert.equal(flushedRows, 100);
+    assert.equal(c.pendingRows, 0);
+  });
+
+  it("keeps the order of clear, replace and remove between updates", async () => {
+    const { sink, calls } = recordingSink();
+    const c = new UpdateCoalescer(async () => sink, { intervalMs: 1000 });
+    const { cb } = collect();
+    c.push({ kind: "update", chunks: [{ a: [1] }], rows: 1 }, cb);
+    c.push({ kind: "update", chunks: [{ a: [2], b: [3] }], rows: 1 }, cb);
+    c.push({ kind: "clear" }, cb);
+    c.push({ kind: "update", chunks: [{ a: [4] }], rows: 1 }, cb);
+    c.push({ kind: "remove", keys: ["k"] }, cb);
+    c.push({ kind: "replace", chunks: [{ a: [5] }, { b: [6] }], rows: 2 }, cb);
+    c.push({ kind: "replace", chunks: [], rows: 0 }, cb);
+    await c.flush();
+    assert.deepEqual(calls, [
+      ["update", { a: [1] }],
+      ["update", { a: [2], b: [3] }],
+      ["clear", undefined],
+      ["update", { a: [4] }],
+      ["remove", ["k"]],
+      ["replace", { a: [5] }],
+      ["update", { b: [6] }],
+      ["clear", undefined],
+    ]);
+  });
+
+  it("reports a failure to the operations it concerns only", async () => {
+    const { sink } = recordingSink("remove");
+    const c = new UpdateCoalescer(async () => sink, { intervalMs: 1000 });
+    const { cb, results } = collect();
+    c.push({ kind: "update", chunks: [{ a: [1] }], rows: 1 }, cb);
+    c.push({ kind: "remove", keys: [1] }, cb);
+    c.push({ kind: "update", chunks: [{ a: [2] }], rows: 1 }, cb);
+    await c.flush();
+    assert.deepEqual(results, [undefined, "remove failed", undefined]);
+  });
+
+  it("flushes by itself after the interval, and close() writes what is queued and refuses more", async () => {
+    const { sink, calls } = recordingSink();
+    const c = new UpdateCoalescer(async () => sink, { intervalMs: 0 });
+    await new Promise<void>((resolve) => c.push({ kind: "update", chunks: [{ a: [1] }], rows: 1 }, () => resolve()));
+    assert.equal(calls.length, 1);
+    const slow = new UpdateCoalescer(async () => sink, { intervalMs: 60000 });
+    const { cb, results } = collect();
+    slow.push({ kind: "update", chunks: [{ a: [2] }], rows: 1 }, cb);
+    await slow.close();
+    assert.deepEqual(results, [undefined]);
+    slow.push({ kind: "clear" }, cb);
+    assert.deepEqual(results, [undefined, "the node is closing"]);
+  });
+
+  it("fails every queued operation when there is no table to write to", async () => {
+    const c = new UpdateCoalescer(async () => Promise.reject(new Error("no table yet")), { intervalMs: 1000 });
+    const { cb, results } = collect();
+    c.push({ kind: "clear" }, cb);
+    c.push({ kind: "update", chunks: [{ a: [1] }], rows: 1 }, cb);
+    await c.flush();
+    assert.deepEqual(results, ["no table yet", "no table yet"]);
+  });
+});

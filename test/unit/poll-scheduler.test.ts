@@ -1,0 +1,156 @@
+// The tick scheduler: polls never overlap, skipped ticks are counted, failures back off, triggers and
+// pause/resume behave as documented.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ErrorLatch, TickScheduler } from "../../lib/poll";
+import { waitFor } from "../support/wait";
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe("poll: tick scheduler", () => {
+  it("skips and counts ticks while a poll is running; never runs two at once", async () => {
+    let running = 0;
+    let max = 0;
+    let gate = deferred();
+    const s = new TickScheduler(async () => {
+      running++;
+      max = Math.max(max, running);
+      await gate.promise;
+      running--;
+      return {};
+    }, { intervalMs: 0 });
+    s.tick();
+    s.tick();
+    s.tick();
+    assert.equal(s.state.skippedTicks, 2);
+    assert.equal(s.state.runs, 1);
+    gate.resolve();
+    await waitFor("poll finished", () => !s.state.running);
+    gate = deferred();
+    s.tick();
+    assert.equal(s.state.runs, 2);
+    gate.resolve();
+    await s.stop();
+    assert.equal(max, 1);
+  });
+
+  it("an interval shorter than the poll skips ticks (real timer)", async () => {
+    const gate = deferred();
+    let runs = 0;
+    const s = new TickScheduler(async () => {
+      runs++;
+      await gate.promise;
+      return {};
+    }, { intervalMs: 5 });
+    s.start();
+    await waitFor("ticks skipped", () => s.state.skippedTicks >= 3);
+    assert.equal(runs, 1);
+    gate.resolve();
+    await s.stop();
+  });
+
+  it("a trigger during a poll runs one more poll right after it and resolves then", async () => {
+    const gate = deferred();
+    const order: string[] = [];
+    let n = 0;
+    const s = new TickScheduler(async () => {
+      const me = ++n;
+      order.push(`start${me}`);
+      if (me === 1) await gate.promise;
+      order.push(`end${me}`);
+      return {};
+    }, { intervalMs: 0 });
+    const first = s.trigger();
+    const second = s.trigger();
+    const third = s.trigger();
+    gate.resolve();
+    await Promise.all([first, second, third]);
+    assert.deepEqual(order, ["start1", "end1", "start2", "end2"]);
+    await s.stop();
+  });
+
+  it("backs off after a failure (ticks wait), reports each failure, and recovers on success", async () => {
+    let now = 0;
+    let fail = true;
+    const errors: string[] = [];
+    let runs = 0;
+    const s = new TickScheduler(
+      async () => {
+        runs++;
+        if (fail) throw new Error(`boom${runs}`);
+        return {};
+      },
+      { intervalMs: 0, backoffBaseMs: 100, backoffMaxMs: 250, now: () => now },
+      (e) => errors.push(e.message),
+    );
+    s.tick();
+    await waitFor("failure", () => s.state.consecutiveFailures === 1);
+    assert.equal(s.state.retryAt, 100);
+    s.tick();
+    assert.equal(runs, 1, "waiting for the back-off");
+    now = 100;
+    s.tick();
+    await waitFor("second failure", () => s.state.consecutiveFailures === 2);
+    assert.equal(s.state.retryAt, 300);
+    now = 300;
+    s.tick();
+    await waitFor("third failure", () => s.state.consecutiveFailures === 3);
+    assert.equal(s.state.retryAt, 550, "capped at backoffMaxMs");
+    await assert.rejects(s.trigger(), /boom4/, "a trigger polls despite the back-off and gets the error");
+    fail = false;
+    await s.trigger();
+    assert.equal(s.state.consecutiveFailures, 0);
+    assert.equal(s.state.retryAt, 0);
+    assert.deepEqual(errors, ["boom1", "boom2", "boom3", "boom4"]);
+    await s.stop();
+  });
+
+  it("pause stops interval polls, resume restarts them; 'again' re-polls at once", async () => {
+    let runs = 0;
+    const s = new TickScheduler(async () => ({ again: ++runs < 3 }), { intervalMs: 0 });
+    s.pause();
+    s.tick();
+    assert.equal(runs, 0);
+    s.resume();
+    s.tick();
+    await waitFor("three chained polls", () => runs === 3 && !s.state.running);
+    await s.stop();
+    await assert.rejects(s.trigger(), /stopped/);
+  });
+
+  it("stop waits for the running poll", async () => {
+    const gate = deferred();
+    let finished = false;
+    const s = new TickScheduler(async () => {
+      await gate.promise;
+      finished = true;
+      return {};
+    }, { intervalMs: 0 });
+    s.tick();
+    const stopping = s.stop();
+    gate.resolve();
+    await stopping;
+    assert.ok(finished);
+  });
+});
+
+describe("poll: error latch", () => {
+  it("reports a failure once per state change", () => {
+    const l = new ErrorLatch();
+    const down = Object.assign(new Error("refused 1"), { kind: "refused", code: 1 });
+    const down2 = Object.assign(new Error("refused again"), { kind: "refused", code: 1 });
+    const missing = Object.assign(new Error("table missing"), { kind: "server", code: 9731 });
+    assert.equal(l.fail(down), true);
+    assert.equal(l.fail(down2), false, "same kind and code: not again");
+    assert.equal(l.fail(missing), true);
+    assert.equal(l.succeed(), true);
+    assert.equal(l.succeed(), false);
+    assert.equal(l.fail(down), true, "after a recovery it is new again");
+    assert.equal(l.fail(new Error("x")), true);
+    assert.equal(l.fail(new Error("x")), false);
+  });
+});

@@ -1,0 +1,183 @@
+// Batching across messages, one bind per batch covering many subtables, per-message completion, isolation of
+// rows the server refuses, outage buffering with retry, the buffer bound, and flush on close.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { TdengineClientApi } from "../../lib/tdengine/api";
+import { TdengineError } from "../../lib/tdengine/errors";
+import { BufferFullError, declaredSchema, WritePipeline, type PipelineOptions, type WriterEvent } from "../../lib/write";
+import { FakeWriteClient } from "../support/fake-write-client";
+import { waitFor } from "../support/wait";
+
+const METERS = declaredSchema("ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT", "groupid INT, location VARCHAR(16)");
+
+function rows(n: number, start = 0, groups = 10): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) => ({
+    ts: 1700000000000 + start + i,
+    current: 1.5,
+    voltage: 220,
+    phase: 0.5,
+    groupid: (start + i) % groups,
+    location: "California",
+  }));
+}
+
+function setup(over: Partial<PipelineOptions> = {}, client = new FakeWriteClient(METERS)) {
+  const events: WriterEvent[] = [];
+  const p = new WritePipeline({
+    database: "power",
+    stable: "meters",
+    schema: METERS,
+    autoCreate: { precision: "ms" },
+    map: { tsField: "ts", tsUnit: "ms", subtable: { mode: "template", template: "d_${groupid}" }, strict: false },
+    batchRows: 100,
+    flushMs: 20,
+    retry: { initialMs: 5, maxMs: 20 },
+    connectWaitMs: 50,
+    getClient: async () => {
+      if (client.down) throw new TdengineError("timeout", "not connected");
+      return client as unknown as TdengineClientApi;
+    },
+    onEvent: (e) => events.push(e),
+    ...over,
+  });
+  return { p, client, events };
+}
+
+describe("Writer batching", () => {
+  it("creates the database and super table once, then binds whole batches covering many subtables", async () => {
+    const { p, client } = setup();
+    const out = await Promise.all([p.write({ payload: rows(60, 0) }), p.write({ payload: rows(60, 60) }), p.write({ payload: rows(80, 120) })]);
+    assert.deepEqual(out.map((o) => [o.written, o.failed.length]), [[60, 0], [60, 0], [80, 0]]);
+    assert.deepEqual(client.execs, [
+      "CREATE DATABASE IF NOT EXISTS `power` PRECISION 'ms'",
+      "CREATE STABLE IF NOT EXISTS `power`.`meters` (`ts` TIMESTAMP, `current` FLOAT, `voltage` INT, `phase` FLOAT) TAGS (`groupid` INT, `location` VARCHAR(16))",
+      "USE `power`",
+    ]);
+    assert.deepEqual(client.prepares, ["INSERT INTO ? USING `power`.`meters` TAGS (?,?) VALUES (?,?,?,?)"], "one statement, reused");
+    assert.deepEqual(client.batches.map((b) => b.reduce((s, t) => s + t.columns[0].length, 0)), [100, 100], "200 rows from 3 messages in 2 binds of N=100");
+    assert.equal(client.batches[0].length, 10, "one bind covers the 10 subtables");
+    assert.deepEqual(client.batches[0][0], { table: "d_0", tags: [0, "California"], columns: [[1700000000000, 1700000000010, 1700000000020, 1700000000030, 1700000000040, 1700000000050, 1700000000060, 1700000000070, 1700000000080, 1700000000090], Array(10).fill(1.5), Array(10).fill(220), Array(10).fill(0.5)] });
+    assert.equal(client.rows.size, 200);
+    await p.close(1000);
+  });
+
+  it("writes a partial batch after the flush interval, and a message resolves only when its rows are written", async () => {
+    const { p, client } = setup({ flushMs: 30 });
+    let resolved = false;
+    const w = p.write({ payload: rows(5) }).then((o) => {
+      resolved = true;
+      return o;
+    });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(resolved, false);
+    assert.equal(client.rows.size, 0);
+    const o = await w;
+    assert.equal(o.written, 5);
+    assert.equal(client.rows.size, 5);
+    assert.ok(o.latencyMs >= 0);
+    await p.close(1000);
+  });
+
+  it("converts timestamps to the precision the prepared statement reports", async () => {
+    const client = new FakeWriteClient(METERS, "us");
+    const { p } = setup({ autoCreate: undefined }, client);
+    await p.write({ payload: [{ ...rows(1)[0], ts: "2024-05-01T03:04:05.123456Z" }] });
+    assert.deepEqual([...client.rows.keys()], [`d_0|${Date.UTC(2024, 4, 1, 3, 4, 5, 123) * 1000 + 456}`]);
+    await p.close(1000);
+  });
+
+  it("reads the schema with DESCRIBE when none is declared, and honours msg.stable", async () => {
+    const { p, client } = setup({ schema: undefined, autoCreate: undefined });
+    const o = await p.write({ payload: rows(3), stable: "other" });
+    assert.equal(o.written, 3);
+    assert.deepEqual(client.prepares, ["INSERT INTO ? USING `power`.`other` TAGS (?,?) VALUES (?,?,?,?)"]);
+    await assert.rejects(p.write({ payload: rows(1), stable: "bad name" }), /msg.stable: invalid super table name/);
+    await p.close(1000);
+  });
+});
+
+describe("Writer failures", () => {
+  it("isolates the row the server refuses; its batch-mates are written", async () => {
+    const { p, client, events } = setup();
+    client.poison = 666;
+    const payload = rows(40);
+    payload[17].voltage = 666;
+    const other = p.write({ payload: rows(40, 40) });
+    const o = await p.write({ payload });
+    assert.equal(o.written, 39);
+    assert.deepEqual(o.failed.map((f) => f.index), [17]);
+    assert.match(o.failed[0].reason, /TDengine refused the row: value out of range \(code 0x0224\)/);
+    assert.equal((await other).written, 40);
+    assert.equal(client.rows.size, 79);
+    assert.ok(events.some((e) => e.type === "rejected" && e.rows === 1));
+    await p.close(1000);
+  });
+
+  it("re-prepares once after a statement-level error (table dropped) and writes the batch", async () => {
+    const { p, client } = setup();
+    await p.write({ payload: rows(10) });
+    client.missingTable = 1;
+    const o = await p.write({ payload: rows(10, 10) });
+    assert.equal(o.written, 10);
+    assert.equal(client.execs.length, 6, "auto-create DDL (and USE) ran again before the retry");
+    assert.equal(client.prepares.length, 2);
+    client.missingTable = 2;
+    const bad = await p.write({ payload: rows(10, 20) });
+    assert.equal(bad.written, 0);
+    assert.equal(bad.failed.length, 10);
+    assert.match(bad.failed[0].reason, /Table does not exist \(code 0x2603\)/);
+    assert.equal(client.execAttempts, 1 + 2 + 2, "no bisection of a statement-level failure");
+    await p.close(1000);
+  });
+
+  it("keeps rows through an outage and writes each exactly once afterwards", async () => {
+    const { p, client, events } = setup();
+    client.down = true;
+    const pending = [p.write({ payload: rows(150, 0) }), p.write({ payload: rows(150, 150) })];
+    await waitFor("a few failed attempts", () => events.some((e) => e.type === "outage"));
+    assert.equal(p.pendingRows, 300);
+    assert.equal(client.rows.size, 0);
+    client.down = false;
+    const out = await Promise.all(pending);
+    assert.deepEqual(out.map((o) => o.written), [150, 150]);
+    assert.equal(client.rows.size, 300);
+    assert.equal(p.pendingRows, 0);
+    assert.deepEqual(events.filter((e) => e.type === "outage" || e.type === "recovered").map((e) => e.type), ["outage", "recovered"]);
+    await p.close(1000);
+  });
+
+  it("refuses new messages beyond the buffer bound with a catchable error, and accepts again once drained", async () => {
+    const { p, client } = setup({ maxBufferedRows: 250 });
+    client.down = true;
+    const first = p.write({ payload: rows(200) });
+    await assert.rejects(p.write({ payload: rows(100, 200) }), (e: unknown) => {
+      assert.ok(e instanceof BufferFullError);
+      assert.match((e as Error).message, /write buffer full: 200 rows are waiting for TDengine \(bound 250\); refused 100 new rows/);
+      return true;
+    });
+    client.down = false;
+    assert.equal((await first).written, 200);
+    assert.equal((await p.write({ payload: rows(100, 200) })).written, 100);
+    await p.close(1000);
+  });
+
+  it("flushes on close, and reports rows it could not write before the deadline", async () => {
+    const { p, client } = setup({ flushMs: 60000 });
+    const a = p.write({ payload: rows(10) });
+    const r = await p.close(1000);
+    assert.deepEqual(r, { unwritten: 0 });
+    assert.equal((await a).written, 10);
+    assert.equal(client.rows.size, 10);
+
+    const s = setup({ flushMs: 60000 });
+    s.client.down = true;
+    const b = s.p.write({ payload: rows(7) });
+    const r2 = await s.p.close(100);
+    assert.deepEqual(r2, { unwritten: 7 });
+    const ob = await b;
+    assert.equal(ob.written, 0);
+    assert.equal(ob.failed.length, 7);
+    assert.match(ob.failed[0].reason, /the node closed before TDengine accepted the row/);
+    await assert.rejects(s.p.write({ payload: rows(1) }), /closing/);
+  });
+});
