@@ -139,7 +139,13 @@ async function loadTable(desc, layouts) {
   for (let i = 0; i < viewers.length; i++) {
     const v = viewers[i];
     v.hidden = i >= list.length;
-    if (v.hidden) continue;
+    if (v.hidden) {
+      if (state.loads > 0) await v.eject().catch(() => undefined);
+      continue;
+    }
+    // A viewer that showed another table starts from scratch: drawing the new table with the old
+    // configuration makes the charts log NaN paths.
+    if (state.loads > 0) await v.eject().catch(() => undefined);
     await v.load(table);
     await v.restore({ ...list[i] });
   }

@@ -140,6 +140,11 @@ export = function (RED: NodeAPI): void {
     async function tableFor(msg: Record<string, unknown>): Promise<HostedTable> {
       if (!opts || !hosting) throw new Error(setupError ?? "not configured");
       host ??= await hosting.host;
+      if (current && host.get(opts.table) !== current) {
+        // Replaced or dropped by another node writing the same table name: start over from the host's view.
+        current = undefined;
+        converter = undefined;
+      }
       let plans = opts.declared;
       if (!plans && msg.columns !== undefined) plans = plansFromColumns(msg.columns);
       if (!plans) {
@@ -195,7 +200,8 @@ export = function (RED: NodeAPI): void {
         const batch = conv.convert(msg.payload);
         const total = batch.rows + batch.rejected.length;
         const rejectErr = batch.rejected.length ? new Error(describeRejects(batch.rejected, total)) : undefined;
-        if (batch.rows === 0 && action === "update") {
+        // Nothing valid to write: an update changes nothing, and a replace must not turn into a clear.
+        if (batch.rows === 0 && (action === "update" || rejectErr)) {
           done(rejectErr);
           return;
         }

@@ -50,7 +50,8 @@ describe(`the Perspective dashboard page in Chromium (Node-RED ${runtimeVersion}
     nr = await startNodeRed({ flows: FLOWS });
     profile = mkdtempSync(join(tmpdir(), "chromium-profile-"));
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium",
+      // Debian's Chromium, which scripts/test.sh installs; CHROMIUM_PATH points elsewhere.
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: { width: 1400, height: 900 },
@@ -75,6 +76,8 @@ describe(`the Perspective dashboard page in Chromium (Node-RED ${runtimeVersion}
       if (!["http:", "https:", "ws:", "wss:"].includes(u.protocol)) return; // data: URLs
       if (u.hostname !== "127.0.0.1") foreign.push(r.url());
     });
+    const sockets: string[] = [];
+    page.on("websocket", (w) => sockets.push(w.url()));
     page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
     page.on("response", (r) => {
       if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
@@ -113,6 +116,7 @@ describe(`the Perspective dashboard page in Chromium (Node-RED ${runtimeVersion}
 
     assert.deepEqual(problems, []);
     assert.deepEqual(foreign, []);
+    assert.deepEqual(sockets, [`${nr.url.replace(/^http/, "ws")}/perspective/ws`], "one WebSocket for all four viewers");
     await page.close();
   });
 

@@ -183,6 +183,26 @@ describe("perspective-out", () => {
     assert.match(r.error ?? "", /row 2: column "v": outside the 32-bit integer range/);
     const client = await connect();
     assert.deepEqual((await rowsOf(client, "bad")).map((x) => x.s), ["a", "d"]);
+    const allBad = await send("out", { action: "replace", payload: [{ ts: "never", v: 1 }] });
+    assert.match(allBad.error ?? "", /1 of 1 rows rejected/);
+    assert.deepEqual((await rowsOf(client, "bad")).map((x) => x.s), ["a", "d"], "a replace with no valid row changes nothing");
+    const noIndex = await send("out", { action: "remove", payload: ["a"] });
+    assert.match(noIndex.error ?? "", /"remove" needs a table with an index column/);
+    const noSchema = await send("out", { payload: 5 });
+    assert.match(noSchema.error ?? "", /msg\.payload must be/);
+  });
+
+  it("shows rows in the table, connected clients and the write rate in its status; a closed socket ends its session", async () => {
+    await helper.load([perspectiveOut], [outNode("out", { table: "status", schema: '{"i":"integer"}' }), ...catchFlow]);
+    const node = helper.getNode("out");
+    const texts: string[] = [];
+    node.on("call:status", (call: { args: [{ text?: string }] }) => texts.push(call.args[0]?.text ?? ""));
+    await send("out", { payload: [{ i: 1 }, { i: 2 }, { i: 3 }] });
+    const client = await connect();
+    await waitFor("a status with the rows and the client", () => texts.some((t) => /^3 rows · 1 clients · \d+ rows\/s$/.test(t)), { timeoutMs: 5000 });
+    // The session ends with its socket.
+    await client.terminate();
+    await waitFor("the client to be gone from the status", () => /^3 rows · 0 clients/.test(texts[texts.length - 1]), { timeoutMs: 5000 });
   });
 
   it("done() fires only once the rows are in the table, and fast messages are coalesced", async () => {
@@ -361,6 +381,24 @@ describe("perspective-out", () => {
     } finally {
       helper.settings({});
       httpNode = undefined;
+    }
+  });
+
+  it("puts the WebSocket under httpNodeRoot", async () => {
+    helper.settings({ httpNodeRoot: "/api" });
+    try {
+      await helper.load([perspectiveOut], [outNode("out", { table: "rooted", schema: '{"a":"integer"}' }), ...catchFlow]);
+      await send("out", { payload: { a: 7 } });
+      const client = await connect("/api/perspective/ws");
+      assert.deepEqual(await rowsOf(client, "rooted"), [{ a: 7 }]);
+      const outside = await new Promise<string>((resolve) => {
+        const ws = new WebSocket(wsBase + "/perspective/ws", { handshakeTimeout: 1000 });
+        ws.on("open", () => resolve("opened"));
+        ws.on("error", (e) => resolve(e.message));
+      });
+      assert.notEqual(outside, "opened", "nothing answers outside httpNodeRoot");
+    } finally {
+      helper.settings({});
     }
   });
 });
