@@ -24,10 +24,10 @@ export const CODE = {
   INCOMPLETE: 0x2601,
   INVALID_COLUMN: 0x2602,
   TABLE_NOT_EXIST: 0x2603,
-  WRONG_VALUE_TYPE: 0x2624,
+  WRONG_VALUE_TYPE: 0x2605,
   DB_NOT_SPECIFIED: 0x2616,
-  VALUE_TOO_LONG: 0x2653,
-  NOT_SUPPORTED: 0x2664,
+  VALUE_TOO_LONG: 0x2610,
+  NOT_SUPPORTED: 0x0100,
   INVALID_COLUMNS_NUM: 0x2634,
   SML_INVALID_PROTOCOL: 0x3000,
   SML_INVALID_DATA: 0x3002,
@@ -44,6 +44,6 @@ export function syntaxError(near: string, what?: string): TdError {
 }
 
 export function notSupported(what: string): TdError {
-  // TDengine: TSDB_CODE_PAR_NOT_SUPPORT "Operation not supported" (0x2664).
+  // TDengine: TSDB_CODE_OPS_NOT_SUPPORT "Operation not supported" (0x0100).
   return new TdError(CODE.NOT_SUPPORTED, `Operation not supported: ${what}`);
 }

@@ -148,6 +148,8 @@ function stmtAction(sess: WsSession, action: string, args: Record<string, unknow
         fields_types: f.fields_types,
         fields_lengths: f.fields_lengths,
         precision: f.precision,
+        fields_precisions: f.fields_precisions,
+        fields_scales: f.fields_scales,
       });
     }
     case "stmt2_close":

@@ -104,12 +104,12 @@ export class Stmt2 {
       if (!stable) throw new TdError(CODE.TABLE_NOT_EXIST, `Table does not exist: ${it.using.stable.name}`);
       plan.stable = stable;
       const names = it.using.tagNames ?? stable.tags.map((t) => t.name);
-      if (names.length !== it.using.tags.length) throw new TdError(0x2600, "Tags number not matched");
+      if (names.length !== it.using.tags.length) throw new TdError(0x260d, "Tags number not matched");
       plan.constTags = stable.tags.map(() => null);
       const sc = { precision: db.precision, columns: [], tags: [], sources: [], params: null, currentDb: this.session.db, serverVersion: this.engine.serverVersion, now: nowIn(db.precision) };
       names.forEach((n, k) => {
         const ti = stable.tags.findIndex((t) => t.name === n);
-        if (ti < 0) throw new TdError(CODE.INVALID_COLUMN, `Invalid tag name: ${n}`);
+        if (ti < 0) throw new TdError(0x260e, `Invalid tag name: ${n}`);
         const e = it.using!.tags[k];
         if (e.k === "param") {
           plan.tagMap.push(ti);
@@ -172,7 +172,7 @@ export class Stmt2 {
     }
     if (!plan.colMap.includes(0) && plan.colMap.length) throw new TdError(0x2600, 'syntax error near "values" (Primary timestamp column should not be null)');
     const expected = plan.stable && !it.using ? (it.columns as string[]).length : plan.colMap.length;
-    if (row.length !== expected) throw new TdError(0x2600, 'syntax error near "values" (Illegal number of columns)');
+    if (row.length !== expected) throw new TdError(0x263f, "Illegal number of columns");
     this.plan = plan;
     return { isInsert: true, fields: plan.fields, count: plan.fields.length };
   }
@@ -227,7 +227,7 @@ export class Stmt2 {
       } else {
         table = db.tables.get(name) ?? null;
         if (!table) throw new TdError(CODE.TABLE_NOT_EXIST, `Table does not exist: ${name}`);
-        if (plan.colMap.length > table.columns.length) throw new TdError(0x2600, 'syntax error near "values" (Illegal number of columns)');
+        if (plan.colMap.length > table.columns.length) throw new TdError(0x263f, "Illegal number of columns");
       }
     }
     const n = bt.columns.length ? bt.columns[0].rows : 0;

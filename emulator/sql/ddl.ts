@@ -13,26 +13,26 @@ const updated = (n = 0): ExecResult => ({ kind: "update", affectedRows: n });
 
 function checkDefs(columns: ColumnDef[], tags: ColumnDef[]): void {
   if (columns.length === 0 || columns[0].type !== T.TIMESTAMP)
-    throw new TdError(0x2614, "The first column must be timestamp");
+    throw new TdError(0x2641, "First column must be timestamp");
   const seen = new Set<string>();
   for (const c of [...columns, ...tags]) {
-    if (seen.has(c.name)) throw new TdError(0x2612, "Duplicated column names");
+    if (seen.has(c.name)) throw new TdError(0x263c, "Duplicated column names");
     seen.add(c.name);
     if ((c.type === T.VARCHAR || c.type === T.VARBINARY || c.type === T.GEOMETRY) && (c.bytes < 1 || c.bytes > 65517))
-      throw new TdError(0x2613, `Invalid binary/varchar data length: ${c.name}`);
-    if (c.type === T.NCHAR && (c.bytes < 1 || c.bytes > 16379)) throw new TdError(0x2613, `Invalid nchar data length: ${c.name}`);
+      throw new TdError(0x2642, "Invalid binary/nchar column/tag length");
+    if (c.type === T.NCHAR && (c.bytes < 1 || c.bytes > 16379)) throw new TdError(0x2642, "Invalid binary/nchar column/tag length");
   }
-  if (tags.some((t) => t.type === T.JSON) && tags.length > 1) throw new TdError(0x2600, "syntax error near \"json\" (Only one tag if there is a json tag)");
+  if (tags.some((t) => t.type === T.JSON) && tags.length > 1) throw new TdError(0x2633, "Only one tag if there is a json tag");
 }
 
 export function tagValues(ctx: EngineContext, db: Database, tagDefs: ColumnDef[], tagNames: string[] | undefined, exprs: import("./ast.js").Expr[], params: Value[] | null): Value[] {
   const names = tagNames ?? tagDefs.map((t) => t.name);
-  if (names.length !== exprs.length) throw new TdError(0x2600, "Tags number not matched");
+  if (names.length !== exprs.length) throw new TdError(0x260d, "Tags number not matched");
   const out: Value[] = tagDefs.map(() => null);
   const scope = { precision: db.precision, columns: [], tags: [], sources: [], params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(db.precision) };
   names.forEach((n, i) => {
     const ti = tagDefs.findIndex((t) => t.name === n);
-    if (ti < 0) throw new TdError(CODE.INVALID_COLUMN, `Invalid tag name: ${n}`);
+    if (ti < 0) throw new TdError(0x260e, `Invalid tag name: ${n}`);
     const e = exprs[i];
     if (e.k === "str" && e.v.toLowerCase() === "null") return; // quoted 'NULL' is NULL, as in TDengine
     const c = compileExpr(e, scope);
@@ -81,7 +81,7 @@ export function execDdl(st: Stmt, ctx: EngineContext): ExecResult {
     case "createTable": {
       const db = resolveDb(ctx, st.name.db);
       checkDefs(st.columns, []);
-      if (st.columns.some((c) => c.type === T.JSON)) throw new TdError(0x2600, "syntax error near \"json\" (Only tag can be json type)");
+      if (st.columns.some((c) => c.type === T.JSON)) throw new TdError(0x2652, "Only tag can be json type");
       if (db.tables.has(st.name.name) || db.stables.has(st.name.name)) {
         if (st.ifNotExists) return updated();
         throw new TdError(CODE.TABLE_EXIST, "Table already exists");

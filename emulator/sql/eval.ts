@@ -55,6 +55,17 @@ export function containsAgg(e: Expr): boolean {
   }
 }
 
+/** DECIMAL values are unscaled bigints in storage; expressions compare them as numbers. */
+function numericView(c: Compiled): Compiled {
+  if (c.type !== T.DECIMAL && c.type !== T.DECIMAL64) return c;
+  const f = c.fn;
+  const div = 10 ** (c.decScale ?? 0);
+  return { ...c, type: T.DOUBLE, fn: (s, p) => {
+    const v = f(s, p);
+    return v === null ? null : Number(v) / div;
+  } };
+}
+
 function constOf(v: Value, type: number, length: number): Compiled {
   return { fn: () => v, type, length, isConst: true };
 }
@@ -158,7 +169,7 @@ export function compileExpr(e: Expr, sc: Scope): Compiled {
       return { fn: (s, p) => (f(s, p) === null) !== not, type: T.BOOL, length: 1, isConst: false };
     }
     case "between": {
-      const c = compileExpr(e.e, sc);
+      const c = numericView(compileExpr(e.e, sc));
       const lo = coerceConstFor(compileExpr(e.lo, sc), c, sc).fn;
       const hi = coerceConstFor(compileExpr(e.hi, sc), c, sc).fn;
       const f = c.fn;
@@ -171,7 +182,7 @@ export function compileExpr(e: Expr, sc: Scope): Compiled {
       }, type: T.BOOL, length: 1, isConst: false };
     }
     case "in": {
-      const c = compileExpr(e.e, sc);
+      const c = numericView(compileExpr(e.e, sc));
       const list = e.list.map((x) => coerceConstFor(compileExpr(x, sc), c, sc).fn);
       const f = c.fn;
       const not = e.not;
@@ -213,6 +224,10 @@ function coerceConstFor(c: Compiled, other: Compiled, sc: Scope): Compiled {
 function compileBinary(op: string, le: Expr, re: Expr, sc: Scope): Compiled {
   let l = compileExpr(le, sc);
   let r = compileExpr(re, sc);
+  if (op !== "and" && op !== "or") {
+    l = numericView(l);
+    r = numericView(r);
+  }
   if (op === "and" || op === "or") {
     const a = l.fn;
     const b = r.fn;
@@ -372,7 +387,7 @@ function compileFunc(e: Extract<Expr, { k: "func" }>, sc: Scope): Compiled {
     case "cast":
       throw notSupported(e.name.toUpperCase());
     default:
-      if (AGG_FUNCS.has(e.name)) throw new TdError(0x2605, `Not a single-group group function: ${e.name}`);
-      throw new TdError(0x2604, `Invalid function name: ${e.name}`);
+      if (AGG_FUNCS.has(e.name)) throw new TdError(0x260c, "Not a single-group group function");
+      throw new TdError(0x264d, `Invalid function name: ${e.name}`);
   }
 }

@@ -76,7 +76,7 @@ export function execInsert(items: InsertItem[], ctx: EngineContext): number {
     if (!idx.includes(0)) throw new TdError(0x2600, "syntax error near \"values\" (Primary timestamp column should not be null)");
     const buf = new RowBuffer(cols.length);
     for (const row of it.rows) {
-      if (row.length !== idx.length) throw new TdError(0x2600, "syntax error near \"values\" (Illegal number of columns)");
+      if (row.length !== idx.length) throw new TdError(0x263f, "Illegal number of columns");
       const full: Value[] = cols.map(() => null);
       row.forEach((e, k) => {
         full[idx[k]] = coerce(constValue(e, sc), cols[idx[k]], db.precision);
@@ -110,7 +110,7 @@ function insertIntoStable(ctx: EngineContext, db: Database, stable: SuperTable, 
   if (!map.some((m) => m.kind === "col" && m.i === 0)) throw new TdError(0x2600, "syntax error near \"values\" (Primary timestamp column should not be null)");
   const groups = new Map<string, { tags: Value[]; buf: RowBuffer }>();
   for (const row of it.rows) {
-    if (row.length !== map.length) throw new TdError(0x2600, "syntax error near \"values\" (Illegal number of columns)");
+    if (row.length !== map.length) throw new TdError(0x263f, "Illegal number of columns");
     let name = "";
     const tags: Value[] = stable.tags.map(() => null);
     const full: Value[] = stable.columns.map(() => null);

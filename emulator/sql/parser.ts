@@ -135,7 +135,7 @@ export class Parser {
           if (v.kind !== "string") throw this.fail(v);
           precision = v.text.toLowerCase();
           if (precision !== "ms" && precision !== "us" && precision !== "ns")
-            throw new TdError(0x2651, `Invalid option precision: ${v.text}`);
+            throw new TdError(0x2619, `Invalid database option: precision ${v.text}`);
           continue;
         }
         const tk = this.next();
@@ -279,7 +279,7 @@ export class Parser {
       case "geometry":
         return { type: T.GEOMETRY, bytes: this.sizeArg() };
       case "json":
-        if (!tag) throw new TdError(0x2600, `syntax error near "json" (Only tag can be json type)`);
+        if (!tag) throw new TdError(0x2652, "Only tag can be json type");
         return { type: T.JSON, bytes: 4095 };
       case "decimal": {
         this.expectOp("(");
@@ -303,7 +303,10 @@ export class Parser {
       return { t: "dropDb", ifExists, name: this.ident() };
     }
     const stable = this.acceptKw("stable");
-    if (!stable) this.expectKw("table");
+    if (!stable && !this.acceptKw("table")) {
+      if (this.peek().kind === "ident") throw notSupported(`DROP ${this.peek().text.toUpperCase()}`);
+      throw this.fail();
+    }
     const ifExists = this.ifExists();
     const names = [this.name()];
     while (this.acceptOp(",")) names.push(this.name());

@@ -99,7 +99,7 @@ export function execSelect(st: SelectStmt, ctx: EngineContext, params: Value[] |
 
   // scan
   const where = st.where ? compileExpr(st.where, sc) : null;
-  if (where && where.isConst && st.where && containsAgg(st.where)) throw new TdError(0x2605, "There mustn't be aggregation");
+  if (where && where.isConst && st.where && containsAgg(st.where)) throw new TdError(0x2608, "There mustn't be aggregation");
   const range = st.where ? tsRange(st.where, sc) : { lo: null, hi: null };
   const srcB = new U32Builder();
   const rowB = new U32Builder();
@@ -270,7 +270,7 @@ function selectNoFrom(st: SelectStmt, ctx: EngineContext, params: Value[] | null
   const sc: Scope = { precision, columns: [], tags: [], sources: [], params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(precision) };
   const outs = st.items.map((it) => {
     if (it.expr.k === "star") throw new TdError(0x2600, 'syntax error near "*"');
-    if (containsAgg(it.expr)) throw new TdError(0x2605, "Not a single-group group function");
+    if (containsAgg(it.expr)) throw new TdError(0x260c, "Not a single-group group function");
     return compileExpr(it.expr, sc);
   });
   const meta = outs.map((o, i) => ({ name: st.items[i].label, type: o.type, length: o.length }));
@@ -300,7 +300,7 @@ function aggregate(items: SelectItem[], sc: Scope, src: Uint32Array, row: Uint32
     if (e.k !== "func" || !["count", "min", "max", "avg", "sum", "first", "last", "last_row"].includes(e.name)) {
       if (!containsAgg(e)) {
         const c = compileExpr(e, sc);
-        if (!c.isConst) throw new TdError(0x2605, "Not a single-group group function");
+        if (!c.isConst) throw new TdError(0x260c, "Not a single-group group function");
         aggs.push({ label: it.label, meta: { name: it.label, type: c.type, length: c.length }, step() {}, result: () => c.fn(0, 0) });
         continue;
       }
@@ -319,7 +319,7 @@ function aggregate(items: SelectItem[], sc: Scope, src: Uint32Array, row: Uint32
       }, result: () => n });
       continue;
     }
-    if (e.args.length !== 1) throw new TdError(0x2606, `Invalid number of parameters: ${e.name}`);
+    if (e.args.length !== 1) throw new TdError(0x2801, "Invalid function para number");
     aggs.push(makeAgg(e.name, e.args[0], it.label, sc, tsOf));
   }
   const hasCount = aggs.some((a) => a.meta.type === T.BIGINT && /^count\(/i.test(a.label));
@@ -347,7 +347,7 @@ function makeAgg(fn: string, arg: Expr, label: string, sc: Scope, tsOf: (s: numb
     }
     case "min":
     case "max": {
-      if (!numeric) throw new TdError(0x2607, `Invalid parameter data type: ${fn}`);
+      if (!numeric) throw new TdError(0x2802, "Invalid function para type");
       let best: Value = null;
       const wantMax = fn === "max";
       return { label, meta: same, step(s, p) {
@@ -358,7 +358,8 @@ function makeAgg(fn: string, arg: Expr, label: string, sc: Scope, tsOf: (s: numb
     }
     case "sum":
     case "avg": {
-      if (!numeric || c.type === T.TIMESTAMP || c.type === T.BOOL) throw new TdError(0x2607, `Invalid parameter data type: ${fn}`);
+      if (!numeric || c.type === T.TIMESTAMP || c.type === T.BOOL) throw new TdError(0x2802, "Invalid function para type");
+      if (c.type === T.DECIMAL || c.type === T.DECIMAL64) throw notSupported(`${fn} of DECIMAL in the emulator`);
       const isInt = c.type !== T.FLOAT && c.type !== T.DOUBLE && c.type !== T.DECIMAL && c.type !== T.DECIMAL64;
       const unsigned = c.type === T.UTINYINT || c.type === T.USMALLINT || c.type === T.UINT || c.type === T.UBIGINT;
       let bsum = 0n;

@@ -84,7 +84,7 @@ export function parseDecimal(s: string, col: ColumnDef): bigint {
   let digits = BigInt(intPart + frac.slice(0, scale).padEnd(scale, "0"));
   if (frac.length > scale && frac[scale] >= "5") digits += 1n;
   const limit = 10n ** BigInt(col.decPrecision ?? 18);
-  if (digits >= limit) throw new TdError(0x2624, `Decimal value overflow for column: ${col.name}`);
+  if (digits >= limit) throw new TdError(0x2605, `Invalid value type: decimal overflow for column ${col.name}`);
   return m[1] === "-" ? -digits : digits;
 }
 

@@ -211,6 +211,21 @@ describe("emulator /ws stmt2 and schemaless", () => {
     c.close();
   });
 
+  it("supports the super-table form INSERT INTO stb (tbname, ts, ..., tags) VALUES (?, ...)", async () => {
+    const c = await connected();
+    const init = await c.json("stmt2_init", { req_id: 56 });
+    const id = init.stmt_id as number;
+    const p = await c.json("stmt2_prepare", { req_id: 57, stmt_id: id, sql: "insert into meters (tbname, ts, location, current) values (?, ?, ?, ?)", get_fields: true });
+    assert.deepEqual((p.fields as { name: string; bind_type: number }[]).map((f) => [f.name, f.bind_type]), [["tbname", 4], ["ts", 1], ["location", 2], ["current", 1]]);
+    const ts = BigInt(Date.now());
+    c.send(stmt2Bind(58n, BigInt(id), bindPayload([{ name: "d2001", tags: [colBlock(8, [0], Buffer.from("NY"), [2])], cols: [colBlock(9, [0], i64s(ts)), colBlock(7, [0], f64s(7.5))] }])));
+    assert.equal((await c.nextJson()).code, 0);
+    const e = await c.json("stmt2_exec", { req_id: 59, stmt_id: id });
+    assert.equal(e.affected, 1);
+    assert.deepEqual(emu.sql("select tbname, current, location, group_id from power.meters where tbname = 'd2001'").rows, [["d2001", 7.5, "NY", null]]);
+    c.close();
+  });
+
   it("reports too-long values from a bind at exec with a TDengine code", async () => {
     const c = await connected();
     const init = await c.json("stmt2_init", { req_id: 60 });
@@ -218,7 +233,7 @@ describe("emulator /ws stmt2 and schemaless", () => {
     c.send(stmt2Bind(62n, BigInt(init.stmt_id as number), bindPayload([{ tags: [], cols: [colBlock(9, [0], i64s(BigInt(Date.now()))), colBlock(4, [0], i32s(1)), colBlock(8, [0], Buffer.from("toolong"), [7])] }])));
     assert.equal((await c.nextJson()).code, 0);
     const e = await c.json("stmt2_exec", { req_id: 63, stmt_id: init.stmt_id });
-    assert.equal(e.code, 0x2653);
+    assert.equal(e.code, 0x2610);
     c.close();
   });
 
@@ -236,6 +251,7 @@ describe("emulator /ws stmt2 and schemaless", () => {
     assert.deepEqual({ ...r, timing: 0, id: 0 }, {
       code: 0, message: "", action: "stmt2_result", req_id: 74, timing: 0, stmt_id: id, id: 0, fields_count: 2,
       fields_names: ["ts", "v"], fields_types: [9, 4], fields_lengths: [8, 4], precision: 0,
+      fields_precisions: [0, 0], fields_scales: [0, 0],
     });
     c.send(fetchRawBlock(75n, BigInt(r.id as number)));
     const f = await c.nextBinary();
