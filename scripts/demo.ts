@@ -33,7 +33,7 @@ function portFrom(value: string | undefined, name: string, dflt: number): number
 }
 
 /** taosAdapter's WebSocket URL; an http(s) address (as used for REST) is accepted and turned into ws(s). */
-export function tdengineWsUrl(url: string): string {
+function tdengineWsUrl(url: string): string {
   const u = url.trim().replace(/^http(s?):\/\//i, "ws$1://");
   if (!/^wss?:\/\/[^\s/@]+/i.test(u)) throw new Error(`TDENGINE_URL must look like ws://host:6041, got ${JSON.stringify(url)}`);
   return u;
@@ -103,7 +103,7 @@ function prepareUserDir(cfg: DemoConfig): string {
 }
 
 /** The example flow, pointed at the TDengine to use, with its credentials attached for the deploy call. */
-export function exampleFlow(url: string, user?: string, password?: string): Record<string, unknown>[] {
+function exampleFlow(url: string, user?: string, password?: string): Record<string, unknown>[] {
   const flow = JSON.parse(readFileSync(join(root, "examples", "flows.json"), "utf8")) as Record<string, unknown>[];
   return flow.map((n) => {
     if (n.type !== "tdengine-config") return n;
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     let url = cfg.tdengineUrl;
     if (!url) {
       await assertPortFree(cfg.emulatorPort, "127.0.0.1", "TDengine emulator",
-        "if a real TDengine runs there, use it with TDENGINE_URL=ws://127.0.0.1:6041 (and TDENGINE_USER/TDENGINE_PASSWORD), or move the emulator with EMULATOR_PORT=...");
+        `if a real TDengine runs there, use it with TDENGINE_URL=ws://127.0.0.1:${cfg.emulatorPort} (and TDENGINE_USER/TDENGINE_PASSWORD), or move the emulator with EMULATOR_PORT=...`);
       const emu = await startEmulator({ port: cfg.emulatorPort, host: "127.0.0.1", maxRowsPerTable: 500_000 });
       cleanups.push(() => emu.stop());
       url = emu.wsUrl;
@@ -198,4 +198,10 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) void main();
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    // Only a bad setting gets here (before anything started); later failures stop what runs first.
+    console.error(`npm start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

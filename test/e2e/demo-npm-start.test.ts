@@ -17,10 +17,53 @@ import { METERS, duplicates, exampleNode, portIsFree, readPerspectiveTable, tden
 // The demo picks Node-RED by the Node it runs on, the same rule the suite uses to pick NR_RUNTIME.
 const expectedNodeRed = runtimeName === "node-red" ? /Node-RED version: v5\./ : /Node-RED version: v4\.1\./;
 
+interface Demo {
+  process: ChildProcess;
+  output(): string;
+  exit: Promise<number | null>;
+}
+
+/** Runs the demo program as `npm start` does once built, on the given ports, with its userDir under `dir`. */
+function startDemo(port: number, emulatorPort: number, dir: string): Demo {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), EMULATOR_PORT: String(emulatorPort), DEMO_DIR: dir };
+  delete env.TDENGINE_URL;
+  const child = spawn(process.execPath, [join(packageRoot, "dist", "scripts", "demo.js")], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  return { process: child, output: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
+}
+
+/** The URLs the demo prints once the example is deployed. */
+function printedUrls(demo: Demo): Promise<{ editor: string; dashboard: string }> {
+  return waitFor("the demo to print its URLs", () => {
+    if (demo.process.exitCode !== null) throw new Error(`the demo exited with ${demo.process.exitCode}:\n${demo.output()}`);
+    const editor = /Node-RED editor:\s+(http:\/\/\S+)/.exec(demo.output())?.[1];
+    const dashboard = /Perspective dashboard:\s+(http:\/\/\S+)/.exec(demo.output())?.[1];
+    return editor && dashboard ? { editor, dashboard } : undefined;
+  }, { timeoutMs: 45000, intervalMs: 100 });
+}
+
+/** Ctrl-C: SIGINT, then the exit code (or a message when it does not exit in time). */
+async function interrupt(demo: Demo): Promise<unknown> {
+  demo.process.kill("SIGINT");
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve("still running 20 s after SIGINT"), 20000)));
+  const result = await Promise.race([demo.exit, late]);
+  clearTimeout(timer);
+  return result;
+}
+
+/** Waits until the Perspective table holds its 1000 rows, from all 10 meters. */
+function tableOfAllMeters(nodeRedUrl: string): Promise<Record<string, unknown[]>> {
+  return waitFor("the Perspective table to hold 1000 rows of all 10 meters", async () => {
+    const cols = await readPerspectiveTable(nodeRedUrl, "meters_values", ["tbname", "ts"]);
+    return cols.tbname.length === 1000 && new Set(cols.tbname).size === 10 ? cols : undefined;
+  }, { timeoutMs: 30000, intervalMs: 250 });
+}
+
 describe(`npm start: the demo on Node ${process.versions.node}`, () => {
-  let demo: ChildProcess;
-  let output = "";
-  let exit: Promise<number | null>;
+  let demo: Demo;
   let port: number;
   let emulatorPort: number;
   let dir: string;
@@ -31,36 +74,21 @@ describe(`npm start: the demo on Node ${process.versions.node}`, () => {
     port = await freePort();
     emulatorPort = await freePort();
     dir = mkdtempSync(join(tmpdir(), "demo-"));
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), EMULATOR_PORT: String(emulatorPort), DEMO_DIR: dir };
-    delete env.TDENGINE_URL;
-    demo = spawn(process.execPath, [join(packageRoot, "dist", "scripts", "demo.js")], { env, stdio: ["ignore", "pipe", "pipe"] });
-    demo.stdout!.on("data", (d) => (output += d));
-    demo.stderr!.on("data", (d) => (output += d));
-    exit = new Promise((resolve) => demo.once("exit", (code) => resolve(code)));
+    nodeRedUrl = `http://127.0.0.1:${port}`;
+    demo = startDemo(port, emulatorPort, dir);
   });
 
   after(async () => {
-    if (demo.exitCode === null && demo.signalCode === null) {
-      demo.kill("SIGINT");
-      const timer = setTimeout(() => demo.kill("SIGKILL"), 20000);
-      await exit;
-      clearTimeout(timer);
-    }
+    if (demo.process.exitCode === null && demo.process.signalCode === null && (await interrupt(demo)) !== 0) demo.process.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("prints the editor and dashboard URLs, serves the dashboard, and the Perspective table fills with all 10 meters", async () => {
-    const urls = await waitFor("the demo to print its URLs", () => {
-      if (demo.exitCode !== null) throw new Error(`the demo exited with ${demo.exitCode}:\n${output}`);
-      const editor = /Node-RED editor:\s+(http:\/\/\S+)/.exec(output)?.[1];
-      const dashboard = /Perspective dashboard:\s+(http:\/\/\S+)/.exec(output)?.[1];
-      return editor && dashboard ? { editor, dashboard } : undefined;
-    }, { timeoutMs: 45000, intervalMs: 100 });
-    nodeRedUrl = `http://127.0.0.1:${port}`;
+    const urls = await printedUrls(demo);
     assert.equal(urls.editor, `${nodeRedUrl}/`);
     assert.equal(urls.dashboard, `${nodeRedUrl}/perspective/`);
-    assert.match(output, expectedNodeRed);
-    assert.match(output, new RegExp(`TDengine emulator .*127\\.0\\.0\\.1:${emulatorPort}`));
+    assert.match(demo.output(), expectedNodeRed);
+    assert.match(demo.output(), new RegExp(`TDengine emulator .*127\\.0\\.0\\.1:${emulatorPort}`));
 
     const editor = await fetch(urls.editor);
     assert.equal(editor.status, 200);
@@ -72,11 +100,7 @@ describe(`npm start: the demo on Node ${process.versions.node}`, () => {
     const flows = (await (await fetch(`${nodeRedUrl}/flows`)).json()) as { id: string; type: string; url?: string }[];
     assert.equal(flows.find((n) => n.type === "tdengine-config")?.url, `ws://127.0.0.1:${emulatorPort}`);
 
-    const table = await waitFor("the Perspective table to hold 1000 rows of all 10 meters", async () => {
-      const cols = await readPerspectiveTable(nodeRedUrl, "meters_values", ["tbname", "ts"]);
-      const meters = new Set(cols.tbname);
-      return cols.tbname.length === 1000 && meters.size === 10 ? cols : undefined;
-    }, { timeoutMs: 30000, intervalMs: 250 });
+    const table = await tableOfAllMeters(nodeRedUrl);
     assert.deepEqual([...new Set(table.tbname)].sort(), METERS);
   });
 
@@ -119,12 +143,22 @@ describe(`npm start: the demo on Node ${process.versions.node}`, () => {
   });
 
   it("stops on Ctrl-C (SIGINT) with exit code 0, and gives both ports back", async () => {
-    demo.kill("SIGINT");
-    const code = await Promise.race([exit, new Promise((r) => setTimeout(() => r("still running after 20 s"), 20000).unref())]);
-    assert.equal(code, 0, output.slice(-2000));
+    assert.equal(await interrupt(demo), 0, demo.output().slice(-2000));
     assert.ok(await portIsFree(port), `Node-RED's port ${port} is free`);
     assert.ok(await portIsFree(emulatorPort), `the emulator's port ${emulatorPort} is free`);
-    assert.match(output, /Stopped flows/);
-    assert.doesNotMatch(output, /\[(?:error|warn)\] \[(?:tdengine|perspective)-/, "no node logged an error or warning");
+    assert.match(demo.output(), /Stopped flows/);
+    assert.doesNotMatch(demo.output(), /\[(?:error|warn)\] \[(?:tdengine|perspective)-/, "no node logged an error or warning");
+  });
+
+  it("starts again in the same directory and on the same ports, and stops again", async () => {
+    demo = startDemo(port, emulatorPort, dir);
+    const urls = await printedUrls(demo);
+    assert.equal(urls.dashboard, `${nodeRedUrl}/perspective/`);
+    await tableOfAllMeters(nodeRedUrl).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- demo output ---\n${demo.output().slice(-3000)}`);
+    });
+    assert.equal(await interrupt(demo), 0, demo.output().slice(-2000));
+    assert.ok(await portIsFree(port));
+    assert.ok(await portIsFree(emulatorPort));
   });
 });

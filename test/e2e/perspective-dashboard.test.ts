@@ -4,12 +4,13 @@
 // anywhere but this Node-RED. Keeps a screenshot.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { startNodeRed, packageRoot, type NodeRedProcess } from "../support/node-red-process";
+import { publishReadmePicture } from "../support/readme-pictures";
 import { runtimeDir, runtimeVersion } from "../support/runtime";
 import { waitFor } from "../support/wait";
 
@@ -111,8 +112,7 @@ describe(`the Perspective dashboard page in Chromium (Node-RED ${runtimeVersion}
     mkdirSync(join(packageRoot, "test-results"), { recursive: true });
     const shot = join(packageRoot, "test-results", `perspective-dashboard-${runtimeVersion}.png`);
     await page.screenshot({ path: shot });
-    mkdirSync(join(packageRoot, "docs", "images"), { recursive: true });
-    copyFileSync(shot, join(packageRoot, "docs", "images", "dashboard.png"));
+    publishReadmePicture(shot, "dashboard");
 
     assert.deepEqual(problems, []);
     assert.deepEqual(foreign, []);

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the helper attaches sinon spies and untyped request objects */
 // Minimal typings for node-red-node-test-helper 0.3 (it ships none).
 declare module "node-red-node-test-helper" {
   import type { Server } from "node:http";

@@ -47,6 +47,8 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<NodeRedProc
     flowFile: "flows.json",
     credentialSecret: "test-credential-secret",
     editorTheme: { tours: false, palette: { catalogues: [] } },
+    // No update-consent dialog over the editor, and nothing calls out.
+    telemetry: { enabled: false },
     logging: { console: { level: "info", metrics: false, audit: false } },
     ...opts.settings,
   };
