@@ -28,7 +28,7 @@ async function startEmulatorProcess(): Promise<{ url: string; child: ChildProces
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
-      const m = /WebSocket (ws:\/\/[^\s]+)/.exec(out);
+      const m = /WebSocket (ws:\/\/[^\s)]+)/.exec(out);
       if (m) resolve(m[1]);
     });
     child.once("exit", (code) => reject(new Error(`emulator exited with ${code}: ${out}`)));
@@ -62,8 +62,11 @@ async function insertAt(stmt: Awaited<ReturnType<TdengineClientApi["prepare"]>>,
 
 async function throughput(url: string): Promise<Record<string, number>> {
   const db = "bench_tp";
-  const c = await openClient({ url, timeoutMs: 120_000 });
-  await setup(c, db);
+  const admin = await openClient({ url, timeoutMs: 120_000 });
+  await setup(admin, db);
+  await admin.close();
+  // The subtable name placeholder of the INSERT resolves in the connection's database.
+  const c = await openClient({ url, database: db, timeoutMs: 120_000 });
   const stmt = await c.prepare(`INSERT INTO ? USING ${db}.meters TAGS (?, ?) VALUES (?, ?, ?, ?)`);
   const perTable = Math.ceil(ROWS / TABLES);
   const t0 = 1_700_000_000_000;
@@ -106,9 +109,9 @@ async function throughput(url: string): Promise<Record<string, number>> {
 
 async function freshness(url: string, intervalMs: number): Promise<Record<string, number>> {
   const db = `bench_fr_${intervalMs}`;
-  const writer = await openClient({ url, timeoutMs: 30_000 });
   const reader = await openClient({ url, timeoutMs: 30_000 });
-  await setup(writer, db);
+  await setup(reader, db);
+  const writer = await openClient({ url, database: db, timeoutMs: 30_000 });
   const stmt = await writer.prepare(`INSERT INTO ? USING ${db}.meters TAGS (?, ?) VALUES (?, ?, ?, ?)`);
   const insertedAt = new Map<number, number>(); // ts (ms) -> time the write was sent
   const lat: number[] = [];

@@ -96,6 +96,11 @@ export class TickScheduler {
     return p;
   }
 
+  /** Resolves when no poll is running (at once when idle). */
+  async idle(): Promise<void> {
+    while (this.current) await this.current;
+  }
+
   /** Stops the timer; resolves when the running poll (if any) has finished. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -72,7 +72,10 @@ export = function (RED: NodeAPI): void {
     const rate = new RateMeter();
     let connection: ConnectionStatus = server.connectionStatus ?? { state: "connecting" };
     let lastPollAt: Date | undefined;
-    let lagMs: number | undefined;
+    /** Epoch ms of the newest row sent; the status shows now minus this as the lag. */
+    let newestMs: number | undefined;
+    let warnedNoTs = false;
+    let warnedStalled = false;
     let lastError: Error | undefined;
     let closing = false;
     let lastStatusText = "";
@@ -105,10 +108,16 @@ export = function (RED: NodeAPI): void {
       // Saved after the send: a crash in between can repeat a message, never lose one. The start watermark
       // is saved too (first poll), so rows written while Node-RED is down are not skipped by a new "now".
       if (result.rows.length > 0 || result.watermark?.value !== savedWatermark) save();
-      if (result.newestMs !== undefined) lagMs = Date.now() - result.newestMs;
-      else if (result.caughtUp && result.watermark) lagMs = undefined;
-      if (result.rowsWithoutTs > 0) node.warn(RED._("tdengine-poll.errors.no-ts", { count: result.rowsWithoutTs }));
-      if (result.stalled) node.warn(RED._("tdengine-poll.errors.stalled", { pageSize: String(opts.poller.pageSize) }));
+      if (result.newestMs !== undefined && (newestMs === undefined || result.newestMs > newestMs)) newestMs = result.newestMs;
+      // Query-shape problems are warned about once, not on every poll.
+      if (result.rowsWithoutTs > 0 && !warnedNoTs) {
+        warnedNoTs = true;
+        node.warn(RED._("tdengine-poll.errors.no-ts", { count: result.rowsWithoutTs }));
+      }
+      if (result.stalled && !warnedStalled) {
+        warnedStalled = true;
+        node.warn(RED._("tdengine-poll.errors.stalled", { pageSize: String(opts.poller.pageSize) }));
+      }
       if (result.error) throw result.error;
       if (latch.succeed()) {
         lastError = undefined;
@@ -141,7 +150,7 @@ export = function (RED: NodeAPI): void {
       } else {
         const parts = [RED._("tdengine-poll.status.rate", { rate: formatRate(rate.perSecond()) })];
         if (lastPollAt) parts.push(lastPollAt.toTimeString().slice(0, 8));
-        if (lagMs !== undefined) parts.push(RED._("tdengine-poll.status.lag", { lag: formatLag(lagMs) }));
+        if (newestMs !== undefined) parts.push(RED._("tdengine-poll.status.lag", { lag: formatLag(Date.now() - newestMs) }));
         if (st.skippedTicks > 0) parts.push(RED._("tdengine-poll.status.skipped", { count: st.skippedTicks }));
         status = { fill: "green", shape: "dot", text: parts.join(" · ") };
       }
@@ -182,9 +191,15 @@ export = function (RED: NodeAPI): void {
         updateStatus();
         done();
       } else if (control === "reset") {
-        poller.reset();
-        savedWatermark = undefined;
-        context.set(STATE_KEY, undefined, store, () => done());
+        // After the running poll, so that its rows and saved state do not outlive the reset.
+        void ready
+          .then(() => scheduler.idle())
+          .then(() => {
+            poller.reset();
+            savedWatermark = undefined;
+            newestMs = undefined;
+            context.set(STATE_KEY, undefined, store, () => done());
+          });
       } else {
         ready
           .then(() => scheduler.trigger())

@@ -2,7 +2,7 @@
 // ephemeral port): every row exactly once under timestamp ties and page splits, fast writers, slow replies,
 // an outage with a server restart, all three precisions, SQL mode, and a restart with a file context store.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
@@ -181,6 +181,26 @@ describe("tdengine-poll against the emulator", () => {
     assert.ok(out.every((m) => m.payload.every((r) => (r.voltage as number) > 220)));
   });
 
+  it("the custom-SQL example's poll node works as shipped (examples/tdengine-poll-sql.json)", async () => {
+    const example = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "examples", "tdengine-poll-sql.json"), "utf8")) as Record<string, unknown>[];
+    const shipped = example.find((n) => n.type === "tdengine-poll")!;
+    createDb(emu, "power");
+    insert(emu, "power", [
+      [0, now - 13 * 3600_000, 230], // older than the example's 12 h start window
+      [0, now - 3600_000, 230],
+      [1, now - 3600_000, 200],
+      [2, now - 60_000, 240],
+    ]);
+    const { id: _id, x: _x, y: _y, z: _z, wires: _w, server: _s, ...settings } = shipped;
+    await helper.load([configNode, pollNode], flow({ ...settings, interval: 20 }), credentials);
+    const out = collect();
+    await waitFor("the two matching rows of the last 12 h", () => emittedKeys(out).length === 2);
+    assert.deepEqual(emittedKeys(out).sort(), [`d0@${now - 3600_000}`, `d2@${now - 60_000}`].sort());
+    assert.deepEqual(Object.keys(out[0].payload[0]), ["ts", "current", "voltage", "phase", "tbname", "location"]);
+    assert.ok(out[0].payload[0].ts instanceof Date);
+    assert.equal(out[0].topic, "high-voltage");
+  });
+
   it("an interval shorter than the query time skips ticks and never overlaps polls", async () => {
     createDb(emu, "power");
     insert(emu, "power", [[0, now - 100]]);
@@ -213,7 +233,7 @@ describe("tdengine-poll against the emulator", () => {
     assertExactlyOnce(emittedKeys(out), allKeys(emu, "power"));
   });
 
-  it("an outage with a server restart mid-stream loses and repeats nothing; the error is reported once per state", async () => {
+  it("an outage with a server restart mid-stream loses and repeats nothing; errors are reported once per state", async () => {
     createDb(emu, "power");
     await helper.load([configNode, pollNode], flow({ pageSize: 100 }), credentials);
     const out = collect();
@@ -229,15 +249,23 @@ describe("tdengine-poll against the emulator", () => {
         await new Promise((r) => setTimeout(r, 2));
       }
     })();
-    await waitFor("rows flowing", () => emittedKeys(out).length > 200);
-    emu.faults.refuseConnections(1500);
-    emu.faults.dropConnections();
-    await waitFor("the outage reported", () => caught.length >= 1, { timeoutMs: 10_000 });
-    const duringOutage = emittedKeys(out).length;
-    await emu.restart();
-    await waitFor("rows flowing again", () => emittedKeys(out).length > duringOutage + 200, { timeoutMs: 20_000 });
-    writing = false;
-    await writer;
+    try {
+      await waitFor("rows flowing", () => emittedKeys(out).length > 200);
+      emu.faults.refuseConnections(1500);
+      emu.faults.dropConnections();
+      // Seen as a red status (the connection state) and, when a query was in flight, as an error.
+      const poll = helper.getNode("poll");
+      await waitFor("the outage shown", () => poll.status.getCalls().some((c: { args: [{ fill?: string }] }) => c.args[0]?.fill === "red"), {
+        timeoutMs: 10_000,
+      });
+      const duringOutage = emittedKeys(out).length;
+      await emu.restart();
+      await waitFor("rows flowing again", () => emittedKeys(out).length > duringOutage + 200, { timeoutMs: 20_000 });
+    } finally {
+      // Also when a wait fails: a writer left running would keep the test process alive.
+      writing = false;
+      await writer;
+    }
     const total = countRows(emu, "power");
     await waitFor("every row", () => emittedKeys(out).length >= total, { timeoutMs: 20_000 });
     assertExactlyOnce(emittedKeys(out), allKeys(emu, "power"));

@@ -149,7 +149,10 @@ describe("tdengine-poll node (stand-in connection)", () => {
     client.insert("d0", 2, { v: 2 });
     cfg.setState({ state: "connected" });
     await waitFor("row after reconnect", () => out.length === 2);
-    await waitFor("running status", () => poll.status.lastCall?.args[0]?.fill === "green");
+    await waitFor("running status: rows/s, last poll time, lag", () => {
+      const st = poll.status.lastCall?.args[0];
+      return st?.fill === "green" && /^tdengine-poll\.status\.rate · \d\d:\d\d:\d\d · tdengine-poll\.status\.lag$/.test(st.text);
+    });
     assert.ok(cfg.users.has(poll as never), "registered with the connection");
   });
 

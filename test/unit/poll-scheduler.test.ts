@@ -122,6 +122,22 @@ describe("poll: tick scheduler", () => {
     await assert.rejects(s.trigger(), /stopped/);
   });
 
+  it("idle() resolves once the running poll has finished", async () => {
+    const gate = deferred();
+    let finished = false;
+    const s = new TickScheduler(async () => {
+      await gate.promise;
+      finished = true;
+      return {};
+    }, { intervalMs: 0 });
+    await s.idle();
+    s.tick();
+    const idle = s.idle().then(() => finished);
+    gate.resolve();
+    assert.equal(await idle, true);
+    await s.stop();
+  });
+
   it("stop waits for the running poll", async () => {
     const gate = deferred();
     let finished = false;
