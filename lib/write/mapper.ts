@@ -31,9 +31,16 @@ export interface MappedRow {
   index: number;
   table: string;
   tags: unknown[];
-  ts: Instant;
+  /** A plain number is an integer epoch in ms (the common case, kept allocation-free); else an Instant. */
+  ts: Instant | number;
   /** Values of columns[1..] in schema order. */
   values: unknown[];
+  /**
+   * Bookkeeping slots the writer fills (the message the row belongs to, whether it has been resolved). They
+   * live on the row itself so that buffering adds no second object per row (less garbage at 10^6 rows/s).
+   */
+  ticket: unknown;
+  done: boolean;
 }
 
 /** Per-message overrides, as Node-RED users expect: msg.table names the subtable, msg.tags set tag values. */
@@ -46,6 +53,11 @@ export class RowMapper {
   private readonly template: TemplatePart[] | undefined;
   private readonly known: Set<string>;
   private readonly columns: FieldDef[];
+  private readonly msNumbers: boolean;
+  /** For each template field: the tag index to read it from, or -1 for a row field. */
+  private readonly templateTags: Map<string, number>;
+  /** Subtable names already checked (names repeat across rows); cleared when large. */
+  private readonly goodNames = new Set<string>();
 
   constructor(
     readonly schema: TableSchema,
@@ -55,6 +67,9 @@ export class RowMapper {
     this.columns = schema.columns.slice(1);
     this.known = new Set([opts.tsField, ...this.columns.map((c) => c.name), ...schema.tags.map((t) => t.name)]);
     if (opts.subtable.mode === "field") this.known.add(opts.subtable.field);
+    this.msNumbers = opts.tsUnit === "ms";
+    this.templateTags = new Map();
+    for (const p of this.template ?? []) if ("field" in p) this.templateTags.set(p.field, schema.tags.findIndex((t) => t.name === p.field));
   }
 
   map(payload: unknown, overrides: Overrides = {}): { rows: MappedRow[]; errors: RowError[] } {
@@ -79,8 +94,14 @@ export class RowMapper {
         if (!this.known.has(k)) return { index, field: k, reason: `unknown field ${k} (strict mode)` };
       }
     }
-    const ts = readInstant(rec[this.opts.tsField], this.opts.tsUnit);
-    if (typeof ts === "string") return { index, field: this.opts.tsField, reason: `timestamp: ${ts}` };
+    const rawTs = rec[this.opts.tsField];
+    let ts: Instant | number;
+    if (this.msNumbers && typeof rawTs === "number" && Number.isSafeInteger(rawTs)) ts = rawTs;
+    else {
+      const t = readInstant(rawTs, this.opts.tsUnit);
+      if (typeof t === "string") return { index, field: this.opts.tsField, reason: `timestamp: ${t}` };
+      ts = t.raw === undefined && t.ns === 0 ? t.ms : t;
+    }
 
     const tags: unknown[] = new Array(this.schema.tags.length);
     for (let t = 0; t < this.schema.tags.length; t++) {
@@ -107,14 +128,18 @@ export class RowMapper {
       table = v;
     } else {
       const filled = fillTemplate(this.template!, (name) => {
-        const t = this.schema.tags.findIndex((x) => x.name === name);
+        const t = this.templateTags.get(name) ?? -1;
         return t >= 0 && tags[t] !== null ? tags[t] : rec[name];
       });
       if ("problem" in filled) return { index, field: filled.field, reason: filled.problem };
       table = filled.name;
     }
-    const bad = subtableNameProblem(table);
-    if (bad) return { index, reason: bad };
-    return { index, table, tags, ts, values };
+    if (!this.goodNames.has(table)) {
+      const bad = subtableNameProblem(table);
+      if (bad) return { index, reason: bad };
+      if (this.goodNames.size > 10000) this.goodNames.clear();
+      this.goodNames.add(table);
+    }
+    return { index, table, tags, ts, values, ticket: undefined, done: false };
   }
 }

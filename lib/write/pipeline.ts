@@ -91,6 +91,12 @@ export class WritePipeline {
       this.waiting -= count;
       this.entering.delete(lookup);
     }
+    if (req.tags) {
+      // A tag the super table does not have is a mistake (or an attempt at injection): say so instead of ignoring it.
+      const known = new Set(resolved.mapper.schema.tags.map((t) => t.name));
+      const unknown = Object.keys(req.tags).filter((k) => !known.has(k));
+      if (unknown.length > 0) throw new MessageError(`msg.tags: ${JSON.stringify(unknown[0].slice(0, 64))} is not a tag of ${stable}`);
+    }
     const { rows, errors } = resolved.mapper.map(req.payload, {
       table: req.table as string | undefined,
       tags: req.tags as Record<string, unknown> | undefined,

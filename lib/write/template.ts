@@ -14,6 +14,12 @@ export function compileTemplate(template: string): TemplatePart[] {
   }
   if (last < template.length) parts.push({ text: template.slice(last) });
   if (parts.length === 0) throw new Error("the subtable name template is empty");
+  for (const p of parts) {
+    // Refused here, once, rather than row by row: the fixed text can only make every name invalid.
+    if ("text" in p && !/^[A-Za-z0-9_]*$/.test(p.text)) {
+      throw new Error(`invalid subtable name template ${JSON.stringify(template)}: only letters, digits, _ and \${field} placeholders are allowed`);
+    }
+  }
   return parts;
 }
 

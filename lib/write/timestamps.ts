@@ -52,8 +52,9 @@ function readIso(s: string): Instant | string {
   return { ms, ns: nsTotal % 1e6 };
 }
 
-/** The value to bind for a TIMESTAMP column of the given precision. */
-export function instantIn(t: Instant, precision: Precision): number | bigint {
+/** The value to bind for a TIMESTAMP column of the given precision; a plain number is an integer epoch in ms. */
+export function instantIn(t: Instant | number, precision: Precision): number | bigint {
+  if (typeof t === "number") return precision === "ms" ? t : precision === "us" ? t * 1000 : BigInt(t) * 1_000_000n;
   if (t.raw !== undefined) return t.raw;
   if (precision === "ms") return t.ms;
   if (precision === "us") return t.ms * 1000 + Math.floor(t.ns / 1000);

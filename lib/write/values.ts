@@ -1,7 +1,9 @@
 // Checks one value against its column or tag type and returns the value to bind, or a Problem: the reason
 // the row is rejected. Types are strict on purpose: "12" is not an INT.
 import type { FieldDef } from "./schema";
-import { TYPE, typeName } from "./types";
+// TYPE straight from the client's constants: a plain object (a re-export would be a getter on every access).
+import { TYPE } from "../tdengine/constants";
+import { typeName } from "./types";
 
 const INT_RANGE: Record<number, [number, number]> = {
   [TYPE.TINYINT]: [-128, 127],
@@ -58,6 +60,8 @@ export function checkValue(f: FieldDef, v: unknown): unknown {
     }
     case TYPE.VARCHAR: {
       if (typeof v !== "string") return bad(f, v, "a string");
+      // UTF-8 needs at most 3 bytes per UTF-16 unit: short strings skip the byte count.
+      if (v.length * 3 <= f.length) return v;
       const n = Buffer.byteLength(v, "utf8");
       return n > f.length ? new Problem(`string of ${n} bytes is longer than VARCHAR(${f.length})`) : v;
     }

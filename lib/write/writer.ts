@@ -80,11 +80,8 @@ interface Ticket {
   resolve: (o: WriteOutcome) => void;
 }
 
-interface Pending {
-  row: MappedRow;
-  ticket: Ticket;
-  done: boolean;
-}
+/** A buffered row: the mapped row with its writer bookkeeping filled in. */
+type Pending = MappedRow & { ticket: Ticket };
 
 interface TargetState {
   target: Target;
@@ -201,7 +198,11 @@ export class Writer {
     return new Promise<WriteOutcome>((resolve) => {
       const ticket: Ticket = { remaining: rows.length, written: 0, failed: [], started, resolve };
       const ts = this.targetState(target);
-      for (const row of rows) ts.queue.push({ row, ticket, done: false });
+      for (const row of rows) {
+        row.ticket = ticket;
+        row.done = false;
+        ts.queue.push(row as Pending);
+      }
       this.queued += rows.length;
       this.unresolved += rows.length;
       this.kick();
@@ -216,6 +217,9 @@ export class Writer {
     this.closing = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    // Try at once rather than after the current backoff delay, which may exceed the time left.
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.kick();
     let deadline: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -231,10 +235,13 @@ export class Writer {
     const unwritten = this.unresolved;
     if (unwritten > 0) {
       const reason = `not written: the node closed before TDengine accepted the row (waited ${timeoutMs} ms)`;
-      const left: Pending[] = [...(this.inFlight ?? [])];
-      for (const ts of this.targets.values()) left.push(...ts.queue.splice(0));
+      const left: Pending[][] = [this.inFlight ?? []];
+      for (const ts of this.targets.values()) {
+        left.push(ts.queue);
+        ts.queue = [];
+      }
       this.queued = 0;
-      for (const p of left) this.settle(p, { index: p.row.index, reason });
+      for (const part of left) for (const p of part) this.settle(p, { index: p.index, reason });
     }
     for (const ts of this.targets.values()) this.dropStatement(ts);
     return { unwritten };
@@ -288,12 +295,19 @@ export class Writer {
         const batch = ts.queue.splice(0, this.opts.batchRows);
         this.queued -= batch.length;
         this.inFlight = batch;
-        const outage = await this.writeRows(ts, batch, false);
+        let outage: Outage | undefined;
+        try {
+          outage = await this.writeRows(ts, batch, false);
+        } catch (e) {
+          // A bug must not lose rows silently nor crash the runtime: the batch fails with the error.
+          this.rejectAll(batch, asError(e));
+        }
         this.inFlight = undefined;
         if (this.stopped) break;
         if (outage) {
           const back = outage.rows.filter((p) => !p.done);
-          ts.queue.unshift(...back);
+          // concat, not unshift(...back): spreading a large batch into arguments can overflow the stack.
+          ts.queue = back.concat(ts.queue);
           this.queued += back.length;
           if (!this.inOutage) {
             this.inOutage = true;
@@ -409,8 +423,7 @@ export class Writer {
     const ncols = ts.target.schema.columns.length;
     const byTable = new Map<string, TableBind>();
     const precision = ts.precision;
-    for (const p of batch) {
-      const r = p.row;
+    for (const r of batch) {
       let b = byTable.get(r.table);
       if (!b) {
         // Tags only matter when TDengine creates the subtable; the first row of the batch supplies them.
@@ -427,7 +440,7 @@ export class Writer {
   private rejectAll(batch: Pending[], e: Error): void {
     const reason = `TDengine refused the row: ${describe(e)}`;
     let n = 0;
-    for (const p of batch) if (this.settle(p, { index: p.row.index, reason })) n++;
+    for (const p of batch) if (this.settle(p, { index: p.index, reason })) n++;
     if (n > 0) this.emit({ type: "rejected", rows: n, error: e });
   }
 

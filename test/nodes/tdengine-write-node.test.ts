@@ -271,6 +271,30 @@ describe("tdengine-write node", () => {
     assert.equal(count(db), 45);
   });
 
+  it("on close reports rows it could not write in time, with their count, and fails their messages", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db, { closeTimeout: 300, flushInterval: 5 }), CREDS);
+    const out = collect("out");
+    const w = helper.getNode("w");
+    w.receive({ payload: meterRows(5) });
+    await waitFor("warm-up", () => out.length === 1);
+    const errors: Array<{ text: unknown; msg: unknown }> = [];
+    const n = w as unknown as { error: (text: unknown, msg?: unknown) => void };
+    const orig = n.error.bind(n);
+    n.error = (text: unknown, msg?: unknown) => {
+      errors.push({ text, msg });
+      orig(text, msg);
+    };
+    emu.faults.refuseConnections(60000);
+    emu.faults.dropConnections();
+    w.receive({ payload: meterRows(12, 5), topic: "late" });
+    await helper.clearFlows();
+    const summary = errors.find((e) => String(e.text).includes("unwritten"));
+    assert.ok(summary, `a summary error, got ${JSON.stringify(errors.map((e) => e.text))}`);
+    assert.deepEqual((summary.msg as { payload: unknown }).payload, { unwritten: 12 });
+    assert.equal(count(db), 5, "nothing written silently or twice");
+  });
+
   it("flushes buffered rows on redeploy and leaves no socket or timer behind", async () => {
     const db = nextDb();
     const timers = trackTimers();
@@ -290,7 +314,7 @@ describe("tdengine-write node", () => {
     assert.equal(count(db), 30, "the buffer was written before the node closed");
     await waitFor("socket closed", () => emu.stats().connections === 0);
     try {
-      await waitFor("no timer of the flow left pending", () => timers.live().length === 0 || timers.live().join("\n") === "");
+      await waitFor("no timer of the flow left pending", () => timers.live().length === 0).catch(() => assert.deepEqual(timers.live(), [], "pending timers"));
     } finally {
       timers.stop();
     }

@@ -5,7 +5,7 @@ import { EventEmitter } from "node:events";
 import { describe, it } from "node:test";
 import type { TdengineClientApi } from "../../lib/tdengine/api";
 import { TdengineError } from "../../lib/tdengine/errors";
-import { backoffDelay, SharedConnection, type ConnectionStatus } from "../../lib/tdengine-connection";
+import { backoffDelay, displayUrl, redactSecrets, SharedConnection, type ConnectionStatus } from "../../lib/tdengine-connection";
 import { waitFor } from "../support/wait";
 
 class StubClient extends EventEmitter {
@@ -139,5 +139,14 @@ describe("SharedConnection", () => {
     await conn.release("a");
     await p;
     assert.equal(done, true);
+  });
+});
+
+describe("keeping secrets out of text", () => {
+  it("redacts every occurrence of each secret and shows URLs without user info or query", () => {
+    assert.equal(redactSecrets("auth failed for s3cret (s3cret)", ["s3cret", undefined, ""]), "auth failed for *** (***)");
+    assert.equal(displayUrl("wss://user:pw@cloud.example:6041/ws?token=abc"), "wss://cloud.example:6041/ws");
+    assert.equal(displayUrl("ws://127.0.0.1:6041"), "ws://127.0.0.1:6041");
+    assert.equal(displayUrl("not a url"), "(invalid URL)");
   });
 });

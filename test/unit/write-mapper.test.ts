@@ -33,6 +33,8 @@ describe("timestamps", () => {
     assert.deepEqual(from("2024-05-01T05:04:05.123+02:00"), { ms, ns: 0 });
     assert.deepEqual(from("2024-05-01 03:04:05.123Z"), { ms, ns: 0 });
     assert.equal(instantIn({ ms: 1.5e12, ns: 0 }, "ns"), 1_500_000_000_000_000_000n);
+    assert.equal(instantIn(1.5e12, "ns"), 1_500_000_000_000_000_000n, "a plain number is epoch ms");
+    assert.equal(instantIn(1.5e12, "us"), 1.5e15);
     assert.deepEqual(from(ms + 0.5), { ms, ns: 500000 });
   });
 
@@ -55,8 +57,8 @@ describe("RowMapper", () => {
     assert.deepEqual(
       rows.map((r) => [r.index, r.table, r.tags, r.values, r.ts]),
       [
-        [0, "d_3", [3, "California"], [10.5, 220, 0.25], { ms: 1700000000000, ns: 0 }],
-        [1, "d_7", [7, "California"], [10.5, 220, 0.25], { ms: 1700000000001, ns: 0 }],
+        [0, "d_3", [3, "California"], [10.5, 220, 0.25], 1700000000000],
+        [1, "d_7", [7, "California"], [10.5, 220, 0.25], 1700000000001],
       ],
     );
   });
@@ -144,5 +146,7 @@ describe("RowMapper", () => {
 
   it("refuses a template over a non-identifier", () => {
     assert.throws(() => new RowMapper(METERS, { ...OPTS, subtable: { mode: "template", template: "d_${a-b}" } }), /invalid template field name/);
+    assert.throws(() => new RowMapper(METERS, { ...OPTS, subtable: { mode: "template", template: "d_${groupid}; DROP" } }), /invalid subtable name template/);
+    assert.throws(() => new RowMapper(METERS, { ...OPTS, subtable: { mode: "template", template: "d.${groupid}" } }), /only letters, digits, _/);
   });
 });
