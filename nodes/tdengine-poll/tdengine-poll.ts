@@ -1,6 +1,6 @@
 // tdengine-poll: a thin Node-RED adapter over lib/poll. It owns the timer, the node status, the watermark's
 // persistence in node context, and done()/error reporting; the exactly-once logic lives in lib/poll.
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from "node-red";
 import {
   ErrorLatch,
   parsePollNodeSettings,
@@ -11,6 +11,7 @@ import {
   type PollNodeSettings,
   type PollResult,
 } from "../../lib/poll";
+import { connectionStatusLine, formatRate } from "../shared/connection-status";
 import type { ConnectionStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
 interface PollNodeDef extends NodeDef, PollNodeSettings {
@@ -23,7 +24,6 @@ const STATE_KEY = "tdengine-poll-watermark";
 const CONNECT_WAIT_MS = 5000;
 /** Close must finish well inside Node-RED's 15 s close timeout. */
 const CLOSE_WAIT_MS = 10000;
-const STATUS_EVERY_MS = 1000;
 
 type Control = "reset" | "pause" | "resume" | undefined;
 
@@ -39,10 +39,6 @@ function formatLag(ms: number): string {
   if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
   if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
   return `${Math.round(ms / 3_600_000)} h`;
-}
-
-function formatRate(r: number): string {
-  return r >= 10000 ? `${Math.round(r / 1000)}k` : r >= 100 ? String(Math.round(r)) : r.toFixed(1).replace(/\.0$/, "");
 }
 
 export = function (RED: NodeAPI): void {
@@ -70,7 +66,6 @@ export = function (RED: NodeAPI): void {
     const store = opts.contextStore || undefined;
     const latch = new ErrorLatch();
     const rate = new RateMeter();
-    let connection: ConnectionStatus = server.connectionStatus ?? { state: "connecting" };
     let lastPollAt: Date | undefined;
     /** Epoch ms of the newest row sent; the status shows now minus this as the lag. */
     let newestMs: number | undefined;
@@ -78,7 +73,6 @@ export = function (RED: NodeAPI): void {
     let warnedStalled = false;
     let lastError: Error | undefined;
     let closing = false;
-    let lastStatusText = "";
 
     const context = node.context();
     let savedWatermark: string | undefined;
@@ -136,8 +130,7 @@ export = function (RED: NodeAPI): void {
       updateStatus();
     });
 
-    function updateStatus(): void {
-      if (closing) return;
+    function renderStatus(connection: ConnectionStatus): NodeStatus {
       let status: { fill: "red" | "green" | "yellow" | "grey" | "blue"; shape: "ring" | "dot"; text: string };
       const st = scheduler.state;
       if (connection.state !== "connected") {
@@ -154,19 +147,14 @@ export = function (RED: NodeAPI): void {
         if (st.skippedTicks > 0) parts.push(RED._("tdengine-poll.status.skipped", { count: st.skippedTicks }));
         status = { fill: "green", shape: "dot", text: parts.join(" · ") };
       }
-      const text = `${status.fill}|${status.shape}|${status.text}`;
-      if (text === lastStatusText) return;
-      lastStatusText = text;
-      node.status(status);
+      return status;
     }
 
-    const unsubscribe = server.onState((s) => {
-      connection = s;
-      updateStatus();
-    });
     server.register(node);
-    const statusTimer = setInterval(updateStatus, STATUS_EVERY_MS);
-    updateStatus();
+    const statusLine = connectionStatusLine(node, server, renderStatus);
+    function updateStatus(): void {
+      if (!closing) statusLine.refresh();
+    }
 
     // Resume from the persisted watermark before the first poll.
     const ready = new Promise<void>((resolve) => {
@@ -212,8 +200,7 @@ export = function (RED: NodeAPI): void {
 
     node.on("close", (_removed: boolean, done: () => void) => {
       closing = true;
-      clearInterval(statusTimer);
-      unsubscribe();
+      statusLine.dispose();
       const stopped = scheduler.stop();
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)));

@@ -4,6 +4,7 @@
 // last error in its status, and flushes its buffer on close within a time limit.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from "node-red";
 import { pipelineSettings, RateMeter, WritePipeline, type RowError, type WriteNodeSettings, type WriterEvent } from "../../lib/write";
+import { connectionStatusLine, formatRate } from "../shared/connection-status";
 import type { ConnectionStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
 interface WriteNodeDef extends NodeDef, WriteNodeSettings {
@@ -12,12 +13,6 @@ interface WriteNodeDef extends NodeDef, WriteNodeSettings {
 
 type Done = (err?: Error) => void;
 type Send = (msg: NodeMessage | NodeMessage[]) => void;
-
-const STATUS_EVERY_MS = 1000;
-
-function formatRate(r: number): string {
-  return r >= 10000 ? `${Math.round(r / 1000)}k` : r >= 100 ? String(Math.round(r)) : r.toFixed(1).replace(/\.0$/, "");
-}
 
 function firstReason(errors: RowError[]): string {
   const e = errors[0];
@@ -54,9 +49,6 @@ export = function (RED: NodeAPI): void {
       return;
     }
 
-    let connection: ConnectionStatus = server.connectionStatus ?? { state: "connecting" };
-    let closing = false;
-    let lastStatus = "";
 
     function onWriterEvent(e: WriterEvent): void {
       if (e.type === "written") rate.add(e.rows);
@@ -68,8 +60,7 @@ export = function (RED: NodeAPI): void {
       updateStatus();
     }
 
-    function updateStatus(): void {
-      if (closing) return;
+    function renderStatus(connection: ConnectionStatus): NodeStatus {
       const buffered = pipeline.pendingRows;
       let s: NodeStatus;
       if (connection.state === "connecting") s = { fill: "yellow", shape: "ring", text: RED._("tdengine-write.status.connecting", { buffered }) };
@@ -82,19 +73,12 @@ export = function (RED: NodeAPI): void {
         if (lastError) parts.push(RED._("tdengine-write.status.last-error", { message: lastError.slice(0, 60) }));
         s = { fill: lastError ? "yellow" : "green", shape: "dot", text: parts.join(" · ") };
       }
-      const key = `${s.fill}|${s.shape}|${s.text}`;
-      if (key === lastStatus) return;
-      lastStatus = key;
-      node.status(s);
+      return s;
     }
 
-    const unsubscribe = server.onState((s) => {
-      connection = s;
-      updateStatus();
-    });
     server.register(node);
-    const statusTimer = setInterval(updateStatus, STATUS_EVERY_MS);
-    updateStatus();
+    const statusLine = connectionStatusLine(node, server, renderStatus);
+    const updateStatus = (): void => statusLine.refresh();
 
     node.on("input", (msg: NodeMessageInFlow & Record<string, unknown>, send: Send, done: Done) => {
       // done() exactly once per message, whatever happens after the write settles.
@@ -122,9 +106,7 @@ export = function (RED: NodeAPI): void {
     });
 
     node.on("close", (_removed: boolean, done: () => void) => {
-      closing = true;
-      clearInterval(statusTimer);
-      unsubscribe();
+      statusLine.dispose();
       void pipeline
         .close(settings.closeTimeoutMs)
         .then(({ unwritten }) => {
