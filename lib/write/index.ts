@@ -1,6 +1,6 @@
 // Row mapping, validation, batching and outage buffering behind tdengine-write (no Node-RED imports).
 export { checkIdentifier, quote, qualified } from "./identifiers";
-export { RowMapper, type MapOptions, type MappedRow, type Overrides, type RowError, type SubtableRule } from "./mapper";
+export { RowMapper, type MapOptions, type MappedRow, type Overrides, type RowBlock, type RowError, type SubtableRule } from "./mapper";
 export { MessageError, WritePipeline, type PipelineOptions, type WriteRequest } from "./pipeline";
 export { RateMeter } from "./rate";
 export {

@@ -69,10 +69,13 @@ export class WritePipeline {
     if (this.closed) throw new WriterClosedError();
     const stable = req.stable === undefined || req.stable === "" ? this.opts.stable : req.stable;
     if (typeof stable !== "string") throw new MessageError("msg.stable must be a string");
-    try {
-      checkIdentifier(stable, "super table");
-    } catch (e) {
-      throw new MessageError(`msg.stable: ${(e as Error).message}`);
+    // The configured name was checked by the constructor; only a msg.stable override needs checking.
+    if (stable !== this.opts.stable) {
+      try {
+        checkIdentifier(stable, "super table");
+      } catch (e) {
+        throw new MessageError(`msg.stable: ${(e as Error).message}`);
+      }
     }
     if (req.table !== undefined && (typeof req.table !== "string" || req.table === "")) throw new MessageError("msg.table must be a non-empty string");
     if (req.tags !== undefined && (typeof req.tags !== "object" || req.tags === null || Array.isArray(req.tags))) {
@@ -97,11 +100,11 @@ export class WritePipeline {
       const unknown = Object.keys(req.tags).filter((k) => !known.has(k));
       if (unknown.length > 0) throw new MessageError(`msg.tags: ${JSON.stringify(unknown[0].slice(0, 64))} is not a tag of ${stable}`);
     }
-    const { rows, errors } = resolved.mapper.map(req.payload, {
+    const { block, errors } = resolved.mapper.mapBlock(req.payload, {
       table: req.table as string | undefined,
       tags: req.tags as Record<string, unknown> | undefined,
     });
-    const out = await this.writer.submit(resolved.target, rows);
+    const out = await this.writer.submit(resolved.target, block);
     const failed: RowError[] = errors.length === 0 ? out.failed : [...errors, ...out.failed].sort((a, b) => a.index - b.index);
     return { written: out.written, failed, latencyMs: Date.now() - started };
   }

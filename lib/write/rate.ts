@@ -1,6 +1,8 @@
 // Rows per second over a sliding window, for the node status.
 export class RateMeter {
   private readonly samples: Array<{ at: number; n: number }> = [];
+  /** Sum of samples[].n, kept up to date so that reading the rate is O(1) at thousands of batches/s. */
+  private total = 0;
 
   constructor(
     private readonly windowMs = 5000,
@@ -9,18 +11,17 @@ export class RateMeter {
 
   add(n: number): void {
     this.samples.push({ at: this.now(), n });
+    this.total += n;
     this.trim();
   }
 
   perSecond(): number {
     this.trim();
-    let total = 0;
-    for (const s of this.samples) total += s.n;
-    return (total * 1000) / this.windowMs;
+    return (this.total * 1000) / this.windowMs;
   }
 
   private trim(): void {
     const cut = this.now() - this.windowMs;
-    while (this.samples.length > 0 && this.samples[0].at < cut) this.samples.shift();
+    while (this.samples.length > 0 && this.samples[0].at < cut) this.total -= this.samples.shift()!.n;
   }
 }

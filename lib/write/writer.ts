@@ -15,7 +15,7 @@
 // Every row ends exactly once: written, or rejected with a reason; a message resolves when all its rows have.
 import type { Stmt2, TableBind, TdengineClientApi } from "../tdengine/api";
 import { backoffDelay, type BackoffOptions } from "../tdengine-connection/backoff";
-import type { MappedRow, RowError } from "./mapper";
+import type { RowBlock, RowError } from "./mapper";
 import { createDatabaseSql, createStableSql, insertSql, useSql, type Precision, type TableSchema } from "./schema";
 import { instantIn } from "./timestamps";
 
@@ -80,13 +80,90 @@ interface Ticket {
   resolve: (o: WriteOutcome) => void;
 }
 
-/** A buffered row: the mapped row with its writer bookkeeping filled in. */
-type Pending = MappedRow & { ticket: Ticket };
+/** One message's rows as the writer holds them: the mapped block, its ticket, which rows have ended. */
+interface Held {
+  block: RowBlock;
+  ticket: Ticket;
+  done: Uint8Array;
+}
+
+/**
+ * Rows [start, end) of one message. Buffers, batches and retries are lists of segments, so that holding a row
+ * costs no object of its own (at 10^6 rows/s the garbage of one object per row was a large part of the cost).
+ */
+interface Segment {
+  held: Held;
+  start: number;
+  end: number;
+}
+
+function rowCount(segs: Segment[]): number {
+  let n = 0;
+  for (const s of segs) n += s.end - s.start;
+  return n;
+}
+
+/** Removes up to `max` rows from the front of `queue` (splitting a segment if needed) and returns them. */
+function takeRows(queue: Segment[], max: number): Segment[] {
+  const out: Segment[] = [];
+  let left = max;
+  let k = 0;
+  while (k < queue.length && left > 0) {
+    const s = queue[k];
+    const len = s.end - s.start;
+    if (len <= left) {
+      out.push(s);
+      left -= len;
+      k++;
+    } else {
+      out.push({ held: s.held, start: s.start, end: s.start + left });
+      queue[k] = { held: s.held, start: s.start + left, end: s.end };
+      left = 0;
+    }
+  }
+  queue.splice(0, k);
+  return out;
+}
+
+/** Splits segments into the first `n` rows and the rest. */
+function splitRows(segs: Segment[], n: number): [Segment[], Segment[]] {
+  const first: Segment[] = [];
+  const rest: Segment[] = [];
+  let left = n;
+  for (const s of segs) {
+    const len = s.end - s.start;
+    if (left >= len) {
+      first.push(s);
+      left -= len;
+    } else if (left > 0) {
+      first.push({ held: s.held, start: s.start, end: s.start + left });
+      rest.push({ held: s.held, start: s.start + left, end: s.end });
+      left = 0;
+    } else rest.push(s);
+  }
+  return [first, rest];
+}
+
+/** The rows of segs that have not ended yet, as segments. */
+function openRows(segs: Segment[]): Segment[] {
+  const out: Segment[] = [];
+  for (const s of segs) {
+    const done = s.held.done;
+    let i = s.start;
+    while (i < s.end) {
+      while (i < s.end && done[i] === 1) i++;
+      const from = i;
+      while (i < s.end && done[i] === 0) i++;
+      if (i > from) out.push(from === s.start && i === s.end ? s : { held: s.held, start: from, end: i });
+    }
+  }
+  return out;
+}
 
 interface TargetState {
   target: Target;
   sql: string;
-  queue: Pending[];
+  queue: Segment[];
   stmt?: { client: TdengineClientApi; promise: Promise<Stmt2> };
   created: boolean;
   precision: Precision;
@@ -94,7 +171,7 @@ interface TargetState {
 
 interface Outage {
   error: Error;
-  rows: Pending[];
+  rows: Segment[];
 }
 
 /** Server codes meaning "the statement or its target is wrong", not "this row is wrong". */
@@ -153,7 +230,7 @@ export class Writer {
   private closing = false;
   private stopped = false;
   private inOutage = false;
-  private inFlight: Pending[] | undefined;
+  private inFlight: Segment[] | undefined;
   private idleWaiters: Array<() => void> = [];
 
   constructor(opts: WriterOptions) {
@@ -187,24 +264,21 @@ export class Writer {
   }
 
   /** Queues the rows of one message; resolves once every row is written or rejected. */
-  submit(target: Target, rows: MappedRow[]): Promise<WriteOutcome> {
+  submit(target: Target, block: RowBlock): Promise<WriteOutcome> {
+    const count = block.length;
     try {
-      this.checkCapacity(rows.length);
+      this.checkCapacity(count);
     } catch (e) {
       return Promise.reject(e);
     }
     const started = Date.now();
-    if (rows.length === 0) return Promise.resolve({ written: 0, failed: [], latencyMs: 0 });
+    if (count === 0) return Promise.resolve({ written: 0, failed: [], latencyMs: 0 });
     return new Promise<WriteOutcome>((resolve) => {
-      const ticket: Ticket = { remaining: rows.length, written: 0, failed: [], started, resolve };
-      const ts = this.targetState(target);
-      for (const row of rows) {
-        row.ticket = ticket;
-        row.done = false;
-        ts.queue.push(row as Pending);
-      }
-      this.queued += rows.length;
-      this.unresolved += rows.length;
+      const ticket: Ticket = { remaining: count, written: 0, failed: [], started, resolve };
+      const held: Held = { block, ticket, done: new Uint8Array(count) };
+      this.targetState(target).queue.push({ held, start: 0, end: count });
+      this.queued += count;
+      this.unresolved += count;
       this.kick();
     });
   }
@@ -235,13 +309,13 @@ export class Writer {
     const unwritten = this.unresolved;
     if (unwritten > 0) {
       const reason = `not written: the node closed before TDengine accepted the row (waited ${timeoutMs} ms)`;
-      const left: Pending[][] = [this.inFlight ?? []];
+      const left: Segment[][] = [this.inFlight ?? []];
       for (const ts of this.targets.values()) {
         left.push(ts.queue);
         ts.queue = [];
       }
       this.queued = 0;
-      for (const part of left) for (const p of part) this.settle(p, { index: p.index, reason });
+      for (const part of left) for (const s of part) this.settleSegment(s, reason);
     }
     for (const ts of this.targets.values()) this.dropStatement(ts);
     return { unwritten };
@@ -292,8 +366,8 @@ export class Writer {
           this.flushTimer = undefined;
         }
         const ts = [...this.targets.values()].find((t) => t.queue.length > 0)!;
-        const batch = ts.queue.splice(0, this.opts.batchRows);
-        this.queued -= batch.length;
+        const batch = takeRows(ts.queue, this.opts.batchRows);
+        this.queued -= rowCount(batch);
         this.inFlight = batch;
         let outage: Outage | undefined;
         try {
@@ -305,10 +379,10 @@ export class Writer {
         this.inFlight = undefined;
         if (this.stopped) break;
         if (outage) {
-          const back = outage.rows.filter((p) => !p.done);
+          const back = openRows(outage.rows);
           // concat, not unshift(...back): spreading a large batch into arguments can overflow the stack.
           ts.queue = back.concat(ts.queue);
-          this.queued += back.length;
+          this.queued += rowCount(back);
           if (!this.inOutage) {
             this.inOutage = true;
             this.emit({ type: "outage", error: outage.error });
@@ -334,7 +408,7 @@ export class Writer {
   }
 
   /** Writes rows; returns the rows to retry later when the transport failed. */
-  private async writeRows(ts: TargetState, batch: Pending[], statementRetried: boolean): Promise<Outage | undefined> {
+  private async writeRows(ts: TargetState, batch: Segment[], statementRetried: boolean): Promise<Outage | undefined> {
     let client: TdengineClientApi;
     let stmt: Stmt2;
     try {
@@ -369,17 +443,18 @@ export class Writer {
         this.rejectAll(batch, asError(e));
         return undefined;
       }
-      if (batch.length === 1) {
+      const total = rowCount(batch);
+      if (total === 1) {
         this.rejectAll(batch, asError(e));
         return undefined;
       }
-      const mid = batch.length >> 1;
-      const first = await this.writeRows(ts, batch.slice(0, mid), statementRetried);
-      if (first) return { error: first.error, rows: [...first.rows, ...batch.slice(mid)] };
-      return this.writeRows(ts, batch.slice(mid), statementRetried);
+      const [head, tail] = splitRows(batch, total >> 1);
+      const first = await this.writeRows(ts, head, statementRetried);
+      if (first) return { error: first.error, rows: first.rows.concat(tail) };
+      return this.writeRows(ts, tail, statementRetried);
     }
     let n = 0;
-    for (const p of batch) if (this.settle(p)) n++;
+    for (const s of batch) n += this.settleSegment(s);
     if (n > 0) this.emit({ type: "written", rows: n });
     return undefined;
   }
@@ -419,40 +494,70 @@ export class Writer {
     }
   }
 
-  private buildBind(ts: TargetState, batch: Pending[]): TableBind[] {
+  private buildBind(ts: TargetState, batch: Segment[]): TableBind[] {
     const ncols = ts.target.schema.columns.length;
     const byTable = new Map<string, TableBind>();
     const precision = ts.precision;
-    for (const r of batch) {
-      let b = byTable.get(r.table);
-      if (!b) {
-        // Tags only matter when TDengine creates the subtable; the first row of the batch supplies them.
-        b = { table: r.table, tags: r.tags, columns: Array.from({ length: ncols }, () => [] as unknown[]) };
-        byTable.set(r.table, b);
+    const msNumbers = precision === "ms";
+    for (const s of batch) {
+      const { tables, table, tags, ts: times, cols: values } = s.held.block;
+      // The block numbers its subtables: one map lookup per subtable and segment, not per row.
+      const local: (TableBind | undefined)[] = new Array<TableBind | undefined>(tables.length).fill(undefined);
+      for (let i = s.start; i < s.end; i++) {
+        const id = table[i];
+        let b = local[id];
+        if (b === undefined) {
+          const name = tables[id];
+          b = byTable.get(name);
+          if (b === undefined) {
+            // Tags only matter when TDengine creates the subtable; the first row of the batch supplies them.
+            const columns: unknown[][] = [];
+            for (let c = 0; c < ncols; c++) columns.push([]);
+            b = { table: name, tags: tags[i], columns };
+            byTable.set(name, b);
+          }
+          local[id] = b;
+        }
+        const cols = b.columns;
+        const t = times[i];
+        cols[0].push(msNumbers && typeof t === "number" ? t : instantIn(t, precision));
+        for (let c = 1; c < ncols; c++) cols[c].push(values[c - 1][i]);
       }
-      const cols = b.columns;
-      cols[0].push(instantIn(r.ts, precision));
-      for (let c = 1; c < ncols; c++) cols[c].push(r.values[c - 1]);
     }
     return [...byTable.values()];
   }
 
-  private rejectAll(batch: Pending[], e: Error): void {
+  private rejectAll(batch: Segment[], e: Error): void {
     const reason = `TDengine refused the row: ${describe(e)}`;
     let n = 0;
-    for (const p of batch) if (this.settle(p, { index: p.index, reason })) n++;
+    for (const s of batch) n += this.settleSegment(s, reason);
     if (n > 0) this.emit({ type: "rejected", rows: n, error: e });
   }
 
-  /** Resolves one row exactly once; returns false when it was already resolved. */
-  private settle(p: Pending, failure?: RowError): boolean {
-    if (p.done) return false;
-    p.done = true;
-    this.unresolved--;
-    const t = p.ticket;
-    if (failure) t.failed.push(failure);
-    else t.written++;
-    if (--t.remaining === 0) {
+  /**
+   * Ends the rows of a segment that have not ended yet (written, or rejected with `reason`), each exactly once;
+   * returns how many it ended.
+   */
+  private settleSegment(s: Segment, reason?: string): number {
+    const { done, ticket: t, block } = s.held;
+    let n = 0;
+    if (reason === undefined && done.subarray(s.start, s.end).indexOf(1) === -1) {
+      // The common case, no row of the segment ended yet: mark them all at once.
+      done.fill(1, s.start, s.end);
+      n = s.end - s.start;
+    } else {
+      for (let i = s.start; i < s.end; i++) {
+        if (done[i] === 1) continue;
+        done[i] = 1;
+        n++;
+        if (reason !== undefined) t.failed.push({ index: block.index[i], reason });
+      }
+    }
+    if (n === 0) return 0;
+    this.unresolved -= n;
+    if (reason === undefined) t.written += n;
+    t.remaining -= n;
+    if (t.remaining === 0) {
       t.failed.sort((a, b) => a.index - b.index);
       t.resolve({ written: t.written, failed: t.failed, latencyMs: Date.now() - t.started });
     }
@@ -461,7 +566,7 @@ export class Writer {
       this.idleWaiters = [];
       for (const r of w) r();
     }
-    return true;
+    return n;
   }
 
   private emit(e: WriterEvent): void {
