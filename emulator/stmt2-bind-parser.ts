@@ -110,8 +110,10 @@ function parseColumn(buf: Uint8Array, dv: DataView, p: number): [BoundColumn, nu
   } else {
     const size = fixedSize(type);
     if (!size || type === T.NULL) throw bad(`unsupported type ${type}`);
-    if (bufLen < rows * size) throw bad("fixed column buffer too short");
-    col.fixed = data.subarray(0, rows * size);
+    // Connectors send an empty buffer for a column whose rows are all NULL (driver-go generateBindColData).
+    if (bufLen === 0 && isNull.every((n) => n === 1)) col.fixed = new Uint8Array(rows * size);
+    else if (bufLen < rows * size) throw bad("fixed column buffer too short");
+    else col.fixed = data.subarray(0, rows * size);
   }
   return [col, end];
 }

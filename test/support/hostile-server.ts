@@ -190,9 +190,12 @@ export async function startHostileServer(rnd: () => number, plan: (req: Incoming
           return send(frame.subarray(0, int(frame.length)), binary);
         }
         case "oversize": {
-          // 1-4 MB: a JSON reply with a huge extra field, or a binary reply whose block is mostly padding.
-          const size = (1 + int(4)) << 20;
+          // 1-2 MB: a JSON reply with a huge extra field, or a binary reply whose block is mostly padding.
+          const size = (1 + int(2)) << 20;
           if (req.action === "fetch_raw_block") {
+            const n = (fetched.get(req.resourceId) ?? 0) + 1;
+            fetched.set(req.resourceId, n);
+            if (n > 1) return send(fetchReply(req.reqId, req.resourceId, undefined), true); // then "finished"
             const block = Buffer.concat([intBlock(), Buffer.alloc(size, 0x7a)]);
             return send(fetchReply(req.reqId, req.resourceId, block), true);
           }
