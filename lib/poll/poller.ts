@@ -8,15 +8,20 @@
 // more rows than a page (so `ts >= bound` cannot advance), that timestamp is read whole with `ts = bound`
 // and paging continues with `ts > bound`.
 import { createHash } from "node:crypto";
-import type { ColumnMeta, Precision, QueryResult, RequestOptions } from "../tdengine/api";
+import type { ColumnMeta, Precision, QueryResult } from "../tdengine/api";
+import type { QueryWithParamsOptions } from "../tdengine/client";
 import { RecentKeys } from "./recent-keys";
 import { makeRowConverter, type RowConverter, type TimestampOutput } from "./rows";
+import { StatementCache } from "./statement-cache";
 import { buildTableQuery, prepareUserSql, TBNAME, validateTableSource, type BoundOp, type TableSource } from "./sql";
 import { epochToMs, INT64_MAX, msToEpoch, toEpoch, UNITS_PER_MS } from "./timestamps";
 
-/** What the poller needs from a TDengine client. */
+/**
+ * What the poller needs from a TDengine client. The poller passes its own statement cache in
+ * `opts.statements`; a client that honours it reuses prepared statements across polls.
+ */
 export interface QueryClient {
-  queryWithParams(sql: string, params: unknown[], opts?: RequestOptions): Promise<QueryResult>;
+  queryWithParams(sql: string, params: unknown[], opts?: QueryWithParamsOptions): Promise<QueryResult>;
 }
 
 export type PollSource =
@@ -115,6 +120,8 @@ export class Poller {
   /** The query never reads below this: the start position, a restored watermark, or evicted keys. */
   private minFloor?: bigint;
   private shape?: Shape;
+  /** Prepared statements reused across polls; close() releases them. */
+  private readonly statements = new StatementCache();
 
   constructor(opts: PollerOptions) {
     this.source = opts.source;
@@ -148,6 +155,11 @@ export class Poller {
   /** Number of emitted keys remembered for de-duplication. */
   get rememberedKeys(): number {
     return this.recent.size;
+  }
+
+  /** Closes the prepared statements kept for polling (call when the poller is discarded). */
+  close(): Promise<void> {
+    return this.statements.close();
   }
 
   /** Forgets the watermark: the next poll starts again from the start position. */
@@ -318,7 +330,10 @@ export class Poller {
 
   private query(client: QueryClient, op: BoundOp, bound: bigint | undefined, limit?: number): Promise<QueryResult> {
     const value = bound ?? 0n;
-    const opts = this.requestTimeoutMs ? { timeoutMs: this.requestTimeoutMs } : undefined;
+    const opts: QueryWithParamsOptions = {};
+    if (this.requestTimeoutMs) opts.timeoutMs = this.requestTimeoutMs;
+    // The one-off precision probe (LIMIT 1) is not worth keeping a statement for.
+    if (limit === undefined) opts.statements = this.statements;
     if (this.source.mode === "table") {
       const sql = buildTableQuery(this.source.table, op, op === "=" ? undefined : (limit ?? this.pageSize));
       return client.queryWithParams(sql, [value], opts);

@@ -101,6 +101,20 @@ function stmt2Fields(raw: unknown): Stmt2Field[] {
   }));
 }
 
+/**
+ * A caller-owned home for prepared query statements: with it, queryWithParams binds and executes a statement
+ * kept from an earlier call (bind + exec + result + fetch) instead of stmt2_init + prepare + ... + close.
+ * The holder decides when a statement is closed; release(stmt, false) after any failure.
+ */
+export interface PreparedStatementHolder {
+  acquire(client: TdengineClientApi, sql: string, prepare: () => Promise<Stmt2>): Promise<Stmt2>;
+  release(stmt: Stmt2, ok: boolean): void;
+}
+
+export interface QueryWithParamsOptions extends RequestOptions {
+  statements?: PreparedStatementHolder;
+}
+
 class TdengineClient extends EventEmitter implements TdengineClientApi {
   serverVersion = "";
   private readonly timeoutMs: number;
@@ -159,17 +173,22 @@ class TdengineClient extends EventEmitter implements TdengineClientApi {
     return this.collect(r, opts);
   }
 
-  async queryWithParams(sql: string, params: unknown[], opts?: RequestOptions): Promise<QueryResult> {
+  async queryWithParams(sql: string, params: unknown[], opts?: QueryWithParamsOptions): Promise<QueryResult> {
     if (params.length === 0) return this.query(sql, opts);
     const payload = encodeStmt2QueryParams(params); // invalid parameters fail before anything is sent
-    const stmt = await this.prepare(sql, opts);
+    const cache = opts?.statements;
+    const stmt = cache ? await cache.acquire(this, sql, () => this.prepare(sql, opts)) : await this.prepare(sql, opts);
+    let ok = false;
     try {
       if (stmt.isInsert) throw TdengineError.invalid("queryWithParams needs a query, not an INSERT");
       await (stmt as Stmt2Impl).bindPayload(payload, opts);
       await stmt.exec(opts);
-      return await stmt.result(opts);
+      const result = await stmt.result(opts);
+      ok = true;
+      return result;
     } finally {
-      await stmt.close().catch(() => undefined);
+      if (cache) cache.release(stmt, ok);
+      else await stmt.close().catch(() => undefined);
     }
   }
 

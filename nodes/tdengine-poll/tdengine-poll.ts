@@ -201,7 +201,8 @@ export = function (RED: NodeAPI): void {
     node.on("close", (_removed: boolean, done: () => void) => {
       closing = true;
       statusLine.dispose();
-      const stopped = scheduler.stop();
+      // The kept prepared statements are closed once no poll uses them any more.
+      const stopped = scheduler.stop().then(() => poller.close());
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)));
       void Promise.race([stopped, limit])
