@@ -98,7 +98,8 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<NodeRedProc
       async () => {
         if (exited) throw new Error(`Node-RED exited early:\n${out}`);
         const res = await fetch(url + "/settings").catch(() => undefined);
-        return res?.ok && /Started flows|Starting flows/.test(out);
+        // With adminAuth on, an anonymous GET /settings is refused with 401: the server is up all the same.
+        return (res?.ok || res?.status === 401) && /Started flows|Starting flows/.test(out);
       },
       { timeoutMs: opts.timeoutMs ?? 60000, intervalMs: 100 },
     );
