@@ -42,6 +42,12 @@ function formatLag(ms: number): string {
 }
 
 export = function (RED: NodeAPI): void {
+  // Node-RED drops a node's context on a full deploy unless a persistent context store is configured, so each
+  // poller's last saved state is also kept here, per node id, for as long as this runtime has the node type
+  // registered: a redeploy resumes from the watermark instead of starting over and sending every row again.
+  // Removing the node (or a reset) forgets it; a restart starts from the context store, as documented.
+  const keptStates = new Map<string, unknown>();
+
   function TdenginePollNode(this: Node, config: PollNodeDef): void {
     RED.nodes.createNode(this, config);
     setup(this, config);
@@ -79,6 +85,7 @@ export = function (RED: NodeAPI): void {
     const save = (): void => {
       const snap = poller.snapshot();
       savedWatermark = snap?.watermark;
+      keptStates.set(node.id, snap);
       context.set(STATE_KEY, snap, store, (err?: Error) => {
         if (err) node.warn(RED._("tdengine-poll.errors.save", { message: err.message }));
       });
@@ -160,7 +167,8 @@ export = function (RED: NodeAPI): void {
     const ready = new Promise<void>((resolve) => {
       context.get(STATE_KEY, store, (err: Error | null | undefined, value: unknown) => {
         if (err) node.warn(RED._("tdengine-poll.errors.load", { message: err.message }));
-        else if (value !== undefined && !poller.restore(value)) node.log(RED._("tdengine-poll.log.state-ignored"));
+        const state = keptStates.get(node.id) ?? value;
+        if (state !== undefined && !poller.restore(state)) node.log(RED._("tdengine-poll.log.state-ignored"));
         resolve();
       });
     });
@@ -184,6 +192,7 @@ export = function (RED: NodeAPI): void {
           .then(() => scheduler.idle())
           .then(() => {
             poller.reset();
+            keptStates.delete(node.id);
             savedWatermark = undefined;
             newestMs = undefined;
             context.set(STATE_KEY, undefined, store, () => done());
@@ -198,8 +207,9 @@ export = function (RED: NodeAPI): void {
       }
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    node.on("close", (removed: boolean, done: () => void) => {
       closing = true;
+      if (removed) keptStates.delete(node.id);
       statusLine.dispose();
       // The kept prepared statements are closed once no poll uses them any more.
       const stopped = scheduler.stop().then(() => poller.close());

@@ -1,12 +1,11 @@
-// REPRODUCTION, not part of the suite (the runner only picks up *.test.js): two data bugs of tdengine-poll ->
-// perspective-out across full deploys in a real Node-RED, found by the fault suite (issue 10). Rename to
-// redeploy-exactly-once.test.ts once both are fixed. Run:
+// REPRODUCTION, not part of the suite (the runner only picks up *.test.js): a data race of tdengine-poll ->
+// perspective-out across full deploys in a real Node-RED, found by the fault suite (issue 10). Run:
 //   npx tsc -p tsconfig.json && NR_RUNTIME=node-red-4 node --test dist/test/fault/redeploy-exactly-once.repro.js
-// 1. Default settings (no contextStorage): Node-RED deletes a node's context whenever it closes, so after every
-//    deploy tdengine-poll starts over from "Start at" (here "everything"): rows repeat (1,560 table rows for 300).
-// 2. With a context store: now and then (about 1 run in 6 of 10 deploys) the rows polled just before a deploy
-//    never reach the table: the poll node sends them while the flow stops, saves its watermark past them, and the
-//    closing perspective-out never applies them. Rows are lost.
+// Now and then (about 1 run in 6 of 10 deploys) the rows polled just before a deploy never reach the table: the
+// poll node sends them while the flow stops, saves its watermark past them, and Node-RED drops the message to the
+// already closed perspective-out. Rows are lost. (A second bug, rows repeated after every deploy without a
+// persistent context store, is fixed; test/nodes/tdengine-poll-redeploy.test.ts covers it.) Rename to
+// redeploy-exactly-once.test.ts once the race is fixed.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startEmulator, type Emulator } from "../../emulator";

@@ -1,0 +1,82 @@
+// tdengine-poll across full deploys without a persistent context store (Node-RED's default): Node-RED drops
+// node context on a full deploy, yet the poller must resume from its watermark, not start over and send every
+// row again. Removing the node, or a reset, forgets the watermark.
+import assert from "node:assert/strict";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { startEmulator, type Emulator } from "../../emulator";
+import helper from "../support/helper";
+import { waitFor } from "../support/wait";
+import configNode = require("../../nodes/tdengine-config/tdengine-config");
+import pollNode = require("../../nodes/tdengine-poll/tdengine-poll");
+
+type Msg = { payload: { tbname: string; ts: number }[] };
+
+describe("tdengine-poll across full deploys", () => {
+  let emu: Emulator;
+  let ts = Date.now() - 60_000;
+  const credentials = { cfg: { user: "root", password: "taosdata" } };
+
+  function flow(label: string): object[] {
+    return [
+      { id: "f1", type: "tab", label },
+      { id: "cfg", type: "tdengine-config", url: emu.wsUrl, database: "power", timeout: 5000 },
+      {
+        id: "poll", z: "f1", type: "tdengine-poll", server: "cfg", mode: "table", table: "meters",
+        columns: "voltage", tags: "", start: "everything", interval: 10, timestamps: "ms", wires: [["out"]],
+      },
+      { id: "out", z: "f1", type: "helper" },
+    ];
+  }
+  function insert(n: number): void {
+    const values = Array.from({ length: n }, () => `(${ts++}, 220)`).join(" ");
+    emu.sql(`INSERT INTO power.d1 USING power.meters TAGS (1) VALUES ${values}`);
+  }
+  function collect(into: string[]): void {
+    helper.getNode("out").on("input", (m: Msg) => into.push(...m.payload.map((r) => `${r.tbname}@${r.ts}`)));
+  }
+
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  beforeEach(async () => {
+    emu = await startEmulator();
+    emu.sql("CREATE DATABASE power");
+    emu.sql("CREATE STABLE power.meters (ts TIMESTAMP, voltage INT) TAGS (groupid INT)");
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await emu.stop();
+  });
+
+  it("a full deploy resumes from the watermark: rows sent before it are not sent again", async () => {
+    const seen: string[] = [];
+    await helper.load([configNode, pollNode], flow("first"), credentials);
+    collect(seen);
+    insert(30);
+    await waitFor("the first 30 rows", () => seen.length >= 30);
+
+    for (let deploy = 1; deploy <= 3; deploy++) {
+      // A full deploy of a changed flow (the tab's label), as the editor's Deploy button sends it.
+      await helper.setFlows(flow(`deploy ${deploy}`), "full", credentials);
+      collect(seen);
+      insert(10);
+      await waitFor(`the 10 rows after deploy ${deploy}`, () => seen.length >= 30 + 10 * deploy);
+    }
+    const requests = emu.stats().requests;
+    await waitFor("more polls after catching up", () => emu.stats().requests > requests + 10);
+    assert.equal(seen.length, 60, "each row sent once");
+    assert.equal(new Set(seen).size, 60);
+  });
+
+  it("a removed node forgets its watermark: added again, it starts from its start position", async () => {
+    const seen: string[] = [];
+    await helper.load([configNode, pollNode], flow("first"), credentials);
+    collect(seen);
+    insert(20);
+    await waitFor("the first 20 rows", () => seen.length >= 20);
+    await helper.setFlows([], "full");
+    await helper.setFlows(flow("again"), "full", credentials);
+    collect(seen);
+    await waitFor("the 20 rows again, from 'everything'", () => seen.length >= 40);
+    assert.equal(new Set(seen).size, 20);
+  });
+});
