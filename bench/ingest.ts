@@ -1,0 +1,204 @@
+// Ingest benchmark: rows/s into the emulator (in its own process) by the bare client with stmt2, with multi-row
+// INSERT SQL and with schemaless line protocol, for batch sizes 100 / 1,000 / 10,000; the client's CPU cost with
+// no I/O (building + encoding a batch); and, through bench/write-node.js run as a child process, tdengine-write
+// inside Node-RED as a ratio to the bare stmt2 client measured in that same run.
+// Usage: node dist/bench/ingest.js [--rows 200000] [--repeat 3] [--no-node]
+// Prints Markdown; writes nothing; asserts nothing.
+import type { Stmt2Field, TableBind, TdengineClientApi } from "../lib/tdengine/api";
+import { openClient } from "../lib/tdengine";
+import { encodeStmt2InsertBind } from "../lib/tdengine/stmt2-bind-encoder";
+import { argFlag, argNumber, fmt, machine, markdownRows, median, parseCount, runScript, sampleProcess, startEmulatorProcess } from "./support/procs";
+
+const ROWS = argNumber("rows", 200_000);
+const REPEAT = argNumber("repeat", 3);
+const BATCHES = [100, 1000, 10_000];
+const SUBTABLES = 10;
+const T0 = 1_700_000_000_000;
+
+type Row = { ts: number; current: number; voltage: number; phase: number; groupid: number; location: string };
+type Method = "stmt2" | "sql" | "schemaless";
+const METHODS: Method[] = ["stmt2", "sql", "schemaless"];
+
+/** Distinct rows: SUBTABLES subtables, one row per subtable per millisecond. */
+function makeRows(n: number): Row[] {
+  return Array.from({ length: n }, (_, i) => ({
+    ts: T0 + Math.floor(i / SUBTABLES),
+    current: 10 + (i % 7) * 0.5,
+    voltage: 200 + (i % 40),
+    phase: (i % 100) / 100,
+    groupid: i % SUBTABLES,
+    location: `loc_${i % SUBTABLES}`,
+  }));
+}
+
+/** What a hand-written producer does for stmt2: rows -> per-subtable column arrays. */
+function toBinds(rows: Row[]): TableBind[] {
+  const byTable = new Map<number, TableBind>();
+  for (const r of rows) {
+    let b = byTable.get(r.groupid);
+    if (!b) {
+      b = { table: `d_${r.groupid}`, tags: [r.groupid, r.location], columns: [[], [], [], []] };
+      byTable.set(r.groupid, b);
+    }
+    b.columns[0].push(r.ts);
+    b.columns[1].push(r.current);
+    b.columns[2].push(r.voltage);
+    b.columns[3].push(r.phase);
+  }
+  return [...byTable.values()];
+}
+
+/** Multi-row INSERT text with one clause per subtable (auto-create through USING ... TAGS). */
+function toSql(rows: Row[]): string {
+  const byTable = new Map<number, string[]>();
+  for (const r of rows) {
+    let v = byTable.get(r.groupid);
+    if (!v) byTable.set(r.groupid, (v = []));
+    v.push(`(${r.ts},${r.current},${r.voltage},${r.phase})`);
+  }
+  let sql = "INSERT INTO";
+  for (const [g, values] of byTable) sql += ` d_${g} USING meters TAGS (${g},'loc_${g}') VALUES ${values.join("")}`;
+  return sql;
+}
+
+/** InfluxDB line protocol, ms precision. */
+function toLines(rows: Row[]): string[] {
+  return rows.map((r) => `meters_sml,location=${r.location},groupid=${r.groupid} current=${r.current},voltage=${r.voltage}i32,phase=${r.phase} ${r.ts}`);
+}
+
+function chunks<T>(a: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < a.length; i += size) out.push(a.slice(i, i + size));
+  return out;
+}
+
+const FIELDS: Stmt2Field[] = [
+  { name: "tbname", type: 8, precision: "ms", scale: 0, bytes: 271, bindType: "tbname" },
+  { name: "groupid", type: 4, precision: "ms", scale: 0, bytes: 4, bindType: "tag" },
+  { name: "location", type: 8, precision: "ms", scale: 0, bytes: 18, bindType: "tag" },
+  { name: "ts", type: 9, precision: "ms", scale: 0, bytes: 8, bindType: "column" },
+  { name: "current", type: 6, precision: "ms", scale: 0, bytes: 4, bindType: "column" },
+  { name: "voltage", type: 4, precision: "ms", scale: 0, bytes: 4, bindType: "column" },
+  { name: "phase", type: 6, precision: "ms", scale: 0, bytes: 4, bindType: "column" },
+];
+
+interface Measured {
+  rowsPerSec: number;
+  /** Emulator CPU time / wall time during the run (1.0 = one core busy). */
+  emuCpu: number;
+  /** This process's CPU time / wall time. */
+  clientCpu: number;
+}
+
+/** One run: ROWS rows in `batch`-row requests, awaited one after the other, into a fresh database. */
+async function ingest(admin: TdengineClientApi, url: string, emuPid: number, method: Method, batch: number, db: string): Promise<Measured> {
+  await admin.exec(`CREATE DATABASE IF NOT EXISTS ${db} PRECISION 'ms'`);
+  await admin.exec(`CREATE STABLE IF NOT EXISTS ${db}.meters (ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT) TAGS (groupid INT, location VARCHAR(16))`);
+  const c = await openClient({ url, database: db, timeoutMs: 120_000 });
+  const parts = chunks(makeRows(ROWS), batch);
+  const stmt = method === "stmt2" ? await c.prepare(`INSERT INTO ? USING ${db}.meters TAGS (?,?) VALUES (?,?,?,?)`) : undefined;
+  // Warm-up request (JIT, subtable creation) outside the timing, with rows that do not collide.
+  const warm = makeRows(SUBTABLES).map((r) => ({ ...r, ts: r.ts - 86_400_000 }));
+  if (stmt) {
+    await stmt.bind(toBinds(warm));
+    await stmt.exec();
+  } else if (method === "sql") await c.exec(toSql(warm));
+  else await c.schemalessInsert(toLines(warm), { protocol: "influx", precision: "ms" });
+
+  const emu0 = sampleProcess(emuPid).cpuMs;
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (const part of parts) {
+    if (stmt) {
+      await stmt.bind(toBinds(part));
+      await stmt.exec();
+    } else if (method === "sql") await c.exec(toSql(part));
+    else await c.schemalessInsert(toLines(part), { protocol: "influx", precision: "ms" });
+  }
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  const emuMs = sampleProcess(emuPid).cpuMs - emu0;
+  await stmt?.close();
+  const table = method === "schemaless" ? "meters_sml" : "meters";
+  const count = Number((await c.query(`SELECT COUNT(*) FROM ${db}.${table}`)).rows[0][0]);
+  await c.close();
+  await admin.exec(`DROP DATABASE ${db}`);
+  if (count !== ROWS + SUBTABLES) throw new Error(`${method} batch ${batch}: ${count} rows stored, expected ${ROWS + SUBTABLES}`);
+  return { rowsPerSec: (ROWS / wallMs) * 1000, emuCpu: emuMs / wallMs, clientCpu: (cpu.user + cpu.system) / 1000 / wallMs };
+}
+
+/** CPU cost without I/O: rows -> request body (stmt2: column arrays + binary encode; SQL text; lines). */
+function encodeOnly(method: Method, batch: number): number {
+  const parts = chunks(makeRows(ROWS), batch);
+  const one = (p: Row[]): number =>
+    method === "stmt2" ? encodeStmt2InsertBind(FIELDS, toBinds(p)).byteLength : method === "sql" ? toSql(p).length : toLines(p).join("\n").length;
+  one(parts[0]); // warm-up
+  const t0 = process.hrtime.bigint();
+  let bytes = 0;
+  for (const p of parts) bytes += one(p);
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (bytes === 0) throw new Error("nothing encoded");
+  return ROWS / s;
+}
+
+async function main(): Promise<void> {
+  const emu = await startEmulatorProcess();
+  const admin = await openClient({ url: emu.url, timeoutMs: 120_000 });
+  const lines: string[] = [];
+  lines.push(`Machine: ${machine()}. Emulator in its own process. ${ROWS.toLocaleString("en-US")} rows per run into 10 subtables, requests awaited one after the other; median of ${REPEAT} runs (methods interleaved within each repetition).`);
+  lines.push("");
+  lines.push("| method | batch rows | rows/s (median) | runs rows/s | client CPU (cores) | emulator CPU (cores) | encode only rows/s (no I/O) |");
+  lines.push("|---|---:|---:|---|---:|---:|---:|");
+  let n = 0;
+  const results = new Map<string, Measured[]>();
+  try {
+    for (const batch of BATCHES) {
+      for (let r = 0; r < REPEAT; r++) {
+        for (const m of METHODS) {
+          const key = `${m}/${batch}`;
+          const got = await ingest(admin, emu.url, emu.pid, m, batch, `ingest_${++n}`);
+          results.set(key, [...(results.get(key) ?? []), got]);
+          process.stderr.write(`ingest ${key} run ${r + 1}: ${fmt(got.rowsPerSec)} rows/s\n`);
+        }
+      }
+      for (const m of METHODS) {
+        const runs = results.get(`${m}/${batch}`)!;
+        const enc = median(Array.from({ length: REPEAT }, () => encodeOnly(m, batch)));
+        lines.push(
+          `| ${m === "stmt2" ? "stmt2 bind + exec" : m === "sql" ? "multi-row INSERT SQL" : "schemaless line protocol"} | ${fmt(batch)} | ${fmt(median(runs.map((x) => x.rowsPerSec)))} | ${runs.map((x) => fmt(x.rowsPerSec)).join(" / ")} | ${median(runs.map((x) => x.clientCpu)).toFixed(2)} | ${median(runs.map((x) => x.emuCpu)).toFixed(2)} | ${fmt(enc)} |`,
+        );
+      }
+    }
+  } finally {
+    await admin.close();
+    await emu.stop();
+  }
+  lines.push("");
+  lines.push("Encode only = building the request body from row objects (stmt2: column arrays + binary bind encoding; SQL: the statement text; schemaless: the lines), no socket; CPU of one core.");
+
+  if (!argFlag("no-node")) {
+    // tdengine-write inside Node-RED vs the bare stmt2 client, both measured in the same run by write-node.js.
+    const runtime = process.env.NR_RUNTIME ?? "node-red";
+    const out = await runScript("write-node.js", ["--rows", String(ROWS), "--repeat", String(REPEAT)], { NR_RUNTIME: runtime });
+    const rows = markdownRows(out).filter((r) => /^\d+$/.test(r[0].replace(/,/g, "")));
+    lines.push("");
+    lines.push(`tdengine-write inside Node-RED (${runtime}, node-red-node-test-helper) vs the bare stmt2 client, same run (bench/write-node.js, ${ROWS.toLocaleString("en-US")} rows, median of ${REPEAT}); its own output first, then the ratios:`);
+    lines.push("");
+    lines.push(out.trim());
+    lines.push("");
+    lines.push("| batch rows | bare client rows/s | tdengine-write rows/s | ratio node / bare |");
+    lines.push("|---:|---:|---:|---:|");
+    for (const r of rows) {
+      // Cells may read "median / best": the median comes first.
+      const bare = parseCount(r[1].split("/")[0]);
+      const node = parseCount(r[2].split("/")[0]);
+      lines.push(`| ${r[0]} | ${fmt(bare)} | ${fmt(node)} | ${(node / bare).toFixed(2)} |`);
+    }
+  }
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
+  process.exit(1);
+});

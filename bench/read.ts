@@ -1,0 +1,136 @@
+// Read benchmark against the emulator in its own process, over a pre-loaded table of --rows rows (default 1M,
+// demo shape, 10 subtables):
+//  - the bare client: `SELECT * FROM meters` (query + fetch_raw_block until finished), rows/s decoded;
+//  - tdengine-poll inside Node-RED (node-red-node-test-helper, runtime from NR_RUNTIME): start "everything",
+//    rows/s emitted on its output (pages of 10,000 rows, messages of up to 100,000 rows) until all rows are out.
+// The emulator's CPU during each measurement is reported so that its share is not mistaken for the client's.
+// Usage: node dist/bench/read.js [--rows 1000000] [--repeat 3] [--profile-dir DIR]
+// With --profile-dir, the emulator runs under --cpu-prof and its top functions by self time are printed.
+import { join } from "node:path";
+import { openClient } from "../lib/tdengine";
+import type { TableBind } from "../lib/tdengine/api";
+import helper from "../test/support/helper";
+import { nodeModule } from "../test/support/package-info";
+import { runtimeName, runtimeVersion } from "../test/support/runtime";
+import { unspy } from "./support/unspy";
+import { topSelfMarkdown } from "./support/profile-top";
+import { argNumber, argString, fmt, machine, median, sampleProcess, startEmulatorProcess } from "./support/procs";
+
+const ROWS = argNumber("rows", 1_000_000);
+const REPEAT = argNumber("repeat", 3);
+const SUBTABLES = 10;
+const DB = "readbench";
+const PROFILE_DIR = argString("profile-dir", "");
+const T0 = 1_700_000_000_000;
+
+async function load(url: string): Promise<void> {
+  const c = await openClient({ url, timeoutMs: 120_000 });
+  await c.exec(`CREATE DATABASE IF NOT EXISTS ${DB} PRECISION 'ms'`);
+  await c.exec(`CREATE STABLE IF NOT EXISTS ${DB}.meters (ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT) TAGS (groupid INT, location VARCHAR(16))`);
+  await c.close();
+  const w = await openClient({ url, database: DB, timeoutMs: 120_000 });
+  const stmt = await w.prepare(`INSERT INTO ? USING ${DB}.meters TAGS (?,?) VALUES (?,?,?,?)`);
+  const perTable = ROWS / SUBTABLES;
+  for (let i = 0; i < perTable; i += 1000) {
+    const n = Math.min(1000, perTable - i);
+    const ts = Array.from({ length: n }, (_, k) => T0 + i + k);
+    const tables: TableBind[] = Array.from({ length: SUBTABLES }, (_, g) => ({
+      table: `d_${g}`,
+      tags: [g, `loc_${g}`],
+      columns: [ts, ts.map((_, k) => 10 + ((k + g) % 7) * 0.5), ts.map((_, k) => 200 + (k % 40)), ts.map((_, k) => (k % 100) / 100)],
+    }));
+    await stmt.bind(tables);
+    await stmt.exec();
+  }
+  await stmt.close();
+  await w.close();
+}
+
+interface Measured {
+  rowsPerSec: number;
+  emuCpu: number;
+  selfCpu: number;
+}
+
+async function measure(emuPid: number, fn: () => Promise<number>): Promise<Measured> {
+  const e0 = sampleProcess(emuPid).cpuMs;
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const rows = await fn();
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const c = process.cpuUsage(c0);
+  if (rows !== ROWS) throw new Error(`read ${rows} rows, expected ${ROWS}`);
+  return { rowsPerSec: (rows / ms) * 1000, emuCpu: (sampleProcess(emuPid).cpuMs - e0) / ms, selfCpu: (c.user + c.system) / 1000 / ms };
+}
+
+async function scan(url: string): Promise<number> {
+  const c = await openClient({ url, timeoutMs: 300_000 });
+  try {
+    return (await c.query(`SELECT * FROM ${DB}.meters`)).rows.length;
+  } finally {
+    await c.close();
+  }
+}
+
+async function pollNode(url: string): Promise<number> {
+  let got = 0;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  await helper.load(
+    [nodeModule("tdengine-config"), nodeModule("tdengine-poll")],
+    [
+      { id: "cfg", type: "tdengine-config", url, database: DB, timeout: 120_000 },
+      { id: "p", type: "tdengine-poll", server: "cfg", mode: "table", table: "meters", columns: "current, voltage, phase", tags: "groupid, location", includeTbname: true, tsColumn: "ts", interval: 250, start: "everything", pageSize: 10000, maxRowsPerPoll: 100000, timestamps: "date", wires: [["out"]] },
+      { id: "out", type: "helper" },
+    ],
+    { cfg: { user: "root", password: "taosdata" } },
+  );
+  unspy(helper, ["p"]);
+  helper.getNode("out").on("input", (m: { payload: unknown[] }) => {
+    got += m.payload.length;
+    if (got >= ROWS) finish();
+  });
+  await finished;
+  await helper.unload();
+  return got;
+}
+
+async function main(): Promise<void> {
+  const emu = await startEmulatorProcess(PROFILE_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR, "--cpu-prof-name", "emulator-read.cpuprofile"] : []);
+  await helper.startServer();
+  const scans: Measured[] = [];
+  const polls: Measured[] = [];
+  try {
+    const tl = Date.now();
+    await load(emu.url);
+    process.stderr.write(`read: loaded ${ROWS} rows in ${Date.now() - tl} ms\n`);
+    await scan(emu.url); // warm-up of both sides
+    for (let r = 0; r < REPEAT; r++) {
+      scans.push(await measure(emu.pid, () => scan(emu.url)));
+      polls.push(await measure(emu.pid, () => pollNode(emu.url)));
+      process.stderr.write(`read run ${r + 1}: scan ${fmt(scans[r].rowsPerSec)} rows/s, tdengine-poll ${fmt(polls[r].rowsPerSec)} rows/s\n`);
+    }
+  } finally {
+    await helper.stopServer();
+    await emu.stop();
+  }
+  const row = (what: string, m: Measured[]): string =>
+    `| ${what} | ${fmt(median(m.map((x) => x.rowsPerSec)))} | ${m.map((x) => fmt(x.rowsPerSec)).join(" / ")} | ${median(m.map((x) => x.selfCpu)).toFixed(2)} | ${median(m.map((x) => x.emuCpu)).toFixed(2)} |`;
+  const lines = [
+    `Machine: ${machine()}, ${runtimeName} ${runtimeVersion}. Emulator in its own process. ${ROWS.toLocaleString("en-US")} rows (10 subtables, ts + 3 columns + 2 tags); median of ${REPEAT} runs, scan and poll alternating.`,
+    "",
+    "| reader | rows/s (median) | runs rows/s | reader CPU (cores) | emulator CPU (cores) |",
+    "|---|---:|---|---:|---:|",
+    row(`bare client \`SELECT * FROM meters\`, ${ROWS.toLocaleString("en-US")} rows decoded`, scans),
+    row("tdengine-poll node, start everything, rows emitted (pages 10,000, messages ≤ 100,000, Date timestamps)", polls),
+    "",
+    `Ratio tdengine-poll / bare scan (same run): ${(median(polls.map((x) => x.rowsPerSec)) / median(scans.map((x) => x.rowsPerSec))).toFixed(2)}.`,
+  ];
+  if (PROFILE_DIR) lines.push("", "Emulator, top functions by self time over the whole run:", "", topSelfMarkdown(join(PROFILE_DIR, "emulator-read.cpuprofile"), 12));
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
+  process.exit(1);
+});

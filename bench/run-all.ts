@@ -1,0 +1,181 @@
+// `npm run bench`: runs every benchmark as its own child process (the per-part scripts and the pipeline ones),
+// prints a summary table against the goals and writes BENCHMARKS.md at the repo root with the machine, Node
+// version, date, the exact commands and each script's output. bench/ANALYSIS.md (hand-written notes on the
+// bottlenecks of a given run) is appended when present.
+// Usage: npm run build && NR_RUNTIME=node-red-4 npm run bench -- [--duration 60] [--repeat 3] [--minutes 10]
+//          [--profile-rate 100000] [--ingest-rows 200000] [--read-rows 1000000] [--only ingest,read,...]
+//          [--reuse soak] [--out BENCHMARKS.md]
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join } from "node:path";
+import { argNumber, argString, distDir, markdownRows, parseCount, runScript } from "./support/procs";
+
+const DURATION = argNumber("duration", 60);
+const REPEAT = argNumber("repeat", 3);
+const MINUTES = argNumber("minutes", 10);
+const PROFILE_RATE = argNumber("profile-rate", 100_000);
+const INGEST_ROWS = argNumber("ingest-rows", 200_000);
+const READ_ROWS = argNumber("read-rows", 1_000_000);
+const ONLY = argString("only", "").split(",").filter(Boolean);
+// Parts whose saved output from an earlier run-all (dist/bench-results/<part>.json) is used instead of running
+// them again, e.g. a long soak run while the machine was otherwise busy; BENCHMARKS.md says so with its date.
+const REUSE = argString("reuse", "").split(",").filter(Boolean);
+const SAVED = join(distDir, "bench-results");
+const root = join(distDir, "..");
+const OUT = join(root, argString("out", "BENCHMARKS.md"));
+const runtime = process.env.NR_RUNTIME ?? "node-red";
+
+interface Part {
+  key: string;
+  title: string;
+  script: string;
+  args: string[];
+  what: string;
+}
+
+const PARTS: Part[] = [
+  { key: "codec", title: "Client codec, no I/O", script: "client-codec.js", args: [], what: "stmt2 bind encoding and raw-block decoding of 1M rows in memory (bench/client-codec.ts)." },
+  { key: "emulator", title: "Emulator alone", script: "emulator.js", args: [], what: "The emulator driven with hand-built frames: stmt2 ingest and 1M-row scans (bench/emulator.ts)." },
+  { key: "ingest", title: "Ingest", script: "ingest.js", args: ["--rows", String(INGEST_ROWS), "--repeat", String(REPEAT)], what: "Bare client into the emulator (own process) by stmt2, multi-row SQL and schemaless for batches of 100/1,000/10,000; encode-only CPU cost; tdengine-write in Node-RED vs the bare client in the same run (bench/ingest.ts, which runs bench/write-node.ts)." },
+  { key: "read", title: "Read", script: "read.js", args: ["--rows", String(READ_ROWS), "--repeat", String(REPEAT)], what: "1M-row scan decoded by the client; rows/s emitted by the tdengine-poll node catching up over the same table (bench/read.ts)." },
+  { key: "poll", title: "Poll engine (lib/poll)", script: "poll.js", args: ["--rows", "200000", "--rate", "10000", "--seconds", "15"], what: "lib/poll catch-up vs the same paged queries by the bare client, and insert -> emitted freshness at 10k rows/s (bench/poll.ts)." },
+  { key: "perspective", title: "perspective-out", script: "perspective.js", args: ["100000"], what: "Rows/s accepted by perspective-out, limit vs indexed table, 0 and 4 open views (bench/perspective.ts)." },
+  { key: "e2e", title: "End to end", script: "e2e.js", args: ["--duration", String(DURATION), "--repeat", String(REPEAT), "--profile-rate", String(PROFILE_RATE)], what: "Producer -> tdengine-write -> emulator (own process) -> tdengine-poll -> perspective-out -> Perspective client over the WebSocket (own process), per fixed rate (bench/e2e.ts)." },
+  { key: "e2e-flush", title: "End to end, tdengine-write flushing every 10 ms", script: "e2e.js", args: ["--rates", "10000,50000", "--duration", String(Math.min(DURATION, 20)), "--repeat", String(REPEAT), "--flush", "10"], what: "The same pipeline with tdengine-write's flush interval at 10 ms instead of 100 ms, to show how much of the freshness is the write batching delay." },
+  { key: "soak", title: "Soak", script: "soak.js", args: ["--minutes", String(MINUTES)], what: "The end-to-end pipeline at 10k rows/s for a long time: RSS at start and end, rows lost (bench/soak.ts)." },
+];
+
+interface Done {
+  part: Part;
+  command: string;
+  out: string;
+  seconds: number;
+  error?: string;
+  /** Set when the output was reused from an earlier run (its start time). */
+  reusedFrom?: string;
+  /** 1-minute load average when the part started and ended. */
+  load?: [number, number];
+}
+
+function cell(rows: string[][], first: RegExp, col: number): string | undefined {
+  return rows.find((r) => first.test(r[0]))?.[col];
+}
+
+/** Key figures against the goals of the issue, from the scripts' Markdown. */
+function summary(done: Map<string, Done>): string[][] {
+  const out: string[][] = [];
+  const e2e = done.get("e2e")?.out;
+  if (e2e) {
+    const rows = markdownRows(e2e);
+    const held = /Highest rate held[^:]*: ([^.\n]+)/.exec(e2e)?.[1] ?? "?";
+    out.push(["end to end sustained", "50,000 rows/s", held, /50,000|100,000/.test(held) ? "met" : "missed"]);
+    const r50 = rows.find((r) => r[0] === "50,000");
+    if (r50) out.push(["freshness p99 at 50k rows/s", "≤ 250 + 50 ms", `${r50[3]} ms (p50 ${r50[2]} ms)`, parseCount(r50[3]) <= 300 ? "met" : "missed"]);
+    const r10 = rows.find((r) => r[0] === "10,000");
+    if (r10) out.push(["freshness p99 at 10k rows/s", "≤ 250 + 50 ms", `${r10[3]} ms (p50 ${r10[2]} ms)`, parseCount(r10[3]) <= 300 ? "met" : "missed"]);
+    if (r50) out.push(["emulator share of CPU at 50k rows/s", "(reported)", r50[7], ""]);
+  }
+  const flush = done.get("e2e-flush")?.out;
+  if (flush) {
+    const rows = markdownRows(flush);
+    for (const rate of ["10,000", "50,000"]) {
+      const r = rows.find((x) => x[0] === rate);
+      if (r) out.push([`freshness p99 at ${rate.replace(",000", "k")} rows/s, tdengine-write flush 10 ms`, "≤ 250 + 50 ms", `${r[3]} ms (p50 ${r[2]} ms)`, parseCount(r[3]) <= 300 ? "met" : "missed"]);
+    }
+  }
+  const ingest = done.get("ingest")?.out;
+  if (ingest) {
+    const rows = markdownRows(ingest).filter((r) => r.length === 4 && /^\d\.\d\d$/.test(r[3]));
+    for (const r of rows) out.push([`tdengine-write / bare client, batch ${r[0]}`, "≥ 0.90", r[3], Number(r[3]) >= 0.9 ? "met" : "missed"]);
+    const s = markdownRows(ingest);
+    const stmt = cell(s.filter((r) => r[1] === "10,000"), /^stmt2/, 2);
+    if (stmt) out.push(["bare client stmt2 ingest, batch 10,000", "(reported)", `${stmt} rows/s`, ""]);
+  }
+  const read = done.get("read")?.out;
+  if (read) {
+    const s = markdownRows(read);
+    out.push(["1M-row scan decoded by the client", "(reported)", `${cell(s, /^bare client/, 1) ?? "?"} rows/s`, ""]);
+    out.push(["rows/s emitted by tdengine-poll", "(reported)", `${cell(s, /^tdengine-poll/, 1) ?? "?"} rows/s`, ""]);
+  }
+  const soak = done.get("soak")?.out;
+  if (soak) {
+    const s = markdownRows(soak).filter((r) => r.length === 6 && /^[+-]?\d/.test(r[3]) && !/^\d/.test(r[0]));
+    out.push(["soak memory (RSS change, MB)", "flat", s.map((r) => `${r[0].split(" ")[0]} ${r[3]}`).join(", "), s.every((r) => Math.abs(parseCount(r[3].replace("+", ""))) <= Math.max(20, 0.1 * parseCount(r[1]))) ? "met" : "check"]);
+    const lost = /rows lost: ([\d,]+)/.exec(soak)?.[1];
+    if (lost) out.push(["soak rows lost", "0", lost, lost === "0" ? "met" : "missed"]);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const load0 = loadavg();
+  const done = new Map<string, Done>();
+  mkdirSync(SAVED, { recursive: true });
+  for (const part of PARTS.filter((p) => ONLY.length === 0 || ONLY.includes(p.key) || REUSE.includes(p.key))) {
+    const command = `NR_RUNTIME=${runtime} node dist/bench/${part.script} ${part.args.join(" ")}`.trim();
+    const saved = join(SAVED, `${part.key}.json`);
+    if (REUSE.includes(part.key)) {
+      const prev = JSON.parse(readFileSync(saved, "utf8")) as { command: string; out: string; seconds: number; started: string; load?: [number, number] };
+      done.set(part.key, { part, command: prev.command, out: prev.out, seconds: prev.seconds, reusedFrom: prev.started, load: prev.load });
+      process.stdout.write(prev.out);
+      continue;
+    }
+    process.stderr.write(`\n== ${part.title}: ${command}\n`);
+    const t0 = Date.now();
+    const l0 = loadavg()[0];
+    try {
+      const out = await runScript(part.script, part.args, { NR_RUNTIME: runtime });
+      const load: [number, number] = [l0, loadavg()[0]];
+      done.set(part.key, { part, command, out, seconds: (Date.now() - t0) / 1000, load });
+      writeFileSync(saved, JSON.stringify({ command, out, seconds: (Date.now() - t0) / 1000, started: new Date(t0).toISOString(), load }));
+      process.stdout.write(out);
+    } catch (e) {
+      done.set(part.key, { part, command, out: "", seconds: (Date.now() - t0) / 1000, error: (e as Error).message });
+      process.stderr.write(`${part.title} FAILED: ${(e as Error).message}\n`);
+    }
+  }
+  const load1 = loadavg();
+  const sum = summary(done);
+  const table = ["| figure | goal | measured | |", "|---|---|---|---|", ...sum.map((r) => `| ${r.join(" | ")} |`)];
+  process.stdout.write("\n" + table.join("\n") + "\n");
+
+  const c = cpus();
+  const shownArgs = process.argv.slice(2).filter((a, i, all) => a !== "--reuse" && all[i - 1] !== "--reuse");
+  const nodeRed = (require(`${runtime}/package.json`) as { version: string }).version;
+  const md: string[] = [
+    "# Benchmarks",
+    "",
+    "Produced by `npm run bench` (bench/run-all.ts); every figure below comes from the scripts' own output in this run.",
+    "",
+    `- Date: ${[...done.values()].map((d) => d.reusedFrom ?? "").concat(started.toISOString()).filter(Boolean).sort()[0]} – ${new Date().toISOString()}`,
+    `- Machine: ${c[0]?.model.trim() ?? "?"}, ${c.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${process.platform} ${process.arch}`,
+    `- Load average (1/5/15 min) when this command started ${load0.map((x) => x.toFixed(2)).join(" / ")}, at its end ${load1.map((x) => x.toFixed(2)).join(" / ")}; each section gives the 1-minute load at its start and end (it includes the benchmark's own processes)`,
+    `- Node ${process.version}; Node-RED ${nodeRed} (${runtime}); @finos/perspective ${(require("@finos/perspective/package.json") as { version: string }).version}`,
+    `- Whole suite: \`npm run build && NR_RUNTIME=${runtime} npm run bench -- ${shownArgs.join(" ")}\``.replace(/ -- `$/, "`"),
+    ...(REUSE.length ? [`- Sections marked "reused" were measured by an earlier run of the same command and saved in dist/bench-results/; their start times are given.`] : []),
+    `- Medians: over ${REPEAT} runs where a script repeats (each section says how many); comparisons are ratios measured in the same run.`,
+    "",
+    "## Summary against the goals",
+    "",
+    ...table,
+    "",
+  ];
+  for (const d of done.values()) {
+    const when = d.reusedFrom ? `; started ${d.reusedFrom}, output saved by an earlier run of this command and reused with \`--reuse ${d.part.key}\`` : "";
+    const load = d.load ? `; 1-min load average ${d.load[0].toFixed(2)} → ${d.load[1].toFixed(2)}` : "";
+    md.push(`## ${d.part.title}`, "", d.part.what, "", "Command:", "", "```", d.command, "```", "", `(${d.seconds.toFixed(0)} s${load}${when})`, "");
+    // @finos/perspective prints "Closing WebSocket" on stdout when a client closes: noise, not output.
+    md.push(d.error ? `**Failed:** ${d.error}` : d.out.split("\n").filter((l) => l.trim() !== "Closing WebSocket").join("\n").trim(), "");
+  }
+  const analysis = join(root, "bench", "ANALYSIS.md");
+  if (existsSync(analysis)) md.push(readFileSync(analysis, "utf8").trim(), "");
+  writeFileSync(OUT, md.join("\n"));
+  process.stderr.write(`\nwrote ${OUT}\n`);
+  if ([...done.values()].some((d) => d.error)) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
+  process.exit(1);
+});
