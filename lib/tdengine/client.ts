@@ -63,10 +63,19 @@ interface QueryReplyFields {
   precision?: number;
 }
 
+/** An optional array field of a reply, checked element by element: a server may send anything. */
+function arrayOf<T>(value: unknown, field: string, isItem: (v: unknown) => v is T): T[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every(isItem)) throw TdengineError.protocol(`query reply: ${field} is not an array of the expected type`);
+  return value;
+}
+const isString = (v: unknown): v is string => typeof v === "string";
+const isInteger = (v: unknown): v is number => Number.isInteger(v);
+
 function columnsOf(r: QueryReplyFields, precision: Precision): ColumnMeta[] {
-  const names = r.fields_names ?? [];
-  const types = r.fields_types ?? [];
-  const lengths = r.fields_lengths ?? [];
+  const names = arrayOf(r.fields_names, "fields_names", isString);
+  const types = arrayOf(r.fields_types, "fields_types", isInteger);
+  const lengths = arrayOf(r.fields_lengths, "fields_lengths", isInteger);
   if (types.length !== names.length) throw TdengineError.protocol("query reply: fields_names and fields_types differ in length");
   return names.map((name, i) => {
     const type = types[i];
@@ -91,6 +100,7 @@ const BIND_TYPES: Record<number, Stmt2Field["bindType"]> = {
 
 function stmt2Fields(raw: unknown): Stmt2Field[] {
   if (!Array.isArray(raw)) return [];
+  if (!raw.every((f) => typeof f === "object" && f !== null)) throw TdengineError.protocol("stmt2_prepare reply: fields are not objects");
   return raw.map((f: Record<string, unknown>) => ({
     name: String(f.name ?? ""),
     type: Number(f.field_type ?? 0),

@@ -129,6 +129,21 @@ describe("client against a scripted server", () => {
     assert.equal(free.args.id, 9);
   });
 
+  it("a query reply whose field lists are not arrays of the right type gives a protocol error, not a crash", async () => {
+    // Found by the fault suite's fuzzer (seed 518792374): fields_names as a string made the client throw a TypeError.
+    const bad: Record<string, unknown>[] = [{ fields_names: "v" }, { fields_types: ["4"] }, { fields_lengths: {} }];
+    let next = 0;
+    script = await scripted((ws, frame) => {
+      if (!Buffer.isBuffer(frame)) return;
+      const reqId = Number(frame.readBigUInt64LE(0));
+      ws.send(JSON.stringify({ ...JSON.parse(queryReply(reqId, 9)), ...bad[next++] }));
+    });
+    client = await openClient({ url: script.url });
+    for (let i = 0; i < bad.length; i++) {
+      await assert.rejects(client.query("select v from t"), (e: unknown) => e instanceof TdengineError && e.kind === "protocol");
+    }
+  });
+
   it("matches replies sent in reverse order to their requests", async () => {
     const held: Array<{ ws: WebSocket; reqId: unknown; id: number }> = [];
     script = await scripted((ws, frame) => {
