@@ -72,7 +72,11 @@ async function scan(url: string): Promise<number> {
   }
 }
 
+let pollRuns = 0;
+
 async function pollNode(url: string): Promise<number> {
+  // A fresh node id per run: each run must start from "everything", never from a watermark kept by a previous one.
+  const id = `p${++pollRuns}`;
   let got = 0;
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -80,17 +84,30 @@ async function pollNode(url: string): Promise<number> {
     [nodeModule("tdengine-config"), nodeModule("tdengine-poll")],
     [
       { id: "cfg", type: "tdengine-config", url, database: DB, timeout: 120_000 },
-      { id: "p", type: "tdengine-poll", server: "cfg", mode: "table", table: "meters", columns: "current, voltage, phase", tags: "groupid, location", includeTbname: true, tsColumn: "ts", interval: 250, start: "everything", pageSize: 10000, maxRowsPerPoll: 100000, timestamps: "date", wires: [["out"]] },
+      { id, type: "tdengine-poll", server: "cfg", mode: "table", table: "meters", columns: "current, voltage, phase", tags: "groupid, location", includeTbname: true, tsColumn: "ts", interval: 250, start: "everything", pageSize: 10000, maxRowsPerPoll: 100000, timestamps: "date", wires: [["out"]] },
       { id: "out", type: "helper" },
     ],
     { cfg: { user: "root", password: "taosdata" } },
   );
-  unspy(helper, ["p"]);
+  unspy(helper, [id]);
+  let lastProgress = Date.now();
   helper.getNode("out").on("input", (m: { payload: unknown[] }) => {
     got += m.payload.length;
+    lastProgress = Date.now();
     if (got >= ROWS) finish();
   });
-  await finished;
+  // A stalled node must fail the benchmark with a message, not hang it.
+  let stall: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    stall = setInterval(() => {
+      if (Date.now() - lastProgress > 60_000) reject(new Error(`tdengine-poll stalled: ${got} of ${ROWS} rows emitted, nothing for 60 s`));
+    }, 1000);
+  });
+  try {
+    await Promise.race([finished, stalled]);
+  } finally {
+    clearInterval(stall);
+  }
   await helper.unload();
   return got;
 }
