@@ -42,9 +42,9 @@ function rawStatus(port: number, path: string, headers: Record<string, string> =
   });
 }
 
-function upgrade(url: string, headers: Record<string, string> = {}): Promise<string> {
+function upgrade(url: string, headers: Record<string, string> = {}, handshakeTimeout = 5000): Promise<string> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers, handshakeTimeout: 5000 });
+    const ws = new WebSocket(url, { headers, handshakeTimeout });
     ws.on("open", () => {
       resolve("open");
       ws.close();
@@ -112,6 +112,8 @@ describe("security", () => {
   it("the viewer page and WebSocket refuse unauthenticated and wrongly authenticated requests", async () => {
     const ws = nr.url.replace(/^http/, "ws");
     await waitFor("the viewer page is served", async () => (await fetch(`${nr.url}/perspective/`, { headers: { Authorization: BASIC } })).status === 200);
+    // The page's routes exist before the host has loaded Perspective and attached its upgrade handler.
+    await waitFor("the viewer WebSocket is served", async () => (await upgrade(`${ws}/perspective/ws`, { Authorization: BASIC }, 1000)) === "open");
     assert.equal((await fetch(`${nr.url}/perspective/`)).status, 401);
     assert.equal((await fetch(`${nr.url}/perspective/config.json`)).status, 401);
     assert.equal(await upgrade(`${ws}/perspective/ws`), "status 401");

@@ -28,9 +28,9 @@ function flows(ownPort: number, schema = '{"n":"integer","at":"datetime"}') {
 }
 
 /** Outcome of a WebSocket upgrade: "open" or the HTTP status it was refused with. */
-function upgrade(url: string, headers: Record<string, string> = {}): Promise<string> {
+function upgrade(url: string, headers: Record<string, string> = {}, handshakeTimeout = 5000): Promise<string> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers, handshakeTimeout: 5000 });
+    const ws = new WebSocket(url, { headers, handshakeTimeout });
     ws.on("open", () => {
       resolve("open");
       ws.close();
@@ -57,6 +57,9 @@ describe(`the Perspective host in a running Node-RED ${runtimeVersion}`, () => {
     nr = await startNodeRed({ flows: flows(ownPort), settings: { httpNodeAuth: { user: USER, pass: HASH } } });
     ws = nr.url.replace(/^http/, "ws");
     await loadPerspective();
+    // "Starting flows" comes before the host has attached its upgrade handler (it loads Perspective first);
+    // until then Node-RED leaves an upgrade on that path unanswered. Wait for the host, as a browser retries.
+    await waitFor("the host's WebSocket", async () => (await upgrade(`${ws}/perspective/ws`, { Authorization: BASIC }, 1000)) === "open");
   });
   after(async () => {
     for (const c of clients) await c.terminate().catch(() => undefined);
