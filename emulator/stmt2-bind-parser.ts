@@ -1,7 +1,7 @@
 // Parser of the stmt2 bind payload (protocol §3.2): per table an optional name, tag blocks (1 row each) and
 // column blocks (N rows each). Fixed-width values stay as views on the message bytes (copied once into the store).
 import { CODE, TdError } from "./errors.js";
-import { fixedSize, isDecimal, isStringType, isVarType, T, type Value } from "./types.js";
+import { fixedSize, isDecimal, isStringType, isVarType, readFixed, T, type Value } from "./types.js";
 
 export interface BoundColumn {
   type: number;
@@ -124,30 +124,5 @@ export function boundValue(c: BoundColumn, r: number): Value {
   if (c.values) return c.values[r];
   const f = c.fixed as Uint8Array;
   const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
-  const size = fixedSize(c.type);
-  const o = r * size;
-  switch (c.type) {
-    case T.BOOL:
-      return dv.getUint8(o) !== 0;
-    case T.TINYINT:
-      return dv.getInt8(o);
-    case T.UTINYINT:
-      return dv.getUint8(o);
-    case T.SMALLINT:
-      return dv.getInt16(o, true);
-    case T.USMALLINT:
-      return dv.getUint16(o, true);
-    case T.INT:
-      return dv.getInt32(o, true);
-    case T.UINT:
-      return dv.getUint32(o, true);
-    case T.FLOAT:
-      return dv.getFloat32(o, true);
-    case T.DOUBLE:
-      return dv.getFloat64(o, true);
-    case T.UBIGINT:
-      return dv.getBigUint64(o, true);
-    default:
-      return dv.getBigInt64(o, true);
-  }
+  return readFixed(dv, c.type, r * fixedSize(c.type));
 }

@@ -124,3 +124,31 @@ export interface ColumnDef {
  * Uint8Array (VARBINARY, GEOMETRY, BLOB).
  */
 export type Value = null | boolean | number | bigint | string | Uint8Array;
+
+/** The value of a fixed-width column cell stored little-endian at byte offset o (BIGINT, TIMESTAMP: bigint). */
+export function readFixed(dv: DataView, type: number, o: number): Value {
+  switch (type) {
+    case T.BOOL:
+      return dv.getUint8(o) !== 0;
+    case T.TINYINT:
+      return dv.getInt8(o);
+    case T.UTINYINT:
+      return dv.getUint8(o);
+    case T.SMALLINT:
+      return dv.getInt16(o, true);
+    case T.USMALLINT:
+      return dv.getUint16(o, true);
+    case T.INT:
+      return dv.getInt32(o, true);
+    case T.UINT:
+      return dv.getUint32(o, true);
+    case T.FLOAT:
+      return dv.getFloat32(o, true);
+    case T.DOUBLE:
+      return dv.getFloat64(o, true);
+    case T.UBIGINT:
+      return dv.getBigUint64(o, true);
+    default:
+      return dv.getBigInt64(o, true);
+  }
+}

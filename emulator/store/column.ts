@@ -1,6 +1,6 @@
 // One column of one table, stored columnar: fixed-width types as little-endian bytes in a growable Uint8Array
 // (so stmt2 binds and raw blocks are plain memory copies), variable-width and DECIMAL types as a JS value array.
-import { fixedSize, isDecimal, isVarType, T, type ColumnDef, type Value } from "../types.js";
+import { fixedSize, isDecimal, isVarType, readFixed, T, type ColumnDef, type Value } from "../types.js";
 
 /** A batch of values for one column, as produced by the SQL INSERT path or the stmt2 bind parser. */
 export type ColumnBatch =
@@ -59,32 +59,9 @@ export class ColumnStore {
   get(p: number): Value {
     if (!this.size) return this.vals[p] ?? null;
     if (this.nulls[p]) return null;
-    const o = p * this.size;
-    const dv = this.dv;
-    switch (this.def.type) {
-      case T.BOOL:
-        return dv.getUint8(o) !== 0;
-      case T.TINYINT:
-        return dv.getInt8(o);
-      case T.UTINYINT:
-        return dv.getUint8(o);
-      case T.SMALLINT:
-        return dv.getInt16(o, true);
-      case T.USMALLINT:
-        return dv.getUint16(o, true);
-      case T.INT:
-        return dv.getInt32(o, true);
-      case T.UINT:
-        return dv.getUint32(o, true);
-      case T.FLOAT:
-        return dv.getFloat32(o, true);
-      case T.DOUBLE:
-        return dv.getFloat64(o, true);
-      case T.UBIGINT:
-        return dv.getBigUint64(o, true);
-      default:
-        return (this.i64 as BigInt64Array)[p];
-    }
+    // Signed 64-bit values straight from their typed-array view: the scan hot path.
+    if (this.i64 && this.def.type !== T.UBIGINT) return this.i64[p];
+    return readFixed(this.dv, this.def.type, p * this.size);
   }
 
   /** Write value v (already converted to the column's JS convention) at physical row p. */
