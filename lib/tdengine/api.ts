@@ -63,6 +63,47 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** Options of a streamed (or collected) query. */
+export interface StreamOptions extends RequestOptions {
+  /**
+   * Overall deadline in ms for the whole statement: the query and every fetch (each request's timeout is cut to
+   * what is left). Past it the stream fails with kind "timeout" and the result is freed. Default: none (each
+   * request is bounded by timeoutMs only).
+   */
+  deadlineMs?: number;
+  /** Aborting stops the statement: a pending request is abandoned, the result freed, the caller gets kind "closed". */
+  signal?: AbortSignal;
+}
+
+export interface QueryOptions extends StreamOptions {
+  /** query()/queryWithParams(): fail (kind "invalid", result freed) as soon as the result has more rows than this. */
+  maxRows?: number;
+}
+
+/** One decoded block of a streamed result. */
+export interface ResultBlock {
+  /** Row-major values in column order (value conventions at the top of this file). */
+  rows: unknown[][];
+  /** Position of the block in the result, from 0. */
+  index: number;
+}
+
+/**
+ * A result read block by block. The next block is fetched only when the consumer asks for it (back-pressure);
+ * at most one block is held. Iterate once (`for await (const block of stream)` or `stream.rows()`); breaking out
+ * of the loop, an error, the deadline or the abort signal frees the result on the server (free_result).
+ * A statement without a result set (DDL, INSERT) has affectedRows set and no blocks.
+ */
+export interface QueryStream extends AsyncIterable<ResultBlock> {
+  readonly columns: ColumnMeta[];
+  readonly precision: Precision;
+  readonly affectedRows?: number;
+  /** The rows of every block, one at a time. */
+  rows(): AsyncIterable<unknown[]>;
+  /** Stops reading: frees the result unless the server already finished it. Idempotent. */
+  close(): Promise<void>;
+}
+
 /** One subtable's share of a stmt2 bind. */
 export interface TableBind {
   /** Subtable name, for `INSERT INTO ? ...` statements (tbname placeholder). */
@@ -94,7 +135,7 @@ export interface Stmt2 {
   /** stmt2_exec; returns affected rows. */
   exec(opts?: RequestOptions): Promise<number>;
   /** For queries: stmt2_result then fetch until finished. */
-  result(opts?: RequestOptions): Promise<QueryResult>;
+  result(opts?: QueryOptions): Promise<QueryResult>;
   close(): Promise<void>;
 }
 
@@ -111,10 +152,17 @@ export interface TdengineClientApi extends EventEmitter {
   readonly closed: boolean;
   /** DDL / INSERT / any statement; returns affected rows (0 for DDL). */
   exec(sql: string, opts?: RequestOptions): Promise<{ affectedRows: number }>;
-  /** Binary query + fetch_raw_block until finished; the whole result in memory. */
-  query(sql: string, opts?: RequestOptions): Promise<QueryResult>;
+  /** Binary query + fetch_raw_block until finished; the whole result in memory (see QueryOptions.maxRows). */
+  query(sql: string, opts?: QueryOptions): Promise<QueryResult>;
   /** SELECT with `?` placeholders bound through stmt2 (values are never put into the SQL text). */
-  queryWithParams(sql: string, params: unknown[], opts?: RequestOptions): Promise<QueryResult>;
+  queryWithParams(sql: string, params: unknown[], opts?: QueryOptions): Promise<QueryResult>;
+  /** Binary query; resolves once the server accepted it, with the result to read block by block. */
+  queryStream(sql: string, opts?: StreamOptions): Promise<QueryStream>;
+  /**
+   * queryStream with `?` placeholders bound through stmt2 (no params: same as queryStream). The prepared
+   * statement is closed when the stream ends.
+   */
+  queryStreamWithParams(sql: string, params: unknown[], opts?: StreamOptions): Promise<QueryStream>;
   /** stmt2_init + stmt2_prepare. */
   prepare(sql: string, opts?: RequestOptions): Promise<Stmt2>;
   schemalessInsert(lines: string | string[], opts?: SchemalessOptions): Promise<{ affectedRows: number; totalRows: number }>;

@@ -12,21 +12,23 @@ import type {
   ClientOptions,
   ColumnMeta,
   Precision,
+  QueryOptions,
   QueryResult,
+  QueryStream,
   RequestOptions,
   SchemalessOptions,
   Stmt2,
   Stmt2Field,
+  StreamOptions,
   TableBind,
   TdengineClientApi,
 } from "./api";
 import { BIND_TYPE, PRECISIONS, SCHEMALESS_PROTOCOL, TYPE, TYPE_NAME } from "./constants";
 import { Connection, wsUrl, type JsonReply } from "./connection";
 import { TdengineError } from "./errors";
-import { parseFetchReply } from "./fetch-reply";
 import { binaryQueryFrame, fetchRawBlockFrame, stmt2BindFrame } from "./frames";
-import { decodeRawBlock } from "./raw-block-decoder";
 import { nextReqId } from "./req-id";
+import { collectStream, ResultStream, StopConditions, type StreamTransport } from "./result-stream";
 import { encodeStmt2InsertBind, encodeStmt2QueryParams } from "./stmt2-bind-encoder";
 
 /** Oldest server this client accepts: stmt2 with field precisions/scales (see the header comment). */
@@ -121,13 +123,13 @@ export interface PreparedStatementHolder {
   release(stmt: Stmt2, ok: boolean): void;
 }
 
-export interface QueryWithParamsOptions extends RequestOptions {
+export interface QueryWithParamsOptions extends QueryOptions {
   statements?: PreparedStatementHolder;
 }
 
 class TdengineClient extends EventEmitter implements TdengineClientApi {
   serverVersion = "";
-  private readonly timeoutMs: number;
+  readonly timeoutMs: number;
   private readonly bigint: "string" | "bigint";
 
   constructor(
@@ -178,27 +180,52 @@ class TdengineClient extends EventEmitter implements TdengineClientApi {
     return { affectedRows: Number(r.affected_rows ?? 0) };
   }
 
-  async query(sql: string, opts?: RequestOptions): Promise<QueryResult> {
-    const r = await this.binaryQuery(sql, opts);
-    return this.collect(r, opts);
+  async query(sql: string, opts?: QueryOptions): Promise<QueryResult> {
+    return collectStream(await this.queryStream(sql, opts), opts?.maxRows);
   }
 
   async queryWithParams(sql: string, params: unknown[], opts?: QueryWithParamsOptions): Promise<QueryResult> {
-    if (params.length === 0) return this.query(sql, opts);
-    const payload = encodeStmt2QueryParams(params); // invalid parameters fail before anything is sent
-    const cache = opts?.statements;
-    const stmt = cache ? await cache.acquire(this, sql, () => this.prepare(sql, opts)) : await this.prepare(sql, opts);
-    let ok = false;
+    return collectStream(await this.queryStreamWithParams(sql, params, opts), opts?.maxRows);
+  }
+
+  async queryStream(sql: string, opts?: StreamOptions): Promise<QueryStream> {
+    const stop = new StopConditions(opts, this.timeoutMs);
     try {
-      if (stmt.isInsert) throw TdengineError.invalid("queryWithParams needs a query, not an INSERT");
-      await (stmt as Stmt2Impl).bindPayload(payload, opts);
-      await stmt.exec(opts);
-      const result = await stmt.result(opts);
-      ok = true;
-      return result;
-    } finally {
+      const r = await stop.race(this.binaryQuery(sql, { timeoutMs: stop.timeout() }), (late) => this.freeReplyResult(late));
+      return this.openStream(r, stop);
+    } catch (err) {
+      throw stop.explain(err);
+    }
+  }
+
+  async queryStreamWithParams(sql: string, params: unknown[], opts?: StreamOptions & { statements?: PreparedStatementHolder }): Promise<QueryStream> {
+    if (params.length === 0) return this.queryStream(sql, opts);
+    const payload = encodeStmt2QueryParams(params); // invalid parameters fail before anything is sent
+    const stop = new StopConditions(opts, this.timeoutMs);
+    const step = (): RequestOptions => ({ timeoutMs: stop.timeout() });
+    const cache = opts?.statements;
+    let stmt: Stmt2Impl | undefined;
+    const release = (ok: boolean): void => {
+      if (!stmt) return;
       if (cache) cache.release(stmt, ok);
-      else await stmt.close().catch(() => undefined);
+      else stmt.close().catch(() => undefined);
+    };
+    try {
+      const prepare = (): Promise<Stmt2> => this.prepare(sql, step());
+      stmt = (await stop.race(cache ? cache.acquire(this, sql, prepare) : prepare(), (late) => (cache ? cache.release(late, true) : late.close().catch(() => undefined)))) as Stmt2Impl;
+      if (stmt.isInsert) throw TdengineError.invalid("a parameterised query needs a SELECT, not an INSERT");
+      await stop.race(stmt.bindPayload(payload, step()));
+      await stop.race(stmt.exec(step()));
+      const r = await stop.race(this.json("stmt2_result", { stmt_id: stmt.id }, step()), (late) => this.freeReplyResult(late as QueryReplyFields));
+      const held = stmt;
+      stmt = undefined;
+      return this.openStream(r as QueryReplyFields, stop, () => {
+        stmt = held;
+        release(true);
+      });
+    } catch (err) {
+      release(false);
+      throw stop.explain(err);
     }
   }
 
@@ -243,55 +270,42 @@ class TdengineClient extends EventEmitter implements TdengineClientApi {
     return r as JsonReply & QueryReplyFields;
   }
 
-  /** Turns a query-shaped reply (binary_query or stmt2_result) into a QueryResult, fetching every block. */
-  async collect(r: QueryReplyFields, opts?: RequestOptions): Promise<QueryResult> {
+  /** A stream over a query-shaped reply (binary_query or stmt2_result). */
+  openStream(r: QueryReplyFields, stop: StopConditions, onEnd?: () => void): QueryStream {
     const precision = precisionOf(r.precision);
+    const base = { resultId: Number(r.id ?? 0), precision, bigint: this.bigint, onEnd };
     if (r.is_update) {
-      const affectedRows = Number(r.affected_rows ?? 0);
-      return {
-        columns: [{ name: "affected_rows", type: TYPE.INT, typeName: "INT", length: 4 }],
-        rows: [[affectedRows]],
-        precision,
-        affectedRows,
-      };
+      const columns: ColumnMeta[] = [{ name: "affected_rows", type: TYPE.INT, typeName: "INT", length: 4 }];
+      return new ResultStream(this.transport, { ...base, columns, affectedRows: Number(r.affected_rows ?? 0) }, stop);
     }
-    const columns = columnsOf(r, precision);
-    const resultId = Number(r.id ?? 0);
-    const scales = columns.map((c) => c.scale);
-    const rows: unknown[][] = [];
-    let finished = false;
+    let columns: ColumnMeta[];
     try {
-      while (!finished) {
-        const reqId = nextReqId();
-        const frame = await this.conn.requestBinary(reqId, "fetch_raw_block", fetchRawBlockFrame(reqId, resultId), this.t(opts));
-        if (!(frame instanceof Uint8Array)) throw TdengineError.protocol("fetch_raw_block answered with JSON and code 0");
-        const reply = parseFetchReply(frame);
-        if (reply.code !== 0) {
-          finished = true; // the server frees the result on error
-          throw TdengineError.server(reply.code, reply.message, "fetch_raw_block");
-        }
-        if (reply.finished || !reply.block) {
-          finished = true;
-          break;
-        }
-        const block = decodeRawBlock(reply.block, { bigint: this.bigint, scales });
-        if (block.columns.length !== columns.length) {
-          throw TdengineError.protocol(`block has ${block.columns.length} columns, the query reply announced ${columns.length}`);
-        }
-        block.columns.forEach((bc, i) => {
-          const c = columns[i];
-          if ((bc.type === TYPE.DECIMAL || bc.type === TYPE.DECIMAL64) && c.scale === undefined) {
-            c.scale = bc.scale;
-            c.typeName = `DECIMAL(${bc.precision},${bc.scale})`;
-          }
-        });
-        for (const row of block.rows) rows.push(row);
-      }
-    } finally {
-      // Abandoned before the server said finished (error, timeout, decode failure): free it ourselves.
-      if (!finished && !this.closed) this.freeResult(resultId);
+      columns = columnsOf(r, precision);
+    } catch (err) {
+      this.freeReplyResult(r);
+      onEnd?.();
+      throw err;
     }
-    return { columns, rows, precision };
+    return new ResultStream(this.transport, { ...base, columns }, stop);
+  }
+
+  private get transport(): StreamTransport {
+    const conn = this.conn;
+    return {
+      fetch: (resultId, timeoutMs) => {
+        const reqId = nextReqId();
+        return conn.requestBinary(reqId, "fetch_raw_block", fetchRawBlockFrame(reqId, resultId), timeoutMs);
+      },
+      free: (resultId) => this.freeResult(resultId),
+      get closed(): boolean {
+        return conn.closed;
+      },
+    };
+  }
+
+  /** Frees the result a query-shaped reply created (one that arrived after its caller gave up). */
+  private freeReplyResult(r: QueryReplyFields): void {
+    if (!r.is_update && r.id && !this.closed) this.freeResult(Number(r.id));
   }
 
   bindFrame(stmtId: number, payload: Uint8Array, opts?: RequestOptions): Promise<JsonReply | Uint8Array> {
@@ -332,9 +346,10 @@ class Stmt2Impl implements Stmt2 {
     return Number(r.affected ?? 0);
   }
 
-  async result(opts?: RequestOptions): Promise<QueryResult> {
-    const r = await this.client.json("stmt2_result", { stmt_id: this.id }, opts);
-    return this.client.collect(r as QueryReplyFields, opts);
+  async result(opts?: QueryOptions): Promise<QueryResult> {
+    const stop = new StopConditions(opts, this.client.timeoutMs);
+    const r = await this.client.json("stmt2_result", { stmt_id: this.id }, { timeoutMs: stop.timeout() });
+    return collectStream(this.client.openStream(r as QueryReplyFields, stop), opts?.maxRows);
   }
 
   async close(): Promise<void> {

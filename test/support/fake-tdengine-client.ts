@@ -3,7 +3,7 @@
 // slow down, fail or observe queries. Rows of equal timestamps come back in a shuffled order, as a real
 // super-table merge may return them.
 import { EventEmitter } from "node:events";
-import type { ColumnMeta, Precision, QueryResult, RequestOptions, Stmt2, TdengineClientApi } from "../../lib/tdengine/api";
+import type { ColumnMeta, Precision, QueryResult, QueryStream, RequestOptions, Stmt2, TdengineClientApi } from "../../lib/tdengine/api";
 
 export interface FakeRow {
   tbname: string;
@@ -70,6 +70,14 @@ export class FakeTdengineClient extends EventEmitter implements TdengineClientAp
     // (tbname, ts) is the primary key: a second insert replaces the row, as in TDengine.
     if (i >= 0) this.rows[i] = row;
     else this.rows.push(row);
+  }
+
+  queryStream(): Promise<QueryStream> {
+    return Promise.reject(new Error("this fake does not stream"));
+  }
+
+  queryStreamWithParams(): Promise<QueryStream> {
+    return Promise.reject(new Error("this fake does not stream"));
   }
 
   async queryWithParams(sql: string, params: unknown[], _opts?: RequestOptions): Promise<QueryResult> {

@@ -2,7 +2,7 @@
 // prepare/bind/exec that materialise rows keyed by (subtable, ts) like TDengine, plus knobs: a "poison" value
 // the server refuses, a transport outage, and a statement-level failure.
 import { EventEmitter } from "node:events";
-import type { Precision, QueryResult, Stmt2, Stmt2Field, TableBind, TdengineClientApi } from "../../lib/tdengine/api";
+import type { Precision, QueryResult, QueryStream, Stmt2, Stmt2Field, TableBind, TdengineClientApi } from "../../lib/tdengine/api";
 import type { TableSchema } from "../../lib/write";
 
 export class FakeServerError extends Error {
@@ -69,6 +69,14 @@ export class FakeWriteClient extends EventEmitter implements TdengineClientApi {
       precision: "ms",
       rows: [...this.schema.columns.map((c) => row(c, "")), ...this.schema.tags.map((t) => row(t, "TAG"))],
     };
+  }
+
+  queryStream(): Promise<QueryStream> {
+    return Promise.reject(new Error("this fake does not stream"));
+  }
+
+  queryStreamWithParams(): Promise<QueryStream> {
+    return Promise.reject(new Error("this fake does not stream"));
   }
 
   async queryWithParams(): Promise<QueryResult> {
