@@ -38,6 +38,7 @@ const PARTS: Part[] = [
   { key: "emulator", title: "Emulator alone", script: "emulator.js", args: [], what: "The emulator driven with hand-built frames: stmt2 ingest and 1M-row scans (bench/emulator.ts)." },
   { key: "ingest", title: "Ingest", script: "ingest.js", args: ["--rows", String(INGEST_ROWS), "--repeat", String(REPEAT)], what: "Bare client into the emulator (own process) by stmt2, multi-row SQL and schemaless for batches of 100/1,000/10,000; encode-only CPU cost; tdengine-write in Node-RED vs the bare client in the same run (bench/ingest.ts, which runs bench/write-node.ts)." },
   { key: "read", title: "Read", script: "read.js", args: ["--rows", String(READ_ROWS), "--repeat", String(REPEAT)], what: "1M-row scan decoded by the client; rows/s emitted by the tdengine-poll node catching up over the same table (bench/read.ts)." },
+  { key: "query", title: "Query (tdengine-query, streaming reads)", script: "query.js", args: ["--rows", String(READ_ROWS), "--repeat", String(REPEAT)], what: "1M-row scan through the client's streaming API vs query() vs the official connector (when OFFICIAL_CONNECTOR_DIR names its built folder) vs tdengine-query per block; rows/s and peak RSS, each contender in its own process (bench/query.ts)." },
   { key: "poll", title: "Poll engine (lib/poll)", script: "poll.js", args: ["--rows", "200000", "--rate", "10000", "--seconds", "15"], what: "lib/poll catch-up vs the same paged queries by the bare client, and insert -> emitted freshness at 10k rows/s (bench/poll.ts)." },
   { key: "perspective", title: "perspective-out", script: "perspective.js", args: ["100000"], what: "Rows/s accepted by perspective-out, limit vs indexed table, 0 and 4 open views (bench/perspective.ts)." },
   { key: "e2e", title: "End to end", script: "e2e.js", args: ["--duration", String(DURATION), "--repeat", String(REPEAT), "--profile-rate", String(PROFILE_RATE)], what: "Producer -> tdengine-write -> emulator (own process) -> tdengine-poll -> perspective-out -> Perspective client over the WebSocket (own process), per fixed rate (bench/e2e.ts)." },
@@ -96,6 +97,16 @@ function summary(done: Map<string, Done>): string[][] {
     const s = markdownRows(read);
     out.push(["1M-row scan decoded by the client", "(reported)", `${cell(s, /^bare client/, 1) ?? "?"} rows/s`, ""]);
     out.push(["rows/s emitted by tdengine-poll", "(reported)", `${cell(s, /^tdengine-poll/, 1) ?? "?"} rows/s`, ""]);
+  }
+  const query = done.get("query")?.out;
+  if (query) {
+    const vsOfficial = /Streaming API vs official: ([\d.]+)x rows\/s.*peak RSS (\d+) vs (\d+) MB/.exec(query);
+    if (vsOfficial) {
+      const met = Number(vsOfficial[1]) >= 1.25 && Number(vsOfficial[2]) <= Number(vsOfficial[3]);
+      out.push(["streaming read vs official connector (rows/s, peak RSS)", "≥ 1.25x, ≤ its RSS", `${vsOfficial[1]}x, ${vsOfficial[2]} vs ${vsOfficial[3]} MB`, met ? "met" : "missed"]);
+    }
+    const node = /per block vs the bare stream: ([-+\d.]+) %/.exec(query);
+    if (node) out.push(["tdengine-query per block vs bare stream", "within 10 %", `${node[1]} %`, Number(node[1]) >= -10 ? "met" : "missed"]);
   }
   const soak = done.get("soak")?.out;
   if (soak) {

@@ -24,16 +24,37 @@ function bigintConverter(mode: BigValues): Convert {
   return (v) => (typeof v === "bigint" ? (v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v.toString()) : v);
 }
 
+const MS_DIVISOR: Record<Precision, number> = { ms: 1, us: 1000, ns: 1_000_000 };
+
 function timestampConverter(precision: Precision, opts: ValueOptions): Convert {
-  return (v) => {
+  const div = MS_DIVISOR[precision];
+  // The decoder gives a number whenever the epoch is a safe integer (always for ms and us): the fast path
+  // stays in doubles; bigint epochs (ns) go through exact bigint arithmetic.
+  const toMs = (v: unknown): number | undefined => {
+    if (typeof v === "number") return div === 1 ? v : Math.floor(v / div);
     const epoch = toEpoch(v, precision);
-    if (epoch === undefined) return v;
-    if (opts.timestamps === "date") return new Date(epochToMs(epoch, precision));
-    if (opts.timestamps === "ms") return epochToMs(epoch, precision);
-    // ns epochs of any realistic date are beyond 2^53: always BigInt or string, so one column has one type.
-    if (precision === "ns") return opts.bigint === "bigint" ? epoch : epoch.toString();
-    return Number(epoch);
+    return epoch === undefined ? undefined : epochToMs(epoch, precision);
   };
+  if (opts.timestamps === "date") {
+    return (v) => {
+      const ms = toMs(v);
+      return ms === undefined ? v : new Date(ms);
+    };
+  }
+  if (opts.timestamps === "ms") {
+    return (v) => {
+      const ms = toMs(v);
+      return ms === undefined ? v : ms;
+    };
+  }
+  // ns epochs of any realistic date are beyond 2^53: always BigInt or string, so one column has one type.
+  if (precision === "ns") {
+    return (v) => {
+      const epoch = toEpoch(v, precision);
+      return epoch === undefined ? v : opts.bigint === "bigint" ? epoch : epoch.toString();
+    };
+  }
+  return (v) => v;
 }
 
 /** Object keys for the columns: a repeated name gets a suffix (_2, _3, ...) instead of overwriting a value. */
