@@ -1,8 +1,10 @@
 // A real Node-RED (red.js of the runtime under test) lists and loads this package's nodes, and offers its
 // examples under Import > Examples: the admin API, as the editor uses it.
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { allNodeTypes, flowNodeTypes } from "../support/package-info";
+import { allNodeTypes, flowNodeTypes, root } from "../support/package-info";
 import { startNodeRed, packageName, type NodeRedProcess } from "../support/node-red-process";
 import { runtimeVersion } from "../support/runtime";
 
@@ -38,9 +40,13 @@ describe(`a running Node-RED ${runtimeVersion}`, () => {
   it("Import > Examples offers the package's examples, and they use every flow node type", async () => {
     const list = await (await nr.admin("GET", "/library/examples/flows/")).json();
     assert.ok(JSON.stringify(list).includes(packageName), "package listed under examples");
-    const res = await nr.admin("GET", `/library/examples/flows/${packageName}/flows`);
-    assert.equal(res.status, 200);
-    const flow = (await res.json()) as { type: string }[];
-    for (const t of flowNodeTypes) assert.ok(flow.some((n) => n.type === t), `example uses ${t}`);
+    // Each examples/*.json is offered under its name; together they use every flow node type.
+    const used = new Set<string>();
+    for (const name of readdirSync(join(root, "examples")).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, ""))) {
+      const res = await nr.admin("GET", `/library/examples/flows/${packageName}/${name}`);
+      assert.equal(res.status, 200, `example ${name} served`);
+      for (const n of (await res.json()) as { type: string }[]) used.add(n.type);
+    }
+    for (const t of flowNodeTypes) assert.ok(used.has(t), `an example uses ${t}`);
   });
 });
