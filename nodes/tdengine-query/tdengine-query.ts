@@ -16,6 +16,7 @@ import {
   type QueryNodeSettings,
 } from "../../lib/query";
 import type { QueryStream } from "../../lib/tdengine/api";
+import { closeWithin } from "../shared/close-within";
 import { connectionStatusLine } from "../shared/connection-status";
 import type { ConnectionStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
@@ -28,8 +29,6 @@ type Send = (msg: NodeMessage | NodeMessage[]) => void;
 
 /** How long a query waits for the shared connection. */
 const CONNECT_WAIT_MS = 5000;
-/** Close must finish well inside Node-RED's 15 s close timeout. */
-const CLOSE_WAIT_MS = 10000;
 /** Status texts stay short (the editor shows them under the node). */
 const STATUS_MAX = 29;
 
@@ -190,16 +189,7 @@ export = function (RED: NodeAPI): void {
       statusLine.dispose();
       // Running queries are aborted: the client stops fetching and frees their results.
       queue.stopAll();
-      let timer: NodeJS.Timeout | undefined;
-      const limit = new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)));
-      void Promise.race([queue.idle(), limit])
-        .then(() => server.deregister(node))
-        .catch((err: unknown) => node.warn(String(err)))
-        .finally(() => {
-          clearTimeout(timer);
-          node.status({});
-          done();
-        });
+      closeWithin(node, server, queue.idle(), done);
     });
   }
 
