@@ -8,9 +8,10 @@
 //    NR_RUNTIME), counting the rows it sends.
 // Each contender runs in its own child process so that its peak RSS (VmHWM) is its own; contenders alternate
 // within each of --repeat rounds. rows/s counts from sending the query to the last row consumed.
-// Usage: OFFICIAL_CONNECTOR_DIR=<dir> node dist/bench/query.js [--rows 1000000] [--repeat 3]
+// Usage: OFFICIAL_CONNECTOR_DIR=<dir> node dist/bench/query.js [--rows 1000000] [--repeat 3] [--contenders stream,node-block]
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openClient } from "../lib/tdengine";
 import type Helper from "../test/support/helper";
@@ -156,8 +157,11 @@ const CONTENDERS: Record<string, (url: string) => Promise<Outcome>> = {
 };
 
 function runChild(name: string, url: string): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(distDir, "bench", "query.js"), "--child", name, "--url", url], { stdio: ["ignore", "pipe", "inherit"] });
+  // The official connector writes its log files (logs/) into the working directory: give it a scratch folder.
+  // (Node-RED, for node-block, needs the package's own working directory.)
+  const cwd = name === "official" ? mkdtempSync(join(tmpdir(), "query-bench-")) : process.cwd();
+  return new Promise<Outcome>((resolve, reject) => {
+    const child = spawn(process.execPath, [join(distDir, "bench", "query.js"), "--child", name, "--url", url], { stdio: ["ignore", "pipe", "inherit"], cwd });
     let out = "";
     child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     child.once("exit", (code) => {
@@ -165,6 +169,8 @@ function runChild(name: string, url: string): Promise<Outcome> {
       if (code !== 0) reject(new Error(`${name} exited with ${code}: ${out}`));
       else resolve(JSON.parse(line) as Outcome);
     });
+  }).finally(() => {
+    if (cwd !== process.cwd()) rmSync(cwd, { recursive: true, force: true });
   });
 }
 
@@ -174,7 +180,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(o)}\n`);
     return;
   }
-  const names = ["stream", "query", ...(OFFICIAL_DIR ? ["official"] : []), "node-block"];
+  const only = argString("contenders", "").split(",").filter(Boolean);
+  const names = ["stream", "query", ...(OFFICIAL_DIR ? ["official"] : []), "node-block"].filter((n) => only.length === 0 || only.includes(n));
   const emu = await startEmulatorProcess();
   const results = new Map<string, Outcome[]>(names.map((n) => [n, []]));
   try {
@@ -210,10 +217,10 @@ async function main(): Promise<void> {
     ...names.map((n) => `| ${what[n]} | ${fmt(rate(n))} | ${results.get(n)!.map((o) => fmt((o.rows / o.ms) * 1000)).join(" / ")} | ${rss(n).toFixed(0)} |`),
     "",
   ];
-  if (OFFICIAL_DIR) {
+  if (results.has("official") && results.has("stream")) {
     lines.push(`Streaming API vs official: ${(rate("stream") / rate("official")).toFixed(2)}x rows/s (goal >= 1.25x), peak RSS ${rss("stream").toFixed(0)} vs ${rss("official").toFixed(0)} MB (goal: not more).`);
   }
-  lines.push(`tdengine-query per block vs the bare stream: ${((rate("node-block") / rate("stream") - 1) * 100).toFixed(1)} % rows/s (goal: within 10 %).`);
+  if (results.has("node-block") && results.has("stream")) lines.push(`tdengine-query per block vs the bare stream: ${((rate("node-block") / rate("stream") - 1) * 100).toFixed(1)} % rows/s (goal: within 10 %).`);
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 

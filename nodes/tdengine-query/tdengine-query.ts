@@ -48,6 +48,27 @@ function partsOf(id: string, index: number, len: number, last: boolean, outer: u
   return parts;
 }
 
+/**
+ * Calls `onBlock` with each block's rows. The next block is asked for before `onBlock` runs, so converting and
+ * sending one block overlaps the server preparing the next: one fetch in flight, one block being handled.
+ * Stopping early (onBlock throws) closes the stream, which frees the result.
+ */
+async function eachBlock(stream: QueryStream, onBlock: (rows: unknown[][]) => void): Promise<void> {
+  const it = stream[Symbol.asyncIterator]();
+  try {
+    let next = it.next();
+    for (;;) {
+      const r = await next;
+      if (r.done) return;
+      next = it.next();
+      next.catch(() => undefined); // an error is taken when it is awaited (or ignored once we stopped)
+      onBlock(r.value.rows);
+    }
+  } finally {
+    await it.return?.();
+  }
+}
+
 export = function (RED: NodeAPI): void {
   function TdengineQueryNode(this: Node, config: QueryNodeDef): void {
     RED.nodes.createNode(this, config);
@@ -101,10 +122,10 @@ export = function (RED: NodeAPI): void {
       let rows = 0;
       if (opts.output === "all") {
         const payload: Record<string, unknown>[] = [];
-        for await (const block of stream) {
-          if (payload.length + block.rows.length > opts.maxRows) throw rowCapError(opts.maxRows);
-          for (const r of block.rows) payload.push(conv.convert(r));
-        }
+        await eachBlock(stream, (block) => {
+          if (payload.length + block.length > opts.maxRows) throw rowCapError(opts.maxRows);
+          for (const r of block) payload.push(conv.convert(r));
+        });
         if (!closing) send({ ...base, payload } as NodeMessage);
         return payload.length;
       }
@@ -122,12 +143,13 @@ export = function (RED: NodeAPI): void {
         }
         pending = undefined;
       };
-      for await (const block of stream) {
-        if (block.rows.length === 0) continue;
+      await eachBlock(stream, (block) => {
+        if (block.length === 0) return;
+        const payload = block.map((r) => conv.convert(r));
         flush(false);
-        pending = { payload: block.rows.map((r) => conv.convert(r)) };
-        rows += block.rows.length;
-      }
+        pending = { payload };
+        rows += block.length;
+      });
       flush(true);
       return rows;
     }
