@@ -235,6 +235,28 @@ describe("tdengine-query against the emulator", () => {
     }
   });
 
+  it("the status shows running, then the last result (green) or the last error (red ring), in short texts", async () => {
+    seed(3);
+    const r = await load({ sql: "SELECT ts FROM power.meters WHERE voltage > ?" });
+    const seen: { fill?: string; shape?: string; text?: string }[] = [];
+    const n = helper.getNode("q") as unknown as { status: (s: object) => void };
+    const orig = n.status.bind(n);
+    n.status = (st: { fill?: string; shape?: string; text?: string }) => {
+      seen.push(st);
+      orig(st);
+    };
+    await waitFor("connected", () => seen.some((st) => st.fill === "green"));
+    seen.length = 0;
+    assert.equal(await r.send({ _msgid: "s1", payload: 1, params: [1] }), "done");
+    await waitFor("green after the query", () => seen.at(-1)?.fill === "green");
+    assert.ok(seen.some((st) => st.fill === "blue"), "running shown");
+    assert.equal(await r.send({ _msgid: "s2", payload: 1, params: [] }), "error");
+    await waitFor("red after the error", () => seen.at(-1)?.fill === "red" && seen.at(-1)?.shape === "ring");
+    assert.equal(await r.send({ _msgid: "s3", payload: 1, params: [1] }), "done");
+    await waitFor("green again once fixed", () => seen.at(-1)?.fill === "green");
+    assert.ok(seen.every((st) => (st.text ?? "").length < 30), JSON.stringify(seen));
+  });
+
   it("with concurrency 1 messages queue and run in arrival order; each completes once", async () => {
     seed(20);
     const r = await load({ sql: "SELECT COUNT(*) AS n FROM power.meters WHERE voltage = ? OR ? = 0", concurrency: 1 });
