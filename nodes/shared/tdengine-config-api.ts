@@ -1,4 +1,4 @@
-// What a tdengine-config node offers the nodes that use it (tdengine-write, tdengine-poll).
+// What a tdengine-config node offers the nodes that use it (tdengine-write, tdengine-poll, tdengine-query).
 // The config node owns one shared TDengine connection: opened when the first user registers, closed when
 // the last deregisters, reconnected with exponential backoff and jitter in between.
 import type { Node } from "node-red";
