@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startEmulator, type Emulator } from "../../emulator/index.js";
-import { openClient, TdengineError, type TdengineClientApi } from "../../lib/tdengine/index.js";
+import { openClient, TdengineError, type Stmt2, type TdengineClientApi } from "../../lib/tdengine/index.js";
 
 let emu: Emulator;
 let client: TdengineClientApi;
@@ -49,6 +49,34 @@ describe("query streams against the emulator", () => {
     for await (const row of stream.rows()) got.push(row[0] as number);
     const expected = Array.from({ length: ROWS }, (_, k) => k).filter((k) => k >= 100 && k % 3 !== 0 && k % 7 === 1);
     assert.deepEqual(got.sort((a, b) => a - b), expected);
+  });
+
+  it("a statement from a holder is handed back exactly once, when the stream ends, not before", async () => {
+    const released: boolean[] = [];
+    let acquired = 0;
+    const statements = {
+      acquire: async (c: TdengineClientApi, sql: string, prepare: () => Promise<Stmt2>) => {
+        const s = await prepare();
+        acquired++;
+        return s;
+      },
+      release: (stmt: Stmt2, ok: boolean) => {
+        released.push(ok);
+        void stmt.close();
+      },
+    };
+    const opts = { statements } as Parameters<TdengineClientApi["queryStreamWithParams"]>[2];
+    const stream = await client.queryStreamWithParams("SELECT v FROM power.t WHERE v >= ?", [0], opts);
+    const it = stream[Symbol.asyncIterator]();
+    await it.next();
+    assert.deepEqual(released, [], "still in use while the result is read");
+    await it.return?.();
+    assert.deepEqual(released, [true]);
+    await stream.close();
+    assert.deepEqual(released, [true], "not twice");
+    await assert.rejects(client.queryStreamWithParams("INSERT INTO power.t VALUES (?, ?, ?)", [T0, 1, "x"], opts), /needs a SELECT/);
+    assert.deepEqual(released, [true, false], "a statement that failed is handed back as not ok");
+    assert.equal(acquired, released.length, "every statement taken is handed back once");
   });
 
   it("breaking out early leaves the connection usable, for plain and parameterised streams alike", async () => {
