@@ -76,6 +76,20 @@ describe("tdengine-query cancellation and back-pressure", () => {
     assert.equal(server.fetches(), 1, "no fetch after the cancel");
   });
 
+  it("the row cap stops reading at the block that passes it and frees the result", async () => {
+    server = await resultServer({ blocks: [BLOCK_TEN_ROWS, BLOCK_TEN_ROWS, BLOCK_TEN_ROWS, BLOCK_TEN_ROWS] });
+    const nodes = [...flow(server.url, { output: "all", maxRows: 15 }), { id: "c", z: "f1", type: "catch", scope: ["q"], wires: [["caught"]] }, { id: "caught", z: "f1", type: "helper" }];
+    await helper.load([configNode, queryNode], nodes, { cfg: { user: "root", password: "taosdata" } });
+    const out = collect("out");
+    const caught = collect("caught");
+    (helper.getNode("q") as unknown as NodeLike).receive({ payload: 1 });
+    await waitFor("the row-cap error", () => caught.length === 1);
+    assert.match(String((caught[0].error as { message: string }).message), /more than 15 rows/);
+    await waitFor("free_result", () => server!.frees().length === 1);
+    assert.ok(server.fetches() <= 3, `stopped early (${server.fetches()} fetches for 4 blocks + finished)`);
+    assert.equal(out.length, 0);
+  });
+
   it("a query slowed down by the emulator is cancelled by a redeploy", async () => {
     const emu = await startEmulator();
     try {
