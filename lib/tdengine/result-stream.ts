@@ -134,11 +134,6 @@ export class ResultStream implements QueryStream {
     }
   }
 
-  /** Blocks handed to the consumer so far. */
-  get blocksRead(): number {
-    return this.index;
-  }
-
   [Symbol.asyncIterator](): AsyncIterator<ResultBlock> {
     if (this.iterated) throw TdengineError.invalid("a query stream can be iterated only once");
     this.iterated = true;
