@@ -55,3 +55,15 @@ export function computeTableHealth(input: TableHealthInput, now = Date.now()): T
   if (input.lastRowsAt !== undefined) out.lastRowsAgeMs = Math.max(0, now - input.lastRowsAt);
   return out;
 }
+
+/** The newest epoch-ms value of `column` in columnar chunks (as perspective-out sends them), if any. */
+export function newestTimestamp(chunks: ReadonlyArray<Record<string, unknown[]>>, column: string | undefined): number | undefined {
+  if (!column) return undefined;
+  let newest: number | undefined;
+  for (const c of chunks) {
+    const values = c[column];
+    if (!values) continue;
+    for (const v of values) if (typeof v === "number" && Number.isFinite(v) && (newest === undefined || v > newest)) newest = v;
+  }
+  return newest;
+}
