@@ -90,13 +90,32 @@ export function tableHealth(hostKey: string, table: string, now = Date.now()): T
   };
 }
 
-/** config.json with each table's health merged in (tables without a publisher are left as they are). */
-export function withTableHealth<T extends { tables: Array<{ name: string }> }>(hostKey: string, description: T, now = Date.now()): T {
+/**
+ * config.json with each table's health merged in (tables without a publisher are left as they are), plus
+ * `waiting`: the tables that nodes publish but that do not exist yet (no first message yet, e.g. because the
+ * database is unreachable), with their health, so that the page can say why it has nothing to show. They are
+ * kept out of `tables`, whose entries all have an engine table (`entity`) the page can open.
+ */
+export function withTableHealth<T extends { tables: Array<{ name: string }> }>(
+  hostKey: string,
+  description: T,
+  now = Date.now(),
+): T & { waiting?: Array<{ name: string; health: TableHealth }> } {
+  const existing = new Set(description.tables.map((t) => t.name));
+  const waiting: Array<{ name: string; health: TableHealth }> = [];
+  for (const key of byTable.keys()) {
+    const [host, table] = JSON.parse(key) as [string, string];
+    if (host !== hostKey || existing.has(table)) continue;
+    const health = tableHealth(hostKey, table, now);
+    if (health) waiting.push({ name: table, health });
+  }
+  waiting.sort((a, b) => a.name.localeCompare(b.name));
   return {
     ...description,
     tables: description.tables.map((t) => {
       const health = tableHealth(hostKey, t.name, now);
       return health ? { ...t, health } : t;
     }),
+    ...(waiting.length > 0 ? { waiting } : {}),
   };
 }

@@ -160,7 +160,10 @@ export = function (RED: NodeAPI): void {
               conn.state !== "connected"
                 ? RED._("tdengine-write.errors.why-unreachable", { message: conn.error?.message ?? conn.state })
                 : RED._("tdengine-write.errors.why-slow", { ms: settings.closeTimeoutMs });
-            node.error(RED._("tdengine-write.errors.unwritten", { count: unwritten, why }), { payload: { unwritten } } as NodeMessage);
+            const text = RED._("tdengine-write.errors.unwritten", { count: unwritten, why });
+            node.error(text, { payload: { unwritten } } as NodeMessage);
+            // A Catch node takes the error out of the log; on a stop (Ctrl-C) the log is where the user looks.
+            node.warn(text);
           }
         })
         .catch(() => undefined)

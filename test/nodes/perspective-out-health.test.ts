@@ -39,10 +39,19 @@ const probe = (RED: { httpNode: typeof httpNode; nodes: { registerType(t: string
   });
 };
 
-async function tables(path = "/perspective"): Promise<Array<{ name: string; health?: TableHealth }>> {
+interface ConfigJson {
+  tables: Array<{ name: string; entity: string; health?: TableHealth }>;
+  waiting?: Array<{ name: string; health: TableHealth }>;
+}
+
+async function configJson(path: string): Promise<ConfigJson> {
   const res = await fetch(helper.url() + path + "/config.json");
   assert.equal(res.status, 200, await res.clone().text());
-  return ((await res.json()) as { tables: Array<{ name: string; health?: TableHealth }> }).tables;
+  return (await res.json()) as ConfigJson;
+}
+
+async function tables(path = "/perspective"): Promise<ConfigJson["tables"]> {
+  return (await configJson(path)).tables;
 }
 
 describe("perspective-out: duplicate table names and per-table health", () => {
@@ -84,6 +93,27 @@ describe("perspective-out: duplicate table names and per-table health", () => {
     assert.equal(warnings("a").length, before, "no new warning");
   });
 
+  it("a table that does not exist yet because its source is down is listed under `waiting` with its health", async () => {
+    const flow = [
+      { id: "t1", type: "tab" },
+      { id: "cfg", type: "tdengine-config", database: "power" },
+      { id: "poll", type: "tdengine-poll", z: "t1", name: "poll meters", server: "cfg", mode: "table", table: "meters", columns: "v", start: "everything", interval: 20, timestamps: "ms", wires: [["out"]] },
+      { id: "host3", type: "perspective-config", path: "/health3" },
+      { id: "out", type: "perspective-out", z: "t1", server: "host3", name: "meters", table: "meters_values", interval: 10 },
+    ];
+    fakeClients.delete("cfg"); // no client: the source cannot connect
+    await helper.load([fakeTdengineConfig, pollNode, perspectiveOut, perspectiveConfig, probe], [...flow, { id: "p", type: "probe" }]);
+    const cfg = helper.getNode("cfg") as unknown as FakeConfigNode;
+    cfg.setState({ state: "disconnected", error: new Error("connect ECONNREFUSED") });
+    const waiting = await waitFor("the table listed as waiting, with the source's error", async () => {
+      const c = await configJson("/health3");
+      return c.waiting?.[0]?.health.state === "error" ? c : undefined;
+    }, { timeoutMs: 3000 });
+    assert.deepEqual(waiting.tables, []);
+    assert.equal(waiting.waiting?.[0].name, "meters_values");
+    assert.equal(waiting.waiting?.[0].health.sources?.[0].lastError?.message, "connect ECONNREFUSED");
+  });
+
   it("config.json gives each table the health of its upstream TDengine nodes and the ages of its rows", async () => {
     const client = fakeClients.get("cfg")!;
     const now = Date.now();
@@ -112,6 +142,8 @@ describe("perspective-out: duplicate table names and per-table health", () => {
 
     const cfg = helper.getNode("cfg") as unknown as FakeConfigNode;
     cfg.setState({ state: "disconnected", error: new Error("connect ECONNREFUSED 127.0.0.1:6041") });
+    // A table whose first message has not come (no schema yet) is listed under `waiting`, with its health.
+    assert.equal((await configJson("/health2")).waiting, undefined, "nothing waits while every table exists");
     const down = await waitFor("the source's outage in config.json", async () => {
       const t = (await tables("/health2")).find((x) => x.name === "meters_values");
       return t?.health?.state === "error" ? t.health : undefined;
