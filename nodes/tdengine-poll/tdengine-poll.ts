@@ -24,6 +24,8 @@ interface PollNodeDef extends NodeDef, PollNodeSettings {
 const STATE_KEY = "tdengine-poll-watermark";
 /** How long a poll waits for the shared connection before counting as a failure. */
 const CONNECT_WAIT_MS = 5000;
+/** Longest wait between failed interval polls (one query per 2 s during an outage is cheap). */
+const FAILURE_BACKOFF_MAX_MS = 2000;
 /** Close must finish well inside Node-RED's 15 s close timeout. */
 const CLOSE_WAIT_MS = 10000;
 
@@ -125,7 +127,10 @@ export = function (RED: NodeAPI): void {
       return { again: !result.caughtUp };
     };
 
-    const scheduler = new TickScheduler(runPoll, { intervalMs: opts.intervalMs }, (err, triggered) => {
+    // Failed polls back off, but no longer than FAILURE_BACKOFF_MAX_MS (or one interval): a failure that ends
+    // without a reconnect (a table created a moment later) must not keep the node red for half a minute.
+    const backoffMaxMs = Math.max(FAILURE_BACKOFF_MAX_MS, opts.intervalMs);
+    const scheduler = new TickScheduler(runPoll, { intervalMs: opts.intervalMs, backoffMaxMs }, (err, triggered) => {
       lastError = err;
       lastFailure = { message: err.message, at: Date.now() };
       if (closing) return;

@@ -189,6 +189,17 @@ describe("tdengine-poll node (stand-in connection)", () => {
     assert.equal(sourceHealth("poll"), undefined, "forgotten on close");
   });
 
+  it("a failure that ends without a reconnect (a table created later) is retried within 2 s, not after a growing back-off", async () => {
+    client.insert("d0", 1, { v: 1 });
+    // Four failures in a row: with a doubling back-off the fifth poll would come 1 + 2 + 4 + 8 = 15 s later.
+    client.failNext = { n: 4, error: Object.assign(new Error("Table does not exist"), { kind: "server", code: 0x2603 }) };
+    await helper.load([fakeTdengineConfig, pollNode], flow());
+    const out = collect("out");
+    const poll = helper.getNode("poll");
+    await waitFor("the row once the table exists", () => out.length === 1, { timeoutMs: 9000 });
+    await waitFor("green", () => poll.status.lastCall?.args[0]?.fill === "green", { timeoutMs: 1500 });
+  });
+
   it("keeps a failure's status short: whole words, at most about 30 characters", async () => {
     await helper.load([fakeTdengineConfig, pollNode], flow());
     const poll = helper.getNode("poll");
