@@ -12,11 +12,11 @@ export function shortText(text: string, max = STATUS_MAX): string {
   return `${(space >= max / 2 ? room.slice(0, space) : room).replace(/[\s·:;,.-]+$/, "")}…`;
 }
 
-/** An age for a status line: "12 s", "3 min", "2 h", "4 d". */
+/** An age for a status line, at most 6 characters: "12 s", "59 min", "2 h", "4 d". */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
-  if (s < 120 * 60) return `${Math.floor(s / 60)} min`;
+  if (s < 60 * 60) return `${Math.floor(s / 60)} min`;
   if (s < 48 * 3600) return `${Math.floor(s / 3600)} h`;
   return `${Math.floor(s / 86400)} d`;
 }

@@ -13,7 +13,7 @@ import {
 } from "../../lib/poll";
 import { clearSourceHealth, publishSourceHealth, type SourceState } from "../../lib/health/source-health";
 import { connectionStatusLine, formatRate } from "../shared/connection-status";
-import { shortText, STATUS_MAX } from "../shared/status-text";
+import { formatAge, shortText, STATUS_MAX } from "../shared/status-text";
 import type { ConnectionStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
 interface PollNodeDef extends NodeDef, PollNodeSettings {
@@ -38,11 +38,11 @@ function controlOf(msg: NodeMessageInFlow & Record<string, unknown>): Control {
   return undefined;
 }
 
+/** The lag for the status, at most 6 characters: "239 ms", "12.5 s", then as an age ("59 min", "3 h"). */
 function formatLag(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
-  return `${Math.round(ms / 3_600_000)} h`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return formatAge(ms);
 }
 
 export = function (RED: NodeAPI): void {
@@ -166,7 +166,7 @@ export = function (RED: NodeAPI): void {
       } else {
         const parts = [RED._("tdengine-poll.status.rate", { rate: formatRate(rate.perSecond()) })];
         if (newestMs !== undefined) parts.push(RED._("tdengine-poll.status.lag", { lag: formatLag(Date.now() - newestMs) }));
-        if (st.skippedTicks > 0) parts.push(RED._("tdengine-poll.status.skipped", { count: st.skippedTicks }));
+        if (st.skippedTicks > 0) parts.push(RED._("tdengine-poll.status.skipped", { count: formatRate(st.skippedTicks) }));
         status = { fill: "green", shape: "dot", text: parts.join(" · ") };
       }
       return status;
