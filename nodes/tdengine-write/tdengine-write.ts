@@ -122,10 +122,13 @@ export = function (RED: NodeAPI): void {
         if (finished) return;
         finished = true;
         if (err instanceof BufferFullError) {
-          // The first refusal of an episode goes to Catch; the rest are counted and summarised.
+          // The first refusal of an episode goes to Catch; the rest are counted and summarised. A flow that
+          // must act on each refused message gets it on the optional output, marked `refused`.
           const first = refusals.refuse(err.rows);
           updateStatus();
-          return done(first ? err : undefined);
+          if (first) return done(err);
+          if (settings.output) send({ ...msg, payload: { written: 0, rejected: err.rows, latencyMs: 0, refused: err.message } } as NodeMessage);
+          return done();
         }
         if (err) {
           lastError = { message: err.message, at: Date.now() };

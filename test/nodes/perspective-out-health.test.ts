@@ -8,6 +8,7 @@ import type { TableHealth } from "../../lib/health/table-health";
 import helper from "../support/helper";
 import { FakeTdengineClient } from "../support/fake-tdengine-client";
 import { fakeClients, fakeTdengineConfig, type FakeConfigNode } from "../support/fake-tdengine-config";
+import { runtimeDir } from "../support/runtime";
 import { waitFor } from "../support/wait";
 import pollNode = require("../../nodes/tdengine-poll/tdengine-poll");
 
@@ -128,7 +129,8 @@ describe("perspective-out: duplicate table names and per-table health", () => {
       { id: "out", type: "perspective-out", z: "t1", server: "host2", name: "meters", table: "meters_values", interval: 10 },
       { id: "lonely", type: "perspective-out", z: "t1", server: "host2", name: "no source", table: "manual", schema: '{"i":"integer"}', interval: 10 },
     ];
-    const functionNode = require("@node-red/nodes/core/function/10-function");
+    // The function node of the runtime under test (Node-RED 4.1 or 5).
+    const functionNode = require(require.resolve("@node-red/nodes/core/function/10-function", { paths: [runtimeDir] }));
     await helper.load([fakeTdengineConfig, pollNode, perspectiveOut, perspectiveConfig, functionNode, probe], [...flow, { id: "p", type: "probe" }]);
     const ok = await waitFor("healthy with rows", async () => {
       const t = (await tables("/health2")).find((x) => x.name === "meters_values");

@@ -124,11 +124,15 @@ describe("tdengine-write under an outage: first failure, refusals, recovery", ()
     await waitFor("the status says rows are refused", () => last(seen)?.text === "tdengine-write.status.refusing");
     const refusalsCaught = caught.filter((m) => /^refused/.test(m.topic ?? ""));
     assert.deepEqual(refusalsCaught.map((m) => m.topic), ["refused0"], "only the first refusal is an error of its own");
+    // The others are not lost from sight: each goes out on the output, marked refused.
+    const marked = out.filter((m) => typeof (m.payload as { refused?: unknown }).refused === "string");
+    assert.deepEqual(marked.map((m) => m.topic), ["refused1", "refused2", "refused3", "refused4"]);
+    assert.match((marked[0].payload as { refused: string }).refused, /write buffer full/);
     assert.equal(caught.filter((m) => /errors\.outage/.test(m.error?.message ?? "")).length, 1, "the outage is reported once");
 
     // TDengine comes back: buffered rows are written, the refusals are summarised once, the status is current.
     emu.faults.reset();
-    await waitFor("buffered rows written", () => out.length === 3, { timeoutMs: 10000 });
+    await waitFor("buffered rows written", () => out.length === 7, { timeoutMs: 10000 });
     const summary = await waitFor("a summary of the repeated refusals", () => caught.find((m) => /refused-summary/.test(m.error?.message ?? "")));
     assert.deepEqual(summary.payload, { refusedMessages: 4, refusedRows: 80, bound: 50 });
     const st = await waitFor("a healthy status with the old error's age", () => {
