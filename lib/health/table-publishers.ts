@@ -59,7 +59,9 @@ export function otherPublishers(hostKey: string, table: string, id: string): Tab
 
 /** Text naming every publisher of a table, for warnings and statuses. */
 export function duplicateProblem(table: string, publishers: TablePublisher[]): string {
-  return `table "${table}" is published by ${publishers.length} nodes (${publishers.map((p) => JSON.stringify(p.name)).join(", ")}): their rows mix in one table`;
+  // Copies of a flow keep the node names: the ids tell them apart (the editor's search finds a node by id).
+  const named = publishers.map((p) => `${JSON.stringify(p.name)}${p.name !== p.id ? ` (id ${p.id})` : ""}`);
+  return `table "${table}" is published by ${publishers.length} nodes (${named.join(", ")}): their rows mix in one table`;
 }
 
 /** The health of one table: the first publisher's view, merged with the others' sources, plus duplicates. */

@@ -80,7 +80,7 @@ describe("perspective-out: duplicate table names and per-table health", () => {
       await waitFor("duplicate status", () => statusText(id) === "duplicate table name", { timeoutMs: 5000 });
       const w = warnings(id);
       assert.equal(w.length, 1, JSON.stringify(w));
-      assert.ok(w[0].includes('"meters A"') && w[0].includes('"meters B"') && w[0].includes('"dup"'), w[0]);
+      assert.ok(w[0].includes('"meters A" (id a)') && w[0].includes('"meters B" (id b)') && w[0].includes('"dup"'), w[0]);
     }
     await waitFor("the other table's normal status", () => /^0 rows · 0 clients · 0\/s$/.test(statusText("c")), { timeoutMs: 5000 });
     assert.deepEqual(warnings("c"), []);
