@@ -1,28 +1,36 @@
 // `npm run bench`: runs every benchmark as its own child process (the per-part scripts and the pipeline ones),
-// prints a summary table against the goals and writes BENCHMARKS.md at the repo root with the machine, Node
-// version, date, the exact commands and each script's output. bench/ANALYSIS.md (hand-written notes on the
-// bottlenecks of a given run) is appended when present.
-// Usage: npm run build && NR_RUNTIME=node-red-4 npm run bench -- [--duration 60] [--repeat 3] [--minutes 10]
-//          [--profile-rate 100000] [--ingest-rows 200000] [--read-rows 1000000] [--only ingest,read,...]
-//          [--reuse soak] [--out BENCHMARKS.md]
+// prints a summary table against the goals and writes a report with the machine, Node version, date, the exact
+// commands and each script's output. bench/ANALYSIS.md (hand-written notes on the bottlenecks of a given run) is
+// appended when present.
+//
+// Plain `npm run bench` is a quick run (a few minutes: short durations, one repeat, a 1-minute soak) whose report
+// goes to dist/bench-results/BENCHMARKS.md. The full run (about an hour) is `--full`; only `--write` (or --out)
+// replaces the repository's BENCHMARKS.md.
+// Usage: npm run build && NR_RUNTIME=node-red-4 npm run bench -- [--full] [--write] [--duration 60] [--repeat 3]
+//          [--minutes 10] [--profile-rate 100000] [--ingest-rows 200000] [--read-rows 1000000]
+//          [--only ingest,read,...] [--reuse soak] [--out BENCHMARKS.md]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
-import { argNumber, argString, distDir, markdownRows, parseCount, runScript } from "./support/procs";
+import { argFlag, argNumber, argString, distDir, markdownRows, parseCount, runScript } from "./support/procs";
 
-const DURATION = argNumber("duration", 60);
-const REPEAT = argNumber("repeat", 3);
-const MINUTES = argNumber("minutes", 10);
-const PROFILE_RATE = argNumber("profile-rate", 100_000);
-const INGEST_ROWS = argNumber("ingest-rows", 200_000);
-const READ_ROWS = argNumber("read-rows", 1_000_000);
+const FULL = argFlag("full");
+const DURATION = argNumber("duration", FULL ? 60 : 8);
+const REPEAT = argNumber("repeat", FULL ? 3 : 1);
+const MINUTES = argNumber("minutes", FULL ? 10 : 1);
+const PROFILE_RATE = argNumber("profile-rate", FULL ? 100_000 : 0);
+const INGEST_ROWS = argNumber("ingest-rows", FULL ? 200_000 : 50_000);
+const READ_ROWS = argNumber("read-rows", FULL ? 1_000_000 : 200_000);
+/** The quick run measures the two rates the goals name; the full run the whole ladder. */
+const E2E_RATES = FULL ? [] : ["--rates", "10000,50000"];
 const ONLY = argString("only", "").split(",").filter(Boolean);
 // Parts whose saved output from an earlier run-all (dist/bench-results/<part>.json) is used instead of running
 // them again, e.g. a long soak run while the machine was otherwise busy; BENCHMARKS.md says so with its date.
 const REUSE = argString("reuse", "").split(",").filter(Boolean);
 const SAVED = join(distDir, "bench-results");
 const root = join(distDir, "..");
-const OUT = join(root, argString("out", "BENCHMARKS.md"));
+const OUT_ARG = argString("out", "");
+const OUT = OUT_ARG ? join(root, OUT_ARG) : argFlag("write") ? join(root, "BENCHMARKS.md") : join(SAVED, "BENCHMARKS.md");
 const runtime = process.env.NR_RUNTIME ?? "node-red";
 
 interface Part {
@@ -41,7 +49,7 @@ const PARTS: Part[] = [
   { key: "query", title: "Query (tdengine-query, streaming reads)", script: "query.js", args: ["--rows", String(READ_ROWS), "--repeat", String(REPEAT)], what: "1M-row scan through the client's streaming API vs query() vs the official connector (when OFFICIAL_CONNECTOR_DIR names its built folder) vs tdengine-query per block; rows/s and peak RSS, each contender in its own process (bench/query.ts)." },
   { key: "poll", title: "Poll engine (lib/poll)", script: "poll.js", args: ["--rows", "200000", "--rate", "10000", "--seconds", "15"], what: "lib/poll catch-up vs the same paged queries by the bare client, and insert -> emitted freshness at 10k rows/s (bench/poll.ts)." },
   { key: "perspective", title: "perspective-out", script: "perspective.js", args: ["100000"], what: "Rows/s accepted by perspective-out, limit vs indexed table, 0 and 4 open views (bench/perspective.ts)." },
-  { key: "e2e", title: "End to end", script: "e2e.js", args: ["--duration", String(DURATION), "--repeat", String(REPEAT), "--profile-rate", String(PROFILE_RATE)], what: "Producer -> tdengine-write -> emulator (own process) -> tdengine-poll -> perspective-out -> Perspective client over the WebSocket (own process), per fixed rate (bench/e2e.ts)." },
+  { key: "e2e", title: "End to end", script: "e2e.js", args: [...E2E_RATES, "--duration", String(DURATION), "--repeat", String(REPEAT), ...(PROFILE_RATE > 0 ? ["--profile-rate", String(PROFILE_RATE)] : [])], what: "Producer -> tdengine-write -> emulator (own process) -> tdengine-poll -> perspective-out -> Perspective client over the WebSocket (own process), per fixed rate (bench/e2e.ts)." },
   { key: "e2e-flush", title: "End to end, tdengine-write flushing every 10 ms", script: "e2e.js", args: ["--rates", "10000,50000", "--duration", String(Math.min(DURATION, 20)), "--repeat", String(REPEAT), "--flush", "10"], what: "The same pipeline with tdengine-write's flush interval at 10 ms instead of 100 ms, to show how much of the freshness is the write batching delay." },
   { key: "soak", title: "Soak", script: "soak.js", args: ["--minutes", String(MINUTES)], what: "The end-to-end pipeline at 10k rows/s for a long time: RSS at start and end, rows lost (bench/soak.ts)." },
 ];
@@ -152,7 +160,7 @@ async function main(): Promise<void> {
   process.stdout.write("\n" + table.join("\n") + "\n");
 
   const c = cpus();
-  const shownArgs = process.argv.slice(2).filter((a, i, all) => a !== "--reuse" && all[i - 1] !== "--reuse");
+  const shownArgs = process.argv.slice(2).filter((a, i, all) => a !== "--reuse" && all[i - 1] !== "--reuse" && a !== "--write" && a !== "--out" && all[i - 1] !== "--out");
   const nodeRed = (require(`${runtime}/package.json`) as { version: string }).version;
   const md: string[] = [
     "# Benchmarks",
@@ -165,6 +173,7 @@ async function main(): Promise<void> {
     `- Node ${process.version}; Node-RED ${nodeRed} (${runtime}); @finos/perspective ${(require("@finos/perspective/package.json") as { version: string }).version}`,
     `- Whole suite: \`npm run build && NR_RUNTIME=${runtime} npm run bench -- ${shownArgs.join(" ")}\``.replace(/ -- `$/, "`"),
     ...(REUSE.length ? [`- Sections marked "reused" were measured by an earlier run of the same command and saved in dist/bench-results/; their start times are given.`] : []),
+    `- Mode: ${FULL ? "full (`--full`)" : "quick (plain `npm run bench`: short durations, one repeat; the full run is `npm run bench -- --full --write`)"}`,
     `- Medians: over ${REPEAT} runs where a script repeats (each section says how many); comparisons are ratios measured in the same run.`,
     "",
     "## Summary against the goals",

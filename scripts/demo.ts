@@ -3,6 +3,12 @@
 // deploys examples/flows.json through the admin API (credentials go in as credentials, never into the flow
 // file), and prints the editor and dashboard URLs. Ctrl-C stops everything; a second start works.
 //
+// Node-RED and the emulator are child processes, each in a process group of its own (a terminal's Ctrl-C
+// reaches only this script, which stops them in order) and each watching this script through an IPC channel
+// (scripts/parent-watch.ts): if this script is killed outright (kill -9), they stop themselves and free their
+// ports. The emulator being a process of its own, it can be stopped alone to see an outage, and started again
+// alone with `npm run emulator -- --port <EMULATOR_PORT>`.
+//
 // Environment: PORT (Node-RED, default 1880), HOST (default 127.0.0.1), EMULATOR_PORT (default 6041),
 // TDENGINE_URL + TDENGINE_USER + TDENGINE_PASSWORD (a real taosAdapter instead of the emulator),
 // DEMO_DIR (where the userDir lives, default .demo/ in the package).
@@ -10,7 +16,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { startEmulator } from "../emulator/index";
 
 const root = resolve(__dirname, "..", "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string };
@@ -125,23 +130,57 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number):
   throw new Error(`Node-RED did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
+const running = (c: ChildProcess | undefined): c is ChildProcess => Boolean(c && c.exitCode === null && c.signalCode === null);
+
+/** SIGINT (the child's own orderly stop), SIGKILL after `graceMs`; resolves when it has exited. */
+async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (!running(c)) return;
+  const exited = new Promise((r) => c.once("exit", r));
+  c.kill("SIGINT");
+  const force = setTimeout(() => c.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(force);
+}
+
+/** Node with the parent watch preloaded, an IPC channel to this script, in a process group of its own. */
+function spawnWatched(args: string[], stdout: "inherit" | "pipe", env?: NodeJS.ProcessEnv): ChildProcess {
+  const watch = join(__dirname, "parent-watch.js");
+  return spawn(process.execPath, ["-r", watch, ...args], { stdio: ["ignore", stdout, "inherit", "ipc"], detached: true, env: env ?? process.env });
+}
+
+/** Starts the emulator as a child process; resolves with its URL once it listens. */
+function startEmulatorProcess(port: number): Promise<{ child: ChildProcess; httpUrl: string; wsUrl: string }> {
+  const cli = join(root, "dist", "emulator", "cli.js");
+  const child = spawnWatched([cli, "--port", String(port), "--host", "127.0.0.1", "--max-rows-per-table", "500000"], "pipe");
+  return new Promise((resolveStart, reject) => {
+    let out = "";
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (!m) return;
+      child.stdout!.off("data", onData);
+      child.off("exit", onExit);
+      child.stdout!.resume();
+      const httpUrl = m[1];
+      resolveStart({ child, httpUrl, wsUrl: httpUrl.replace(/^http/, "ws") });
+    };
+    const onExit = (code: number | null): void => reject(new Error(`the TDengine emulator did not start (exit code ${code ?? "signal"})`));
+    child.stdout!.on("data", onData);
+    child.once("exit", onExit);
+  });
+}
+
 async function main(): Promise<void> {
   const cfg = config();
-  const cleanups: (() => Promise<void>)[] = [];
   let child: ChildProcess | undefined;
+  let emulator: ChildProcess | undefined;
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const c = child;
-      const exited = new Promise((r) => c.once("exit", r));
-      c.kill("SIGINT"); // Node-RED stops its flows (tdengine-write flushes what it holds) and exits
-      const force = setTimeout(() => c.kill("SIGKILL"), 15000);
-      await exited;
-      clearTimeout(force);
-    }
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    // Node-RED first: it stops its flows (tdengine-write flushes what it holds, or says what it could not write).
+    await stopChild(child, 15000);
+    await stopChild(emulator, 5000);
     process.exit(code);
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
@@ -157,10 +196,18 @@ async function main(): Promise<void> {
     if (!url) {
       await assertPortFree(cfg.emulatorPort, "127.0.0.1", "TDengine emulator",
         `if a real TDengine runs there, use it with TDENGINE_URL=ws://127.0.0.1:${cfg.emulatorPort} (and TDENGINE_USER/TDENGINE_PASSWORD), or move the emulator with EMULATOR_PORT=...`);
-      const emu = await startEmulator({ port: cfg.emulatorPort, host: "127.0.0.1", maxRowsPerTable: 500_000 });
-      cleanups.push(() => emu.stop());
+      const emu = await startEmulatorProcess(cfg.emulatorPort);
+      emulator = emu.child;
       url = emu.wsUrl;
-      console.log(`TDengine emulator (taosAdapter protocol, in memory): ${emu.httpUrl}`);
+      console.log(`TDengine emulator (taosAdapter protocol, in memory): ${emu.httpUrl} (process ${emu.child.pid})`);
+      emu.child.on("exit", (code, signal) => {
+        if (stopping) return;
+        // Not a reason to stop Node-RED: this is how a TDengine outage looks; the nodes report it.
+        console.error(
+          `The TDengine emulator stopped (${signal ?? `exit code ${code}`}). Node-RED keeps running; ` +
+            `start an emulator again with: npm run emulator -- --port ${cfg.emulatorPort}`,
+        );
+      });
     } else {
       console.log(`TDengine: ${url}${cfg.user ? ` as ${cfg.user}` : ""}`);
     }
@@ -170,11 +217,7 @@ async function main(): Promise<void> {
     const redJs = join(dirname(require.resolve(`${nrPkg}/package.json`)), "red.js");
     // Its own process group: a terminal's Ctrl-C reaches only this script, which then stops Node-RED once,
     // in order (Node-RED first, so the write node can flush, then the emulator).
-    child = spawn(process.execPath, [redJs, "-u", userDir, "-s", join(userDir, "settings.js")], {
-      stdio: ["ignore", "inherit", "inherit"],
-      detached: true,
-      env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false" },
-    });
+    child = spawnWatched([redJs, "-u", userDir, "-s", join(userDir, "settings.js")], "inherit", { ...process.env, NODE_RED_ENABLE_PROJECTS: "false" });
     child.on("exit", (code) => {
       if (!stopping) console.error(`Node-RED exited (code ${code ?? "signal"})`);
       void stop(code ?? 1);

@@ -85,6 +85,15 @@ export class TickScheduler {
   }
 
   /**
+   * Ends the back-off and polls now (unless a poll runs or the scheduler is paused): for when the cause of the
+   * failures is known to be gone, e.g. the connection is back, so recovery shows within a tick, not a back-off.
+   */
+  retryNow(): void {
+    this.stats.retryAt = 0;
+    this.tick();
+  }
+
+  /**
    * Polls now, or right after the running poll. Resolves when a poll that started after this call has
    * finished; rejects with that poll's error. Works while paused and during back-off (it is explicit).
    */

@@ -19,3 +19,4 @@ export {
 export { instantIn, readInstant, type Instant, type NumberUnit } from "./timestamps";
 export { BufferFullError, isTransportError, Writer, WriterClosedError, type Target, type WriteOutcome, type WriterEvent, type WriterOptions } from "./writer";
 export { MAX_CLOSE_MS, pipelineSettings, type WriteNodeSettings } from "./node-settings";
+export { RefusalTracker, type RefusalSummary } from "./refusals";

@@ -11,6 +11,7 @@ import type { Node, NodeAPI } from "node-red";
 import { attachEndpoint, type AuthResult, type Endpoint } from "../../lib/perspective/endpoint";
 import { getHost, type PerspectiveHost } from "../../lib/perspective/host";
 import { serveViewer } from "../../lib/perspective/viewer-files";
+import { withTableHealth } from "../../lib/health/table-publishers";
 
 export interface HostingSettings {
   /** Host key: the config node's id, or "default". */
@@ -175,7 +176,7 @@ function installRoutes(RED: NodeAPI, routePath: string): void {
     if (sub === undefined) return next();
     void entry.hosting.host.then(
       (host) => {
-        if (!serveViewer(req, res, sub, () => host.describe())) next();
+        if (!serveViewer(req, res, sub, () => withTableHealth(entry.hosting.key, host.describe()))) next();
       },
       (err) => next(err),
     );
@@ -277,7 +278,7 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
             const sub = decodePath(url.pathname.slice(base.length + 1));
             if (sub === undefined) return notFound();
             const serve = (): void => {
-              if (!serveViewer(req, res, sub, () => h.describe())) notFound();
+              if (!serveViewer(req, res, sub, () => withTableHealth(s.key, h.describe()))) notFound();
             };
             if (!authorize) return serve();
             authorize(req).then(

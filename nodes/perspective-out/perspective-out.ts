@@ -3,7 +3,10 @@ import { UpdateCoalescer, type TableSink } from "../../lib/perspective/coalescer
 import { specKey, type HostedTable, type PerspectiveHost, type TableSpec } from "../../lib/perspective/host";
 import { plansFromColumns, plansFromSchema, schemaOf, type ColumnPlan } from "../../lib/perspective/schema";
 import { RowConverter, type EpochUnit } from "../../lib/perspective/values";
+import { newestTimestamp } from "../../lib/health/table-health";
+import { duplicateProblem, otherPublishers, registerTablePublisher } from "../../lib/health/table-publishers";
 import { acquireHosting, DEFAULT_PATH, type Hosting, type HostingSettings, type PerspectiveConfigNode } from "../perspective-config/hosting";
+import { TableHealthTracker } from "./table-health";
 
 interface PerspectiveOutDef extends NodeDef {
   server?: string;
@@ -86,6 +89,14 @@ function describeRejects(rejected: { index: number; reason: string }[], total: n
   return `${rejected.length} of ${total} rows rejected (${first}${rejected.length > 3 ? "; ..." : ""})`;
 }
 
+const DUPLICATE_STATUS = "duplicate table name";
+
+/** The column whose newest value is the age of the data: "ts" when it is a datetime, else the first datetime. */
+function timeColumn(plans: readonly ColumnPlan[]): string | undefined {
+  const dt = plans.filter((p) => p.kind === "datetime");
+  return (dt.find((p) => p.name === "ts") ?? dt[0])?.name;
+}
+
 export = function (RED: NodeAPI): void {
   function PerspectiveOut(this: Node, config: PerspectiveOutDef): void {
     RED.nodes.createNode(this, config);
@@ -131,10 +142,33 @@ export = function (RED: NodeAPI): void {
         remove: (keys) => t.remove(keys),
       };
     };
+    const tracker = new TableHealthTracker(RED, this.id);
+    /** The status text shown last (cleared to force the next refresh to show its text). */
+    let lastText = "";
     const coalescer = new UpdateCoalescer(sink, {
       intervalMs: opts?.intervalMs ?? 50,
-      onFlushed: (rows) => (rowsAccepted += rows),
+      onFlushed: (rows) => {
+        rowsAccepted += rows;
+        if (rows > 0) tracker.rowsApplied();
+      },
     });
+
+    // Another node publishing the same table name on the same host mixes its rows into this table (e.g. the
+    // example imported twice): both nodes say so in their status and with a warning naming both.
+    let duplicateOf: string[] = [];
+    const checkDuplicates = (): void => {
+      if (!opts || !hosting) return;
+      const others = otherPublishers(hosting.key, opts.table, this.id);
+      const names = others.map((o) => o.id).sort();
+      if (names.join() === duplicateOf.join()) return;
+      duplicateOf = names;
+      if (others.length > 0) this.warn(duplicateProblem(opts.table, [{ id: this.id, name: this.name || this.id, health: () => tracker.health() }, ...others]));
+      lastText = "";
+    };
+    const unregister =
+      opts && hosting
+        ? registerTablePublisher(hosting.key, opts.table, { id: this.id, name: this.name || this.id, health: () => tracker.health() }, checkDuplicates)
+        : () => undefined;
 
     /** The table for a message: the declared one, or one derived from msg.columns (replaced when they change). */
     async function tableFor(msg: Record<string, unknown>): Promise<HostedTable> {
@@ -198,6 +232,7 @@ export = function (RED: NodeAPI): void {
           return;
         }
         const batch = conv.convert(msg.payload);
+        tracker.rowsSent(newestTimestamp(batch.chunks, timeColumn(conv.plans)));
         const total = batch.rows + batch.rejected.length;
         const rejectErr = batch.rejected.length ? new Error(describeRejects(batch.rejected, total)) : undefined;
         // Nothing valid to write: an update changes nothing, and a replace must not turn into a clear.
@@ -226,7 +261,6 @@ export = function (RED: NodeAPI): void {
     }
 
     // Status: rows in the table, clients connected, rows accepted per second.
-    let lastText = "";
     let lastCount = 0;
     let lastTime = Date.now();
     const statusTimer = setInterval(() => {
@@ -238,7 +272,14 @@ export = function (RED: NodeAPI): void {
       lastTime = now;
       const clients = hosting.clients();
       const show = (size: number | undefined): void => {
-        const text = `${size === undefined ? "no table" : `${size} rows`} · ${clients} clients · ${rate} rows/s`;
+        if (duplicateOf.length > 0) {
+          if (lastText === DUPLICATE_STATUS) return;
+          lastText = DUPLICATE_STATUS;
+          this.status({ fill: "yellow", shape: "ring", text: DUPLICATE_STATUS });
+          return;
+        }
+        // Short enough for the canvas (about 30 characters); the help explains each part.
+        const text = `${size === undefined ? "no table" : `${size} rows`} · ${clients} ${clients === 1 ? "client" : "clients"} · ${rate}/s`;
         if (text === lastText) return;
         lastText = text;
         this.status({ fill: size === undefined ? "grey" : "green", shape: clients > 0 ? "dot" : "ring", text });
@@ -250,6 +291,7 @@ export = function (RED: NodeAPI): void {
 
     this.on("close", (removed: boolean, done: () => void) => {
       clearInterval(statusTimer);
+      unregister();
       const finish = async (): Promise<void> => {
         await chain.catch(() => undefined);
         await coalescer.close();

@@ -27,6 +27,8 @@ const DEFAULT_TIMEOUT_MS = 10000;
 const DEFAULT_MAX_BACKOFF_MS = 30000;
 /** Node-RED waits 15 s for close handlers; users flush first, the connection closes after them. */
 const CLOSE_WAIT_MS = 13000;
+/** TDengine's "Database not exist" error code. */
+const DATABASE_NOT_EXIST = 0x0388;
 /** What the editor sends in place of a stored password it never received. */
 const PASSWORD_PLACEHOLDER = "__PWRD__";
 
@@ -190,7 +192,11 @@ async function testConnection(RED: NodeAPI, id: string, body: Record<string, unk
     try {
       if (database) await client.exec(`USE ${quoteIdentifier(database, "database")}`);
     } catch (e) {
-      warning = `database ${database}: ${redactSecrets((e as Error).message, secrets)}`;
+      // A database the flow is about to create is not a failure: say so plainly (code 0x0388: database not exist).
+      warning =
+        (e as { code?: unknown }).code === DATABASE_NOT_EXIST
+          ? `database ${database} does not exist yet (the write node creates it)`
+          : `database ${database}: ${redactSecrets((e as Error).message, secrets)}`;
     } finally {
       await client.close();
     }

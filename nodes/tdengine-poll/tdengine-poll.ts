@@ -11,7 +11,9 @@ import {
   type PollNodeSettings,
   type PollResult,
 } from "../../lib/poll";
+import { clearSourceHealth, publishSourceHealth, type SourceState } from "../../lib/health/source-health";
 import { connectionStatusLine, formatRate } from "../shared/connection-status";
+import { formatAge, shortText, STATUS_MAX } from "../shared/status-text";
 import type { ConnectionStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
 interface PollNodeDef extends NodeDef, PollNodeSettings {
@@ -22,6 +24,8 @@ interface PollNodeDef extends NodeDef, PollNodeSettings {
 const STATE_KEY = "tdengine-poll-watermark";
 /** How long a poll waits for the shared connection before counting as a failure. */
 const CONNECT_WAIT_MS = 5000;
+/** Longest wait between failed interval polls (one query per 2 s during an outage is cheap). */
+const FAILURE_BACKOFF_MAX_MS = 2000;
 /** Close must finish well inside Node-RED's 15 s close timeout. */
 const CLOSE_WAIT_MS = 10000;
 
@@ -34,11 +38,11 @@ function controlOf(msg: NodeMessageInFlow & Record<string, unknown>): Control {
   return undefined;
 }
 
+/** The lag for the status, at most 6 characters: "239 ms", "12.5 s", then as an age ("59 min", "3 h"). */
 function formatLag(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
-  return `${Math.round(ms / 3_600_000)} h`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return formatAge(ms);
 }
 
 export = function (RED: NodeAPI): void {
@@ -72,12 +76,13 @@ export = function (RED: NodeAPI): void {
     const store = opts.contextStore || undefined;
     const latch = new ErrorLatch();
     const rate = new RateMeter();
-    let lastPollAt: Date | undefined;
     /** Epoch ms of the newest row sent; the status shows now minus this as the lag. */
     let newestMs: number | undefined;
     let warnedNoTs = false;
     let warnedStalled = false;
     let lastError: Error | undefined;
+    /** The last failure and when it happened, kept after recovery for the dashboard's health. */
+    let lastFailure: { message: string; at: number } | undefined;
     let closing = false;
 
     const context = node.context();
@@ -93,12 +98,7 @@ export = function (RED: NodeAPI): void {
 
     const runPoll = async (): Promise<{ again: boolean }> => {
       const client = await server.getClient(CONNECT_WAIT_MS);
-      let result: PollResult;
-      try {
-        result = await poller.poll(client);
-      } finally {
-        lastPollAt = new Date();
-      }
+      const result: PollResult = await poller.poll(client);
       // Rows read while the node closes are not sent: the persisted watermark still points before them,
       // so the next start (or redeploy) reads them again and nothing is lost.
       if (closing) return { again: false };
@@ -127,8 +127,12 @@ export = function (RED: NodeAPI): void {
       return { again: !result.caughtUp };
     };
 
-    const scheduler = new TickScheduler(runPoll, { intervalMs: opts.intervalMs }, (err, triggered) => {
+    // Failed polls back off, but no longer than FAILURE_BACKOFF_MAX_MS (or one interval): a failure that ends
+    // without a reconnect (a table created a moment later) must not keep the node red for half a minute.
+    const backoffMaxMs = Math.max(FAILURE_BACKOFF_MAX_MS, opts.intervalMs);
+    const scheduler = new TickScheduler(runPoll, { intervalMs: opts.intervalMs, backoffMaxMs }, (err, triggered) => {
       lastError = err;
+      lastFailure = { message: err.message, at: Date.now() };
       if (closing) return;
       // One catchable error per state change; a triggered poll reports through done(err) instead.
       if (latch.fail(err) && !triggered) {
@@ -137,21 +141,32 @@ export = function (RED: NodeAPI): void {
       updateStatus();
     });
 
+    function sourceState(connection: ConnectionStatus, failing: boolean): SourceState {
+      if (connection.state === "connected") return failing ? "error" : "connected";
+      return connection.state === "closed" ? "disconnected" : connection.state;
+    }
+
     function renderStatus(connection: ConnectionStatus): NodeStatus {
       let status: { fill: "red" | "green" | "yellow" | "grey" | "blue"; shape: "ring" | "dot"; text: string };
       const st = scheduler.state;
+      const failing = Boolean(lastError && st.consecutiveFailures > 0);
+      if (connection.state === "disconnected" && connection.error && lastFailure?.message !== connection.error.message) {
+        lastFailure = { message: connection.error.message, at: Date.now() };
+      }
+      publishSourceHealth({ id: node.id, name: node.name || node.id, type: "tdengine-poll", state: sourceState(connection, failing), lastError: lastFailure });
       if (connection.state !== "connected") {
         const key = connection.state === "connecting" ? "connecting" : "disconnected";
         status = { fill: connection.state === "connecting" ? "yellow" : "red", shape: "ring", text: `node-red:common.status.${key}` };
-      } else if (lastError && st.consecutiveFailures > 0) {
-        status = { fill: "red", shape: "ring", text: RED._("tdengine-poll.status.error", { message: lastError.message.slice(0, 60) }) };
+      } else if (failing) {
+        // Short enough not to run into the next node; the whole message is in the Debug sidebar.
+        const prefix = RED._("tdengine-poll.status.error", { message: "" });
+        status = { fill: "red", shape: "ring", text: prefix + shortText(lastError!.message, Math.max(12, STATUS_MAX - prefix.length)) };
       } else if (st.paused) {
         status = { fill: "grey", shape: "dot", text: "tdengine-poll.status.paused" };
       } else {
         const parts = [RED._("tdengine-poll.status.rate", { rate: formatRate(rate.perSecond()) })];
-        if (lastPollAt) parts.push(lastPollAt.toTimeString().slice(0, 8));
         if (newestMs !== undefined) parts.push(RED._("tdengine-poll.status.lag", { lag: formatLag(Date.now() - newestMs) }));
-        if (st.skippedTicks > 0) parts.push(RED._("tdengine-poll.status.skipped", { count: st.skippedTicks }));
+        if (st.skippedTicks > 0) parts.push(RED._("tdengine-poll.status.skipped", { count: formatRate(st.skippedTicks) }));
         status = { fill: "green", shape: "dot", text: parts.join(" · ") };
       }
       return status;
@@ -162,6 +177,11 @@ export = function (RED: NodeAPI): void {
     function updateStatus(): void {
       if (!closing) statusLine.refresh();
     }
+    // When the connection comes back, poll at once instead of waiting out the failure back-off (which grows
+    // to 30 s during a long outage): the status turns green as soon as the database answers again.
+    const unsubscribe = server.onState((s) => {
+      if (s.state === "connected" && !closing && scheduler.state.consecutiveFailures > 0) scheduler.retryNow();
+    });
 
     // Resume from the persisted watermark before the first poll.
     const ready = new Promise<void>((resolve) => {
@@ -211,6 +231,8 @@ export = function (RED: NodeAPI): void {
       closing = true;
       if (removed) keptStates.delete(node.id);
       statusLine.dispose();
+      unsubscribe();
+      clearSourceHealth(node.id);
       // The kept prepared statements are closed once no poll uses them any more.
       const stopped = scheduler.stop().then(() => poller.close());
       let timer: NodeJS.Timeout | undefined;

@@ -1,10 +1,14 @@
 // tdengine-write: a thin Node-RED adapter over lib/write. It turns msg into a WriteRequest, reports each
 // message's outcome through done() exactly once (done(err) with the original msg and msg.errors when rows were
 // rejected), optionally sends {written, rejected, latencyMs}, shows connection state / rows/s / buffered rows /
-// last error in its status, and flushes its buffer on close within a time limit.
+// the age of the last error in its status, and flushes its buffer on close within a time limit. Under an
+// outage it reports the first failure at once (one catchable error), the refusals of a full buffer as the
+// first one plus a summary every 30 s, and publishes its state to the health registry for the dashboard.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from "node-red";
-import { pipelineSettings, RateMeter, WritePipeline, type RowError, type WriteNodeSettings, type WriterEvent } from "../../lib/write";
+import { clearSourceHealth, publishSourceHealth, type SourceState } from "../../lib/health/source-health";
+import { BufferFullError, pipelineSettings, RateMeter, RefusalTracker, WritePipeline, type RefusalSummary, type RowError, type WriteNodeSettings, type WriterEvent } from "../../lib/write";
 import { connectionStatusLine, formatRate } from "../shared/connection-status";
+import { formatAge } from "../shared/status-text";
 import type { ConnectionStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
 interface WriteNodeDef extends NodeDef, WriteNodeSettings {
@@ -12,6 +16,10 @@ interface WriteNodeDef extends NodeDef, WriteNodeSettings {
 }
 
 type Done = (err?: Error) => void;
+
+/** How often repeated refusals of a full buffer are summarised (one catchable error each time). */
+const REFUSAL_SUMMARY_MS = 30000;
+
 type Send = (msg: NodeMessage | NodeMessage[]) => void;
 
 function firstReason(errors: RowError[]): string {
@@ -30,8 +38,10 @@ export = function (RED: NodeAPI): void {
     let settings: ReturnType<typeof pipelineSettings>;
     let pipeline: WritePipeline;
     const rate = new RateMeter();
-    let lastError: string | undefined;
+    let lastError: { message: string; at: number } | undefined;
     let outage = false;
+    const refusals = new RefusalTracker(REFUSAL_SUMMARY_MS);
+    const bound = (): number => pipeline.writer.bound;
     try {
       if (!server) throw new Error(RED._("tdengine-write.errors.no-connection"));
       settings = pipelineSettings(config, server.database ?? "");
@@ -54,24 +64,49 @@ export = function (RED: NodeAPI): void {
       if (e.type === "written") rate.add(e.rows);
       else if (e.type === "outage") {
         outage = true;
-        lastError = e.error.message;
-      } else if (e.type === "recovered") outage = false;
-      else if (e.type === "rejected") lastError = e.error.message;
+        lastError = { message: e.error.message, at: Date.now() };
+        // The first failure of an outage reaches Catch/Debug at once; rows stay buffered and are retried.
+        node.error(RED._("tdengine-write.errors.outage", { message: e.error.message, buffered: pipeline.pendingRows, bound: bound() }), {
+          payload: { buffered: pipeline.pendingRows, bound: bound() },
+        } as NodeMessage);
+      } else if (e.type === "recovered") {
+        outage = false;
+        node.log(RED._("tdengine-write.log.recovered", { buffered: pipeline.pendingRows }));
+      } else if (e.type === "rejected") lastError = { message: e.error.message, at: Date.now() };
       updateStatus();
+    }
+
+    function reportRefusals(s: RefusalSummary | undefined): void {
+      if (!s) return;
+      node.error(RED._("tdengine-write.errors.refused-summary", { messages: s.messages, rows: s.rows, seconds: Math.round((Date.now() - s.since) / 1000) }), {
+        payload: { refusedMessages: s.messages, refusedRows: s.rows, bound: bound() },
+      } as NodeMessage);
+    }
+
+    function sourceState(connection: ConnectionStatus): SourceState {
+      if (connection.state === "connected") return outage ? "error" : "connected";
+      return connection.state === "closed" ? "disconnected" : connection.state;
     }
 
     function renderStatus(connection: ConnectionStatus): NodeStatus {
       const buffered = pipeline.pendingRows;
+      // Room again for the last refused message: the refusals are over.
+      if (refusals.refusingSince !== undefined && buffered + refusals.lastRefusedRows <= bound()) reportRefusals(refusals.end());
+      else reportRefusals(refusals.due());
+      const connError = connection.error ? { message: connection.error.message, at: Date.now() } : undefined;
+      if (connection.state === "disconnected" && connError && (!lastError || lastError.message !== connError.message)) lastError = connError;
+      publishSourceHealth({ id: node.id, name: node.name || node.id, type: "tdengine-write", state: sourceState(connection), lastError });
       let s: NodeStatus;
-      if (connection.state === "connecting") s = { fill: "yellow", shape: "ring", text: RED._("tdengine-write.status.connecting", { buffered }) };
-      else if (connection.state !== "connected") {
-        const why = connection.error?.message ?? "";
-        s = { fill: "red", shape: "ring", text: RED._("tdengine-write.status.disconnected", { buffered, message: why.slice(0, 60) }) };
-      } else if (outage) s = { fill: "red", shape: "ring", text: RED._("tdengine-write.status.retrying", { buffered, message: (lastError ?? "").slice(0, 60) }) };
+      if (refusals.refusingSince !== undefined) s = { fill: "red", shape: "ring", text: RED._("tdengine-write.status.refusing") };
+      else if (connection.state === "connecting") s = { fill: "yellow", shape: "ring", text: RED._("tdengine-write.status.connecting", { buffered }) };
+      else if (connection.state !== "connected") s = { fill: "red", shape: "ring", text: RED._("tdengine-write.status.disconnected", { buffered }) };
+      else if (outage) s = { fill: "red", shape: "ring", text: RED._("tdengine-write.status.retrying", { buffered }) };
       else {
-        const parts = [RED._("tdengine-write.status.rate", { rate: formatRate(rate.perSecond()) }), RED._("tdengine-write.status.buffered", { buffered })];
-        if (lastError) parts.push(RED._("tdengine-write.status.last-error", { message: lastError.slice(0, 60) }));
-        s = { fill: lastError ? "yellow" : "green", shape: "dot", text: parts.join(" · ") };
+        // The current state first; a past error only with its age.
+        const parts = [RED._("tdengine-write.status.rate", { rate: formatRate(rate.perSecond()) })];
+        if (lastError) parts.push(RED._("tdengine-write.status.error-age", { age: formatAge(Date.now() - lastError.at) }));
+        else if (buffered > 0) parts.push(RED._("tdengine-write.status.buffered", { buffered }));
+        s = { fill: "green", shape: "dot", text: parts.join(" · ") };
       }
       return s;
     }
@@ -86,8 +121,17 @@ export = function (RED: NodeAPI): void {
       const finish = (err?: Error): void => {
         if (finished) return;
         finished = true;
+        if (err instanceof BufferFullError) {
+          // The first refusal of an episode goes to Catch; the rest are counted and summarised. A flow that
+          // must act on each refused message gets it on the optional output, marked `refused`.
+          const first = refusals.refuse(err.rows);
+          updateStatus();
+          if (first) return done(err);
+          if (settings.output) send({ ...msg, payload: { written: 0, rejected: err.rows, latencyMs: 0, refused: err.message } } as NodeMessage);
+          return done();
+        }
         if (err) {
-          lastError = err.message;
+          lastError = { message: err.message, at: Date.now() };
           updateStatus();
         }
         done(err);
@@ -107,11 +151,22 @@ export = function (RED: NodeAPI): void {
 
     node.on("close", (_removed: boolean, done: () => void) => {
       statusLine.dispose();
+      clearSourceHealth(node.id);
+      reportRefusals(refusals.end());
       void pipeline
         .close(settings.closeTimeoutMs)
         .then(({ unwritten }) => {
           if (unwritten > 0) {
-            node.error(RED._("tdengine-write.errors.unwritten", { count: unwritten, ms: settings.closeTimeoutMs }), { payload: { unwritten } } as NodeMessage);
+            // Say why: usually TDengine was unreachable, which the connection's last error tells.
+            const conn = statusLine.connection;
+            const why =
+              conn.state !== "connected"
+                ? RED._("tdengine-write.errors.why-unreachable", { message: conn.error?.message ?? conn.state })
+                : RED._("tdengine-write.errors.why-slow", { ms: settings.closeTimeoutMs });
+            const text = RED._("tdengine-write.errors.unwritten", { count: unwritten, why });
+            node.error(text, { payload: { unwritten } } as NodeMessage);
+            // A Catch node takes the error out of the log; on a stop (Ctrl-C) the log is where the user looks.
+            node.warn(text);
           }
         })
         .catch(() => undefined)

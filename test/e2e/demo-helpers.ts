@@ -1,6 +1,7 @@
 // What the demo tests look at from the outside, as a user's tools would: TDengine through taosAdapter's REST
 // endpoint, the Perspective table through a Perspective client on the dashboard's WebSocket, the example flow
 // file, and a headless Chromium.
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,6 +9,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { loadPerspective } from "../../lib/perspective/load";
 import { packageRoot } from "../support/node-red-process";
+import { waitFor } from "../support/wait";
 
 export interface ExampleNode {
   id: string;
@@ -108,4 +110,42 @@ export async function launchBrowser(): Promise<Browser> {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+export interface Demo {
+  process: ChildProcess;
+  output(): string;
+  exit: Promise<number | null>;
+}
+
+/** Runs the demo program as `npm start` does once built, on the given ports, with its userDir under `dir`. */
+export function startDemo(port: number, emulatorPort: number, dir: string, extraEnv: NodeJS.ProcessEnv = {}): Demo {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), EMULATOR_PORT: String(emulatorPort), DEMO_DIR: dir };
+  delete env.TDENGINE_URL;
+  Object.assign(env, extraEnv);
+  const child = spawn(process.execPath, [join(packageRoot, "dist", "scripts", "demo.js")], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  return { process: child, output: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
+}
+
+/** The URLs the demo prints once the example is deployed. */
+export function printedUrls(demo: Demo): Promise<{ editor: string; dashboard: string }> {
+  return waitFor("the demo to print its URLs", () => {
+    if (demo.process.exitCode !== null) throw new Error(`the demo exited with ${demo.process.exitCode}:\n${demo.output()}`);
+    const editor = /Node-RED editor:\s+(http:\/\/\S+)/.exec(demo.output())?.[1];
+    const dashboard = /Perspective dashboard:\s+(http:\/\/\S+)/.exec(demo.output())?.[1];
+    return editor && dashboard ? { editor, dashboard } : undefined;
+  }, { timeoutMs: 45000, intervalMs: 100 });
+}
+
+/** Ctrl-C: SIGINT, then the exit code (or a message when it does not exit in time). */
+export async function interrupt(demo: Demo): Promise<unknown> {
+  demo.process.kill("SIGINT");
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve("still running 20 s after SIGINT"), 20000)));
+  const result = await Promise.race([demo.exit, late]);
+  clearTimeout(timer);
+  return result;
 }

@@ -3,56 +3,17 @@
 // holds exactly the rows the producer made, the Perspective table holds the newest 1000 of them once each,
 // and Ctrl-C stops everything with exit code 0 and gives both ports back.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { freePort } from "../support/free-port";
-import { packageRoot } from "../support/node-red-process";
 import { runtimeName } from "../support/runtime";
 import { waitFor } from "../support/wait";
-import { METERS, duplicates, exampleNode, portIsFree, readPerspectiveTable, tdengineSql } from "./demo-helpers";
+import { METERS, duplicates, exampleNode, interrupt, portIsFree, printedUrls, readPerspectiveTable, startDemo, tdengineSql, type Demo } from "./demo-helpers";
 
 // The demo picks Node-RED by the Node it runs on, the same rule the suite uses to pick NR_RUNTIME.
 const expectedNodeRed = runtimeName === "node-red" ? /Node-RED version: v5\./ : /Node-RED version: v4\.1\./;
-
-interface Demo {
-  process: ChildProcess;
-  output(): string;
-  exit: Promise<number | null>;
-}
-
-/** Runs the demo program as `npm start` does once built, on the given ports, with its userDir under `dir`. */
-function startDemo(port: number, emulatorPort: number, dir: string): Demo {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), EMULATOR_PORT: String(emulatorPort), DEMO_DIR: dir };
-  delete env.TDENGINE_URL;
-  const child = spawn(process.execPath, [join(packageRoot, "dist", "scripts", "demo.js")], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  return { process: child, output: () => out, exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
-}
-
-/** The URLs the demo prints once the example is deployed. */
-function printedUrls(demo: Demo): Promise<{ editor: string; dashboard: string }> {
-  return waitFor("the demo to print its URLs", () => {
-    if (demo.process.exitCode !== null) throw new Error(`the demo exited with ${demo.process.exitCode}:\n${demo.output()}`);
-    const editor = /Node-RED editor:\s+(http:\/\/\S+)/.exec(demo.output())?.[1];
-    const dashboard = /Perspective dashboard:\s+(http:\/\/\S+)/.exec(demo.output())?.[1];
-    return editor && dashboard ? { editor, dashboard } : undefined;
-  }, { timeoutMs: 45000, intervalMs: 100 });
-}
-
-/** Ctrl-C: SIGINT, then the exit code (or a message when it does not exit in time). */
-async function interrupt(demo: Demo): Promise<unknown> {
-  demo.process.kill("SIGINT");
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise((resolve) => (timer = setTimeout(() => resolve("still running 20 s after SIGINT"), 20000)));
-  const result = await Promise.race([demo.exit, late]);
-  clearTimeout(timer);
-  return result;
-}
 
 /** Waits until the Perspective table holds its 1000 rows, from all 10 meters. */
 function tableOfAllMeters(nodeRedUrl: string): Promise<Record<string, unknown[]>> {

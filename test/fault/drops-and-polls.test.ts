@@ -92,8 +92,10 @@ describe("write and poll under dropped connections, slow replies and a restart",
       await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
     }
     const total = sent * per;
-    await waitFor("every write message completed", () => wout.length + caught.length >= sent, { timeoutMs: 60000 });
-    assert.equal(caught.length, 0, caught[0]?.error?.message);
+    // An outage is reported once by the write node (issue 14); no message may fail.
+    const failures = (): Msg[] => caught.filter((m) => !/errors\.outage/.test(m.error?.message ?? ""));
+    await waitFor("every write message completed", () => wout.length + failures().length >= sent, { timeoutMs: 60000 });
+    assert.equal(failures().length, 0, failures()[0]?.error?.message);
     await waitFor(`the poll node emitted all ${total} rows`, () => emitted.length >= total, { timeoutMs: 60000 });
     const stored = emu.sql(`SELECT tbname, ts FROM ${db}.meters`).rows.map((r) => `${String(r[0])}@${Number(r[1])}`);
     assert.equal(stored.length, total, "every row written");

@@ -199,7 +199,7 @@ describe("perspective-out", () => {
     node.on("call:status", (call: { args: [{ text?: string }] }) => texts.push(call.args[0]?.text ?? ""));
     await send("out", { payload: [{ i: 1 }, { i: 2 }, { i: 3 }] });
     const client = await connect();
-    await waitFor("a status with the rows and the client", () => texts.some((t) => /^3 rows · 1 clients · \d+ rows\/s$/.test(t)), { timeoutMs: 5000 });
+    await waitFor("a status with the rows and the client", () => texts.some((t) => /^3 rows · 1 client · \d+\/s$/.test(t)), { timeoutMs: 5000 });
     // The session ends with its socket.
     await client.terminate();
     await waitFor("the client to be gone from the status", () => /^3 rows · 0 clients/.test(texts[texts.length - 1]), { timeoutMs: 5000 });

@@ -128,6 +128,12 @@ describe("tdengine-config node", () => {
       assert.equal(typed.body.ok, true, "works for an unsaved node too");
     });
 
+    it("a database that does not exist yet is reported as connected, with a plain note, not as an error", async () => {
+      await helper.load([configNode], [cfg()], CREDS);
+      const res = await helper.request().post("/tdengine-config/cfg/test").send({ url: emu.wsUrl, user: "root", password: "__PWRD__", database: "not_created_yet" }).expect(200);
+      assert.deepEqual(res.body, { ok: true, serverVersion: "3.3.6.0", warning: "database not_created_yet does not exist yet (the write node creates it)" });
+    });
+
     it("reports a failure without echoing the password", async () => {
       await helper.load([configNode], [cfg()], CREDS);
       const bad = await helper.request().post("/tdengine-config/cfg/test").send({ url: emu.wsUrl, user: "root", password: "wrong-secret" }).expect(200);

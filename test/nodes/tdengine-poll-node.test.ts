@@ -6,6 +6,7 @@ import helper from "../support/helper";
 import { FakeTdengineClient } from "../support/fake-tdengine-client";
 import { fakeClients, fakeTdengineConfig, type FakeConfigNode } from "../support/fake-tdengine-config";
 import { waitFor } from "../support/wait";
+import { sourceHealth } from "../../lib/health/source-health";
 import pollNode = require("../../nodes/tdengine-poll/tdengine-poll");
 
 type Msg = Record<string, unknown> & { payload: Record<string, unknown>[] };
@@ -149,11 +150,67 @@ describe("tdengine-poll node (stand-in connection)", () => {
     client.insert("d0", 2, { v: 2 });
     cfg.setState({ state: "connected" });
     await waitFor("row after reconnect", () => out.length === 2);
-    await waitFor("running status: rows/s, last poll time, lag", () => {
+    await waitFor("running status: rows/s and lag (short: no clock time)", () => {
       const st = poll.status.lastCall?.args[0];
-      return st?.fill === "green" && /^tdengine-poll\.status\.rate · \d\d:\d\d:\d\d · tdengine-poll\.status\.lag$/.test(st.text);
+      return st?.fill === "green" && /^tdengine-poll\.status\.rate · tdengine-poll\.status\.lag$/.test(st.text);
     });
     assert.ok(cfg.users.has(poll as never), "registered with the connection");
+  });
+
+  it("after an outage polls as soon as the connection is back (not after the back-off) and publishes its health", async () => {
+    client.insert("d0", 1, { v: 1 });
+    await helper.load([fakeTdengineConfig, pollNode], flow({ name: "poller" }));
+    const out = collect("out");
+    const cfg = helper.getNode("cfg") as unknown as FakeConfigNode & { getClient: () => Promise<unknown> };
+    const poll = helper.getNode("poll");
+    await waitFor("rows", () => out.length === 1);
+    assert.deepEqual(sourceHealth("poll"), { id: "poll", name: "poller", type: "tdengine-poll", state: "connected" });
+    let attempts = 0;
+    const getClient = cfg.getClient;
+    cfg.getClient = () => {
+      attempts++;
+      return getClient();
+    };
+    // Three failed polls: the back-off is now 4 s (1 s, 2 s, 4 s).
+    cfg.setState({ state: "disconnected", error: new Error("connect ECONNREFUSED") });
+    await waitFor("three failed polls", () => attempts >= 3, { timeoutMs: 8000 });
+    const down = sourceHealth("poll");
+    assert.equal(down?.state, "disconnected");
+    assert.equal(down?.lastError?.message, "connect ECONNREFUSED");
+    client.insert("d0", 2, { v: 2 });
+    cfg.setState({ state: "connected" });
+    // Within the poll interval plus a second, far inside the 4 s back-off.
+    await waitFor("the row after reconnecting", () => out.length === 2, { timeoutMs: 1000 });
+    await waitFor("green again", () => poll.status.lastCall?.args[0]?.fill === "green", { timeoutMs: 1500 });
+    const up = sourceHealth("poll");
+    assert.equal(up?.state, "connected", "the current state");
+    assert.ok(up?.lastError, "the old error is kept, with its time");
+    await helper.clearFlows();
+    assert.equal(sourceHealth("poll"), undefined, "forgotten on close");
+  });
+
+  it("a failure that ends without a reconnect (a table created later) is retried within 2 s, not after a growing back-off", async () => {
+    client.insert("d0", 1, { v: 1 });
+    // Four failures in a row: with a doubling back-off the fifth poll would come 1 + 2 + 4 + 8 = 15 s later.
+    client.failNext = { n: 4, error: Object.assign(new Error("Table does not exist"), { kind: "server", code: 0x2603 }) };
+    await helper.load([fakeTdengineConfig, pollNode], flow());
+    const out = collect("out");
+    const poll = helper.getNode("poll");
+    await waitFor("the row once the table exists", () => out.length === 1, { timeoutMs: 9000 });
+    await waitFor("green", () => poll.status.lastCall?.args[0]?.fill === "green", { timeoutMs: 1500 });
+  });
+
+  it("keeps a failure's status short: whole words, at most about 30 characters", async () => {
+    await helper.load([fakeTdengineConfig, pollNode], flow());
+    const poll = helper.getNode("poll");
+    client.failNext = { n: 100, error: Object.assign(new Error("Table does not exist in the database power at all"), { kind: "server", code: 0x2603 }) };
+    const st = await waitFor("error status", () => {
+      const s = poll.status.lastCall?.args[0];
+      return s?.fill === "red" ? s : undefined;
+    });
+    // In this harness RED._ returns the key (26 characters), so the message keeps only its 12-character minimum,
+    // cut after a whole word.
+    assert.equal(st.text, "tdengine-poll.status.errorTable does…");
   });
 
   it("a bad configuration is reported and every input ends with done(err)", async () => {

@@ -1,7 +1,8 @@
 // tdengine-write in a real flow (node-red-node-test-helper) against the emulator on an ephemeral port: what
 // landed is checked by querying the emulator. Covers auto-create, mapping and overrides, batching, the
 // optional output, rejected rows reaching a Catch node, server errors, an outage with exactly-once delivery,
-// the buffer bound, flush on close and cleanup on redeploy.
+// the buffer bound, flush on close and cleanup on redeploy; and what an operator sees during an outage (first
+// failure reported once, refusals summarised, status and health after recovery).
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { startEmulator, type Emulator } from "../../emulator";
@@ -9,6 +10,7 @@ import helper from "../support/helper";
 import { nodeModule } from "../support/package-info";
 import { trackTimers } from "../support/timer-tracker";
 import { waitFor } from "../support/wait";
+import { sourceHealth } from "../../lib/health/source-health";
 
 const configNode = nodeModule("tdengine-config");
 const writeNode = nodeModule("tdengine-write");
@@ -238,7 +240,10 @@ describe("tdengine-write node", () => {
     }
     for (let i = 0; i < 5; i++) send();
     await waitFor("every message completed", () => out.length === sent, { timeoutMs: 20000 });
-    assert.equal(caught.length, 0, caught[0]?.error?.message);
+    // The outage itself is reported once (issue 14); no message failed.
+    const failures = caught.filter((m) => !/errors\.outage/.test(m.error?.message ?? ""));
+    assert.equal(failures.length, 0, failures[0]?.error?.message);
+    assert.ok(caught.length - failures.length <= 1, "the outage is reported at most once");
     assert.equal(out.reduce((s, m) => s + (m.payload as { written: number }).written, 0), sent * perMsg);
     const total = sent * perMsg;
     assert.equal(count(db), total);
@@ -318,5 +323,64 @@ describe("tdengine-write node", () => {
     } finally {
       timers.stop();
     }
+  });
+  // What an operator sees while TDengine is unreachable (issue 14, items 3 and 4).
+  it("reports the first failure once within seconds, summarises refusals of a full buffer, and recovers to the current state", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db, { maxBuffered: 50, flushInterval: 5, name: "writer" }), CREDS);
+    const out = collect("out");
+    const caught = collect("caught");
+    const seen = statuses("w");
+    const w = helper.getNode("w");
+    w.receive({ payload: meterRows(5) });
+    await waitFor("warm-up written", () => out.length === 1);
+    assert.equal(sourceHealth("w")?.state, "connected");
+
+    emu.faults.refuseConnections(60000);
+    emu.faults.dropConnections();
+    const outageAt = Date.now();
+    w.receive({ payload: meterRows(20, 100), topic: "kept1" });
+    w.receive({ payload: meterRows(20, 200), topic: "kept2" });
+    // The first failure: one catchable error, while the rows stay buffered (their messages are not done yet).
+    await waitFor("the outage reported to Catch", () => caught.find((m) => /tdengine-write\.errors\.outage/.test(m.error?.message ?? "")), { timeoutMs: 8000 });
+    assert.ok(Date.now() - outageAt < 8000);
+    const health = await waitFor("health: not connected, with the error", () => {
+      const h = sourceHealth("w");
+      return h && h.state !== "connected" && h.lastError ? h : undefined;
+    });
+    assert.equal(health.name, "writer");
+    assert.equal(health.type, "tdengine-write");
+
+    // Five messages that do not fit: the first refusal is caught, the other four only counted.
+    for (let i = 0; i < 5; i++) w.receive({ payload: meterRows(20, 300 + i * 20), topic: `refused${i}` });
+    await waitFor("the first refusal caught", () => caught.some((m) => m.topic === "refused0"));
+    await waitFor("the status says rows are refused", () => seen[seen.length - 1]?.text === "tdengine-write.status.refusing");
+    const refusalsCaught = caught.filter((m) => /^refused/.test(String(m.topic)));
+    assert.deepEqual(refusalsCaught.map((m) => m.topic), ["refused0"], "only the first refusal is an error of its own");
+    // The others are not lost from sight: each goes out on the output, marked refused.
+    const marked = out.filter((m) => typeof (m.payload as { refused?: unknown }).refused === "string");
+    assert.deepEqual(marked.map((m) => m.topic), ["refused1", "refused2", "refused3", "refused4"]);
+    assert.match((marked[0].payload as { refused: string }).refused, /write buffer full/);
+    assert.equal(caught.filter((m) => /errors\.outage/.test(m.error?.message ?? "")).length, 1, "the outage is reported once");
+
+    // TDengine comes back: buffered rows are written, the refusals are summarised once, the status is current.
+    emu.faults.reset();
+    await waitFor("buffered rows written", () => out.length === 7, { timeoutMs: 10000 });
+    const summary = await waitFor("a summary of the repeated refusals", () => caught.find((m) => /refused-summary/.test(m.error?.message ?? "")));
+    assert.deepEqual(summary.payload, { refusedMessages: 4, refusedRows: 80, bound: 50 });
+    const st = await waitFor("a healthy status with the old error's age", () => {
+      const s = seen[seen.length - 1];
+      return s && s.shape === "dot" && /^tdengine-write\.status\.rate · tdengine-write\.status\.error-age$/.test(s.text ?? "") ? s : undefined;
+    });
+    assert.equal(st.fill, "green", "the current state: healthy");
+    assert.equal(sourceHealth("w")?.state, "connected");
+    assert.equal(Number(emu.sql(`SELECT COUNT(*) FROM ${db}.meters`).rows[0][0]), 45);
+  });
+
+  it("forgets its health entry when it closes", async () => {
+    await helper.load([configNode, writeNode], flow(nextDb()), CREDS);
+    await waitFor("health published", () => sourceHealth("w"));
+    await helper.clearFlows();
+    assert.equal(sourceHealth("w"), undefined);
   });
 });
