@@ -3,6 +3,7 @@ import { CODE, TdError } from "./errors.js";
 import type { ExecResult } from "./result.js";
 import { schemalessInsert } from "./schemaless.js";
 import { Stmt2 } from "./stmt2.js";
+import { parseZone } from "./sql/zone.js";
 import { PRECISION_CODE } from "./types.js";
 import type { WsSession } from "./ws-session.js";
 
@@ -74,6 +75,7 @@ export function handleJson(sess: WsSession, raw: string, started: bigint): void 
         if (sess.connected) return sess.replyJson(action, reqId, started, {}, 0xffff, "duplicate connections");
         if (args.user !== core.user || args.password !== core.password) throw new TdError(CODE.AUTH_FAILURE, "Authentication failure");
         const db = typeof args.db === "string" ? args.db : "";
+        if (typeof args.tz === "string" && args.tz !== "") sess.sql.tz = (parseZone(args.tz), args.tz);
         if (db) {
           const name = db.toLowerCase();
           if (!core.catalog.dbs.has(name) && name !== "information_schema") throw new TdError(CODE.DB_NOT_EXIST, "Database not exist");
@@ -98,8 +100,14 @@ export function handleJson(sess: WsSession, raw: string, started: bigint): void 
         if (!held) throw new TdError(0xffff, "result is nil");
         return sess.replyJson(action, reqId, started, { num_fields: held.rs.columns.length });
       }
-      case "options_connection":
+      case "options_connection": {
+        const options = Array.isArray(args.options) ? (args.options as { option?: unknown; value?: unknown }[]) : [];
+        for (const o of options) {
+          // option 1 = timezone (driver/common/const.go); -1 clears every option. Others are recorded nowhere.
+          if (o?.option === 1 || o?.option === -1) sess.sql.tz = typeof o.value === "string" && o.value !== "" && o.option === 1 ? (parseZone(o.value), o.value) : null;
+        }
         return sess.replyJson(action, reqId, started);
+      }
       case "insert": {
         const protocol = Number(args.protocol ?? 0);
         const r = schemalessInsert({ catalog: core.catalog, serverVersion: core.serverVersion, session: sess.sql }, protocol, String(args.precision ?? ""), String(args.data ?? ""));
@@ -125,6 +133,8 @@ function stmtAction(sess: WsSession, action: string, args: Record<string, unknow
     case "stmt2_prepare": {
       const r = s.prepare(String(args.sql ?? ""));
       const withFields = args.get_fields === true;
+      // taos_stmt2_get_fields before a table name is bound: TSDB_CODE_TSC_STMT_TBNAME_ERROR (0x022B).
+      if (withFields && r.isInsert && r.fields === null) throw new TdError(CODE.STMT_TBNAME, "Table does not exist");
       return sess.replyJson(action, reqId, started, {
         stmt_id: stmtId,
         is_insert: r.isInsert,

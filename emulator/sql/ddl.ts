@@ -4,7 +4,7 @@ import type { Database } from "../store/catalog.js";
 import { ValuesResult, type ExecResult, type ResultColumn } from "../result.js";
 import { isDecimal, T, typeName, type ColumnDef, type Precision, type Value } from "../types.js";
 import type { Stmt } from "./ast.js";
-import { resolveDb, resolveTarget, type EngineContext } from "./context.js";
+import { resolveDb, resolveTarget, sessionZone, type EngineContext } from "./context.js";
 import { compileExpr } from "./eval.js";
 import { nowIn } from "./time.js";
 import { coerce } from "./values.js";
@@ -29,7 +29,7 @@ export function tagValues(ctx: EngineContext, db: Database, tagDefs: ColumnDef[]
   const names = tagNames ?? tagDefs.map((t) => t.name);
   if (names.length !== exprs.length) throw new TdError(0x260d, "Tags number not matched");
   const out: Value[] = tagDefs.map(() => null);
-  const scope = { precision: db.precision, columns: [], tags: [], sources: [], params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(db.precision) };
+  const scope = { precision: db.precision, columns: [], tags: [], sources: [], params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(db.precision), zone: sessionZone(ctx) };
   names.forEach((n, i) => {
     const ti = tagDefs.findIndex((t) => t.name === n);
     if (ti < 0) throw new TdError(0x260e, `Invalid tag name: ${n}`);
@@ -37,7 +37,7 @@ export function tagValues(ctx: EngineContext, db: Database, tagDefs: ColumnDef[]
     if (e.k === "str" && e.v.toLowerCase() === "null") return; // quoted 'NULL' is NULL, as in TDengine
     const c = compileExpr(e, scope);
     if (!c.isConst) throw new TdError(0x2600, `syntax error near "${n}" (tag value must be a constant)`);
-    out[ti] = coerce(c.fn(0, 0), tagDefs[ti], db.precision);
+    out[ti] = coerce(c.fn(0, 0), tagDefs[ti], db.precision, scope.zone);
   });
   return out;
 }

@@ -5,6 +5,7 @@ import { T, type ColumnDef, type Precision, type Value } from "../types.js";
 import type { Expr } from "./ast.js";
 import { durationIn, parseTimestampString } from "./time.js";
 import { utf8Length } from "./values.js";
+import { describeZone, wallToUtc, zoneOf, type Zone } from "./zone.js";
 
 export type RowFn = (s: number, p: number) => Value;
 
@@ -18,6 +19,8 @@ export interface Scope {
   serverVersion: string;
   /** Captured once per statement so every NOW in it agrees. */
   now: bigint;
+  /** The connection's time zone: timestamp strings, TODAY(), TIMEZONE(), calendar windows. */
+  zone?: Zone;
 }
 
 export interface Compiled {
@@ -214,7 +217,7 @@ function coerceConstFor(c: Compiled, other: Compiled, sc: Scope): Compiled {
   if (other.type === T.TIMESTAMP && c.isConst && c.type === T.VARCHAR) {
     const v = c.fn(0, 0);
     if (typeof v === "string") {
-      const ts = /^[+-]?\d+$/.test(v.trim()) ? BigInt(v.trim()) : parseTimestampString(v, sc.precision);
+      const ts = /^[+-]?\d+$/.test(v.trim()) ? BigInt(v.trim()) : parseTimestampString(v, sc.precision, sc.zone);
       return constOf(ts, T.TIMESTAMP, 8);
     }
   }
@@ -369,10 +372,15 @@ function compileFunc(e: Extract<Expr, { k: "func" }>, sc: Scope): Compiled {
     case "now":
       return constOf(sc.now, T.TIMESTAMP, 8);
     case "today": {
-      const d = new Date();
-      d.setHours(0, 0, 0, 0);
+      const z = sc.zone ?? zoneOf(null);
+      const local = new Date(Date.now() + z.offsetMs(Date.now()));
+      const midnight = wallToUtc(z, local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), 0, 0, 0);
       const perMs = sc.precision === "ms" ? 1n : sc.precision === "us" ? 1000n : 1000000n;
-      return constOf(BigInt(d.getTime()) * perMs, T.TIMESTAMP, 8);
+      return constOf(BigInt(midnight) * perMs, T.TIMESTAMP, 8);
+    }
+    case "timezone": {
+      const text = describeZone(sc.zone ?? zoneOf(null));
+      return constOf(text, T.VARCHAR, text.length);
     }
     case "server_version":
     case "client_version":

@@ -6,7 +6,7 @@ import type { TableData } from "../store/table.js";
 import { TableData as TableDataClass } from "../store/table.js";
 import { T, type ColumnDef, type Precision, type Value } from "../types.js";
 import type { Expr, SelectItem, SelectStmt } from "./ast.js";
-import { resolveDb, type EngineContext } from "./context.js";
+import { resolveDb, sessionZone, type EngineContext } from "./context.js";
 import { DATABASE_COLUMNS, databaseRows } from "./ddl.js";
 import { cmp, compileExpr, containsAgg, type Compiled, type Scope } from "./eval.js";
 import { nowIn, parseTimestampString } from "./time.js";
@@ -86,7 +86,7 @@ export function execSelect(st: SelectStmt, ctx: EngineContext, params: Value[] |
       tags = t.stable ? t.stable.tags : [];
     }
   }
-  const sc: Scope = { precision, columns, tags, sources, params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(precision) };
+  const sc: Scope = { precision, columns, tags, sources, params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(precision), zone: sessionZone(ctx) };
 
   // expand * (super table: columns then tags; child/normal table: columns only)
   const items: SelectItem[] = [];
@@ -164,7 +164,7 @@ function tsRange(e: Expr, sc: Scope): { lo: bigint | null; hi: bigint | null } {
         const o = compileExpr(other, sc);
         if (!o.isConst) return null;
         let v = o.fn(0, 0);
-        if (typeof v === "string") v = /^[+-]?\d+$/.test(v.trim()) ? BigInt(v.trim()) : parseTimestampString(v, sc.precision);
+        if (typeof v === "string") v = /^[+-]?\d+$/.test(v.trim()) ? BigInt(v.trim()) : parseTimestampString(v, sc.precision, sc.zone);
         if (typeof v === "number") v = BigInt(Math.ceil(v));
         return typeof v === "bigint" ? v : null;
       } catch {
@@ -267,7 +267,7 @@ function orderPermutation(st: SelectStmt, items: SelectItem[], sc: Scope, src: U
 
 function selectNoFrom(st: SelectStmt, ctx: EngineContext, params: Value[] | null): ResultSet {
   const precision: Precision = "ms";
-  const sc: Scope = { precision, columns: [], tags: [], sources: [], params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(precision) };
+  const sc: Scope = { precision, columns: [], tags: [], sources: [], params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(precision), zone: sessionZone(ctx) };
   const outs = st.items.map((it) => {
     if (it.expr.k === "star") throw new TdError(0x2600, 'syntax error near "*"');
     if (containsAgg(it.expr)) throw new TdError(0x260c, "Not a single-group group function");
