@@ -21,6 +21,16 @@ export interface Scope {
   now: bigint;
   /** The connection's time zone: timestamp strings, TODAY(), TIMEZONE(), calendar windows. */
   zone?: Zone;
+  /** Grouped output: the current group's aggregate results (read by aggref) and their column types. */
+  group?: GroupFrame;
+}
+
+/** Mutable per-group state that compiled group-output expressions read. */
+export interface GroupFrame {
+  values: Value[];
+  types: { type: number; length: number; decPrecision?: number; decScale?: number }[];
+  /** Current window [start, end) for _wstart / _wend / _wduration; null without INTERVAL. */
+  window: { start: bigint; end: bigint } | null;
 }
 
 export interface Compiled {
@@ -53,6 +63,8 @@ export function containsAgg(e: Expr): boolean {
       return containsAgg(e.e) || e.list.some(containsAgg);
     case "isnull":
       return containsAgg(e.e);
+    case "like":
+      return containsAgg(e.e) || containsAgg(e.pattern);
     default:
       return false;
   }
@@ -202,7 +214,38 @@ export function compileExpr(e: Expr, sc: Scope): Compiled {
     }
     case "bin":
       return compileBinary(e.op, e.l, e.r, sc);
+    case "aggref": {
+      const g = sc.group;
+      if (!g) throw new TdError(0x260c, "Not a single-group group function");
+      const i = e.i;
+      const t = g.types[i];
+      return { fn: () => g.values[i], type: t.type, length: t.length, isConst: false, decPrecision: t.decPrecision, decScale: t.decScale };
+    }
+    case "like": {
+      const f = compileExpr(e.e, sc).fn;
+      const p = compileExpr(e.pattern, sc);
+      if (!p.isConst) throw notSupported("LIKE with a non-constant pattern");
+      const re = likeRegex(String(p.fn(0, 0)));
+      const not = e.not;
+      return { fn: (s, q) => {
+        const v = f(s, q);
+        return v === null ? null : re.test(String(v)) !== not;
+      }, type: T.BOOL, length: 1, isConst: false };
+    }
   }
+}
+
+/** SQL LIKE pattern (% any run, _ one character, backslash escapes) as an anchored RegExp. */
+export function likeRegex(pattern: string): RegExp {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\" && i + 1 < pattern.length) out += pattern[++i].replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    else if (c === "%") out += "[\\s\\S]*";
+    else if (c === "_") out += "[\\s\\S]";
+    else out += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${out}$`);
 }
 
 function truthy(v: Value): boolean {
@@ -359,6 +402,12 @@ export function compileColumn(name: string, sc: Scope): Compiled {
     const def = sc.tags[ti];
     const src = sc.sources;
     return { fn: (s) => src[s].tags[ti] ?? null, type: def.type, length: def.bytes, isConst: false, tagIdx: ti, decPrecision: def.decPrecision, decScale: def.decScale };
+  }
+  if (sc.group && (name === "_wstart" || name === "_wend" || name === "_wduration")) {
+    const g = sc.group;
+    if (name === "_wduration") return { fn: () => (g.window ? g.window.end - g.window.start : null), type: T.BIGINT, length: 8, isConst: false };
+    const end = name === "_wend";
+    return { fn: () => (g.window ? (end ? g.window.end : g.window.start) : null), type: T.TIMESTAMP, length: 8, isConst: false };
   }
   if (name === "tbname") {
     const src = sc.sources;

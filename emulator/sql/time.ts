@@ -32,6 +32,7 @@ export function msToPrecision(ms: number, p: Precision): bigint {
 /** Duration literal like "10m" in units of precision p. */
 export function durationIn(text: string, p: Precision): bigint {
   const unit = text[text.length - 1];
+  if (unit === "n" || unit === "y") throw new TdError(CODE.SYNTAX, `syntax error near "${text}" (calendar duration not allowed here)`);
   const n = BigInt(text.slice(0, -1));
   const ns = n * UNIT_NS[unit];
   return ns / PREC_NS[p];

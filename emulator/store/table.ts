@@ -17,6 +17,8 @@ export class TableData {
   head = 0;
   used = 0;
   capacity: number;
+  /** Rows not kept in timestamp order (system tables, materialized subqueries): no binary search, no merge. */
+  unordered = false;
 
   constructor(
     readonly name: string,
