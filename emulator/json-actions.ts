@@ -3,9 +3,10 @@ import { CODE, TdError } from "./errors.js";
 import type { ExecResult } from "./result.js";
 import { schemalessInsert } from "./schemaless.js";
 import { Stmt2 } from "./stmt2.js";
+import { jsonColumn, Stmt1, STMT1_ACTIONS } from "./stmt1.js";
+import type { WsSession } from "./ws-session.js";
 import { parseZone } from "./sql/zone.js";
 import { PRECISION_CODE } from "./types.js";
-import type { WsSession } from "./ws-session.js";
 
 /** Query reply fields shared by `query`, binary query (code 6) and stmt2_result. */
 export function queryReplyFields(sess: WsSession, r: ExecResult): Record<string, unknown> {
@@ -113,15 +114,73 @@ export function handleJson(sess: WsSession, raw: string, started: bigint): void 
         const r = schemalessInsert({ catalog: core.catalog, serverVersion: core.serverVersion, session: sess.sql }, protocol, String(args.precision ?? ""), String(args.data ?? ""));
         return sess.replyJson(action, reqId, started, { affected_rows: r.affected, total_rows: r.total });
       }
+      case "init": {
+        const s = sess.addStmt1((id) => new Stmt1(id, core.engine, sess.sql));
+        return sess.replyJson(action, reqId, started, { stmt_id: s.id });
+      }
       case "stmt2_init": {
         const s = sess.addStmt((id) => new Stmt2(id, core.engine, sess.sql));
         return sess.replyJson(action, reqId, started, { stmt_id: s.id });
       }
       default:
+        if (STMT1_ACTIONS.includes(action)) return stmt1Action(sess, action, args, reqId, started);
         return stmtAction(sess, action, args, reqId, started);
     }
   } catch (err) {
-    sess.replyError(action, reqId, started, err, action.startsWith("stmt2_") && stmtId !== undefined ? { stmt_id: stmtId } : {});
+    sess.replyError(action, reqId, started, err, (action.startsWith("stmt2_") || STMT1_ACTIONS.includes(action)) && stmtId !== undefined ? { stmt_id: stmtId } : {});
+  }
+}
+
+function stmt1Action(sess: WsSession, action: string, args: Record<string, unknown>, reqId: bigint, started: bigint): void {
+  const stmtId = Number(args.stmt_id);
+  const s = sess.stmt1s.get(stmtId);
+  const ok = (extra: Record<string, unknown> = {}): void => sess.replyJson(action, reqId, started, { stmt_id: stmtId, ...extra });
+  if (!s) return sess.replyJson(action, reqId, started, { stmt_id: stmtId }, 0xffff, "stmt is nil");
+  switch (action) {
+    case "prepare":
+      return ok({ is_insert: s.prepare(String(args.sql ?? "")) });
+    case "set_table_name":
+      s.setTableName(String(args.name ?? ""));
+      return ok();
+    case "set_tags": {
+      const tags = Array.isArray(args.tags) ? (args.tags as unknown[]) : [];
+      s.setTags(tags.map((t) => jsonColumn([t])));
+      return ok();
+    }
+    case "bind": {
+      const cols = Array.isArray(args.columns) ? (args.columns as unknown[]) : [];
+      s.bind(cols.map((c) => jsonColumn(Array.isArray(c) ? c : [c])));
+      return ok();
+    }
+    case "add_batch":
+      s.addBatch();
+      return ok();
+    case "exec":
+      return ok({ affected: s.exec() });
+    case "get_tag_fields": {
+      const fields = s.tagFields();
+      return ok(fields.length ? { fields } : {});
+    }
+    case "get_col_fields":
+      return ok({ fields: s.colFields() });
+    case "use_result": {
+      if (!s.result) throw new TdError(0xffff, "result is nil");
+      const f = queryReplyFields(sess, { kind: "rows", result: s.result });
+      s.result = null;
+      return ok({
+        result_id: f.id,
+        fields_count: f.fields_count,
+        fields_names: f.fields_names,
+        fields_types: f.fields_types,
+        fields_lengths: f.fields_lengths,
+        precision: f.precision,
+        fields_precisions: f.fields_precisions,
+        fields_scales: f.fields_scales,
+      });
+    }
+    default:
+      // close: no reply on success, as taosAdapter.
+      sess.stmt1s.delete(stmtId);
   }
 }
 
@@ -171,4 +230,5 @@ function stmtAction(sess: WsSession, action: string, args: Record<string, unknow
 const KNOWN = new Set([
   "version", "conn", "check_server_status", "query", "free_result", "get_current_db", "get_server_info", "num_fields",
   "options_connection", "insert", "stmt2_init", "stmt2_prepare", "stmt2_exec", "stmt2_result", "stmt2_close",
+  "init", ...STMT1_ACTIONS,
 ]);

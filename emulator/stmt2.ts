@@ -210,6 +210,39 @@ export class Stmt2 {
     this.pending.push(tables);
   }
 
+  /** What stmt1 needs of a prepared statement: insert or query, its placeholders by kind. */
+  get prepared(): { isInsert: boolean; fields: Stmt2Field[] | null; params: number } | null {
+    const p = this.plan;
+    if (!p) return null;
+    return p.kind === "query" ? { isInsert: false, fields: null, params: p.params } : { isInsert: true, fields: p.fields, params: p.colMap.length };
+  }
+
+  /** Column fields of the table a stmt1 set_table_name chose, for INSERT INTO ? VALUES (...). */
+  fieldsOfTable(name: string): Stmt2Field[] {
+    const bound = splitTableName(name);
+    const ctx = this.ctx();
+    const db = resolveDb(ctx, bound.db ?? (this.plan?.kind === "insert" ? this.plan.db?.name : undefined), true);
+    const t = db.tables.get(bound.name);
+    if (!t) throw new TdError(CODE.TABLE_NOT_EXIST, `Table does not exist: ${bound.name}`);
+    return t.columns.map((c) => field(c, 1, db));
+  }
+
+  /** stmt1 exec: the tables bound through set_table_name / set_tags / bind / add_batch, written with this plan. */
+  writeTables(tables: BoundTable[]): number {
+    if (this.plan?.kind !== "insert") throw new TdError(CODE.ADAPTER, "stmt is not an insert");
+    let affected = 0;
+    for (const t of tables) affected += this.writeTable(this.plan, t);
+    return affected;
+  }
+
+  /** stmt1 query exec with positional parameters. */
+  runQuery(params: Value[]): ResultSet {
+    if (this.plan?.kind !== "query") throw new TdError(CODE.ADAPTER, "stmt is not a query");
+    const r = this.engine.execute(this.plan.sql, this.session, params);
+    if (r.kind !== "rows") throw new TdError(CODE.ADAPTER, "not a query");
+    return r.result;
+  }
+
   exec(): number {
     if (!this.plan) throw new TdError(CODE.ADAPTER, "stmt2 not prepared");
     if (this.plan.kind === "query") {
