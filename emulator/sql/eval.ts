@@ -248,6 +248,31 @@ export function likeRegex(pattern: string): RegExp {
   return new RegExp(`^${out}$`);
 }
 
+/**
+ * TIMETRUNCATE(ts, unit [, use_current_timezone]): ts rounded down to a multiple of unit. Units below a day count
+ * from the epoch; d and w count from midnight in the connection's zone unless the third argument is 0.
+ */
+function timeTruncate(e: Extract<Expr, { k: "func" }>, sc: Scope): Compiled {
+  if (e.args.length < 2 || e.args.length > 3 || e.args[1].k !== "dur") throw new TdError(0x2801, "Invalid function para number");
+  const unitText = e.args[1].v;
+  const unit = durationIn(unitText, sc.precision);
+  if (unit <= 0n) throw new TdError(0x2802, "Invalid function para value");
+  const arg = compileExpr(e.args[0], sc);
+  const useZone = e.args.length < 3 || Number(compileExpr(e.args[2], sc).fn(0, 0)) !== 0;
+  const natural = useZone && /[dw]$/.test(unitText);
+  const perMs = sc.precision === "ms" ? 1n : sc.precision === "us" ? 1000n : 1000000n;
+  const z = sc.zone ?? zoneOf(null);
+  const f = coerceConstFor(arg, { fn: () => null, type: T.TIMESTAMP, length: 8, isConst: false }, sc).fn;
+  return { fn: (s, p) => {
+    const v = f(s, p);
+    if (v === null) return null;
+    const t = typeof v === "bigint" ? v : BigInt(Math.trunc(Number(v)));
+    const shift = natural ? BigInt(z.offsetMs(Number(t / perMs))) * perMs : 0n;
+    const r = (t + shift) % unit;
+    return t - (r < 0n ? r + unit : r);
+  }, type: T.TIMESTAMP, length: 8, isConst: arg.isConst };
+}
+
 function truthy(v: Value): boolean {
   if (v === null) return false;
   if (typeof v === "boolean") return v;
@@ -439,6 +464,7 @@ function compileFunc(e: Extract<Expr, { k: "func" }>, sc: Scope): Compiled {
     case "server_status":
       return constOf(1n, T.INT, 4);
     case "timetruncate":
+      return timeTruncate(e, sc);
     case "to_unixtimestamp":
     case "to_iso8601":
     case "cast":
