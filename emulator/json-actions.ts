@@ -111,7 +111,7 @@ export function handleJson(sess: WsSession, raw: string, started: bigint): void 
       }
       case "insert": {
         const protocol = Number(args.protocol ?? 0);
-        const r = schemalessInsert({ catalog: core.catalog, serverVersion: core.serverVersion, session: sess.sql }, protocol, String(args.precision ?? ""), String(args.data ?? ""));
+        const r = schemalessInsert({ catalog: core.catalog, serverVersion: core.serverVersion, session: sess.sql }, protocol, String(args.precision ?? ""), String(args.data ?? ""), Number(args.ttl ?? 0));
         return sess.replyJson(action, reqId, started, { affected_rows: r.affected, total_rows: r.total });
       }
       case "init": {

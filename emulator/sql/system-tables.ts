@@ -43,7 +43,7 @@ export function systemTable(ctx: EngineContext, name: string): SystemTable {
       return {
         columns: [v("table_name", 192), v("db_name", 64), ts("create_time"), int("columns"), v("stable_name", 192), big("uid"), int("vgroup_id"), int("ttl"), v("table_comment", 1024), v("type", 21)],
         rows: dbs.flatMap((db) =>
-          [...db.tables.values()].map((t, i) => [t.name, db.name, BigInt(t.createdAt), t.columns.length, t.stable?.name ?? null, BigInt(i + 1), 2, 0, null, t.stable ? "CHILD_TABLE" : "NORMAL_TABLE"]),
+          [...db.tables.values()].map((t, i) => [t.name, db.name, BigInt(t.createdAt), t.columns.length, t.stable?.name ?? null, BigInt(i + 1), 2, t.ttl, null, t.stable ? "CHILD_TABLE" : "NORMAL_TABLE"]),
         ),
       };
     case "ins_tags":
