@@ -8,12 +8,12 @@
 // With --profile-dir, the emulator runs under --cpu-prof and its top functions by self time are printed.
 import { join } from "node:path";
 import { openClient } from "../lib/tdengine";
-import type { TableBind } from "../lib/tdengine/api";
 import helper from "../test/support/helper";
 import { nodeModule } from "../test/support/package-info";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
 import { unspy } from "./support/unspy";
 import { topSelfMarkdown } from "./support/profile-top";
+import { loadMeters } from "./support/meters";
 import { argNumber, argString, fmt, machine, median, sampleProcess, startEmulatorProcess } from "./support/procs";
 
 const ROWS = argNumber("rows", 1_000_000);
@@ -23,27 +23,8 @@ const DB = "readbench";
 const PROFILE_DIR = argString("profile-dir", "");
 const T0 = 1_700_000_000_000;
 
-async function load(url: string): Promise<void> {
-  const c = await openClient({ url, timeoutMs: 120_000 });
-  await c.exec(`CREATE DATABASE IF NOT EXISTS ${DB} PRECISION 'ms'`);
-  await c.exec(`CREATE STABLE IF NOT EXISTS ${DB}.meters (ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT) TAGS (groupid INT, location VARCHAR(16))`);
-  await c.close();
-  const w = await openClient({ url, database: DB, timeoutMs: 120_000 });
-  const stmt = await w.prepare(`INSERT INTO ? USING ${DB}.meters TAGS (?,?) VALUES (?,?,?,?)`);
-  const perTable = ROWS / SUBTABLES;
-  for (let i = 0; i < perTable; i += 1000) {
-    const n = Math.min(1000, perTable - i);
-    const ts = Array.from({ length: n }, (_, k) => T0 + i + k);
-    const tables: TableBind[] = Array.from({ length: SUBTABLES }, (_, g) => ({
-      table: `d_${g}`,
-      tags: [g, `loc_${g}`],
-      columns: [ts, ts.map((_, k) => 10 + ((k + g) % 7) * 0.5), ts.map((_, k) => 200 + (k % 40)), ts.map((_, k) => (k % 100) / 100)],
-    }));
-    await stmt.bind(tables);
-    await stmt.exec();
-  }
-  await stmt.close();
-  await w.close();
+function load(url: string): Promise<void> {
+  return loadMeters(url, DB, ROWS, SUBTABLES, T0, (g) => `loc_${g}`);
 }
 
 interface Measured {

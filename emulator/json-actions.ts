@@ -1,6 +1,6 @@
 // JSON (text frame) actions on /ws.
 import { CODE, TdError } from "./errors.js";
-import type { ExecResult } from "./result.js";
+import type { ExecResult, ResultSet } from "./result.js";
 import { schemalessInsert } from "./schemaless.js";
 import { Stmt2 } from "./stmt2.js";
 import { jsonColumn, Stmt1, STMT1_ACTIONS } from "./stmt1.js";
@@ -26,6 +26,21 @@ export function queryReplyFields(sess: WsSession, r: ExecResult): Record<string,
     precision: PRECISION_CODE[rs.precision],
     fields_precisions: rs.columns.map((c) => c.decPrecision ?? 0),
     fields_scales: rs.columns.map((c) => c.decScale ?? 0),
+  };
+}
+
+/** The result of an executed statement (stmt2_result, stmt1 use_result): its id and fields, no update flags. */
+function statementResult(sess: WsSession, rs: ResultSet): Record<string, unknown> {
+  const f = queryReplyFields(sess, { kind: "rows", result: rs });
+  return {
+    id: f.id,
+    fields_count: f.fields_count,
+    fields_names: f.fields_names,
+    fields_types: f.fields_types,
+    fields_lengths: f.fields_lengths,
+    precision: f.precision,
+    fields_precisions: f.fields_precisions,
+    fields_scales: f.fields_scales,
   };
 }
 
@@ -165,18 +180,9 @@ function stmt1Action(sess: WsSession, action: string, args: Record<string, unkno
       return ok({ fields: s.colFields() });
     case "use_result": {
       if (!s.result) throw new TdError(0xffff, "result is nil");
-      const f = queryReplyFields(sess, { kind: "rows", result: s.result });
+      const { id, ...fields } = statementResult(sess, s.result);
       s.result = null;
-      return ok({
-        result_id: f.id,
-        fields_count: f.fields_count,
-        fields_names: f.fields_names,
-        fields_types: f.fields_types,
-        fields_lengths: f.fields_lengths,
-        precision: f.precision,
-        fields_precisions: f.fields_precisions,
-        fields_scales: f.fields_scales,
-      });
+      return ok({ result_id: id, ...fields });
     }
     default:
       // close: no reply on success, as taosAdapter.
@@ -207,19 +213,9 @@ function stmtAction(sess: WsSession, action: string, args: Record<string, unknow
     }
     case "stmt2_result": {
       if (!s.result) throw new TdError(0xffff, "result is nil");
-      const f = queryReplyFields(sess, { kind: "rows", result: s.result });
+      const { id, ...fields } = statementResult(sess, s.result);
       s.result = null;
-      return sess.replyJson(action, reqId, started, {
-        stmt_id: stmtId,
-        id: f.id,
-        fields_count: f.fields_count,
-        fields_names: f.fields_names,
-        fields_types: f.fields_types,
-        fields_lengths: f.fields_lengths,
-        precision: f.precision,
-        fields_precisions: f.fields_precisions,
-        fields_scales: f.fields_scales,
-      });
+      return sess.replyJson(action, reqId, started, { stmt_id: stmtId, id, ...fields });
     }
     case "stmt2_close":
       sess.stmts.delete(stmtId);

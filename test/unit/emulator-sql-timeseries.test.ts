@@ -4,39 +4,14 @@
 // information_schema, SHOW and ALTER.
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
-import { TdError } from "../../emulator/errors.js";
-import type { ExecResult } from "../../emulator/result.js";
 import { Engine } from "../../emulator/sql/engine.js";
 import { Catalog } from "../../emulator/store/catalog.js";
 import { T } from "../../emulator/types.js";
+import { sqlHelpers } from "../support/sql-engine.js";
 
 let engine: Engine;
 let session: { db: string | null; tz?: string | null };
-
-function run(sql: string): ExecResult {
-  return engine.execute(sql, session);
-}
-function rows(sql: string): unknown[][] {
-  const r = run(sql);
-  assert.equal(r.kind, "rows", `expected rows from ${sql}`);
-  if (r.kind !== "rows") return [];
-  const out: unknown[][] = [];
-  for (let i = 0; i < r.result.rowCount; i++) out.push(r.result.columns.map((_, c) => r.result.value(c, i)));
-  return out;
-}
-function types(sql: string): number[] {
-  const r = run(sql);
-  return r.kind === "rows" ? r.result.columns.map((c) => c.type) : [];
-}
-function code(sql: string): number {
-  try {
-    run(sql);
-  } catch (e) {
-    assert.ok(e instanceof TdError, `not a TdError: ${String(e)}`);
-    return e.code;
-  }
-  assert.fail(`expected an error from ${sql}`);
-}
+const { run, rows, types, code } = sqlHelpers(() => ({ engine, session }));
 
 // 2024-01-01T00:00:00Z, a whole second.
 const B = Date.UTC(2024, 0, 1);

@@ -1,44 +1,14 @@
 // SQL engine of the emulator: each statement form, NOW arithmetic, precisions, errors with TDengine codes.
 import assert from "node:assert/strict";
 import { describe, it, beforeEach } from "node:test";
-import { TdError } from "../../emulator/errors.js";
 import { Engine } from "../../emulator/sql/engine.js";
 import { nowIn } from "../../emulator/sql/time.js";
 import { Catalog } from "../../emulator/store/catalog.js";
-import type { ExecResult } from "../../emulator/result.js";
+import { sqlHelpers } from "../support/sql-engine.js";
 
 let engine: Engine;
 let session: { db: string | null };
-
-function run(sql: string): ExecResult {
-  return engine.execute(sql, session);
-}
-function rows(sql: string): unknown[][] {
-  const r = run(sql);
-  assert.equal(r.kind, "rows", `expected rows from ${sql}`);
-  if (r.kind !== "rows") return [];
-  const out: unknown[][] = [];
-  for (let i = 0; i < r.result.rowCount; i++) out.push(r.result.columns.map((_, c) => r.result.value(c, i)));
-  return out;
-}
-function names(sql: string): string[] {
-  const r = run(sql);
-  return r.kind === "rows" ? r.result.columns.map((c) => c.name) : [];
-}
-function affected(sql: string): number {
-  const r = run(sql);
-  assert.equal(r.kind, "update");
-  return r.kind === "update" ? r.affectedRows : -1;
-}
-function code(sql: string): number {
-  try {
-    run(sql);
-  } catch (e) {
-    assert.ok(e instanceof TdError, `not a TdError: ${String(e)}`);
-    return e.code;
-  }
-  assert.fail(`expected an error from ${sql}`);
-}
+const { run, rows, names, affected, code } = sqlHelpers(() => ({ engine, session }));
 
 beforeEach(() => {
   engine = new Engine(new Catalog(0), "3.3.6.0");
