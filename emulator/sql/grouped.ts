@@ -141,6 +141,11 @@ export function groupedSelect(inp: GroupedInput): GroupedOutput {
   };
   const fill = st.fill && st.fill.mode !== "none" ? st.fill : null;
   const fillValues = fill?.mode === "value" ? fillConstants(fill.values, aggs, sc) : null;
+  // Filled windows of all partitions together: many partitions times a long range must not exhaust memory.
+  let filled = 0;
+  const fillLo = inp.range.lo ?? minTs;
+  const fillHi = inp.range.hi ?? (maxTs === null ? null : maxTs + 1n);
+  if (fill && windows && fillLo !== null && fillHi !== null && fillLo < fillHi && partitions.size * windows.approxCount(fillLo, fillHi) > MAX_WINDOWS) throw tooManyWindows();
   for (const part of partitions.values()) {
     if (!windows) {
       const accs = part.windows.get(NO_WINDOW) as Accumulator[];
@@ -153,15 +158,13 @@ export function groupedSelect(inp: GroupedInput): GroupedOutput {
       for (const r of real) emit(part, r.values, { start: r.start, end: w.endOf(r.start) });
       continue;
     }
-    const lo = inp.range.lo ?? minTs;
-    const hi = inp.range.hi ?? (maxTs === null ? null : maxTs + 1n);
+    const lo = fillLo;
+    const hi = fillHi;
     if (lo === null || hi === null || lo >= hi) continue;
-    if (w.approxCount(lo, hi) > MAX_WINDOWS) throw tooManyWindows();
     const byStart = new Map(real.map((r, i) => [r.start, i]));
     let prev: Value[] | null = null;
-    let count = 0;
     for (let start = w.startsFor(lo)[0]; start < hi; start = w.next(start)) {
-      if (++count > MAX_WINDOWS) throw tooManyWindows();
+      if (++filled > MAX_WINDOWS) throw tooManyWindows();
       const window = { start, end: w.endOf(start) };
       const k = byStart.get(start);
       if (k !== undefined) {

@@ -142,6 +142,9 @@ describe("emulator SQL: FILL", () => {
 
   it("refuses a FILL over more windows than it can hold instead of running out of memory", () => {
     assert.equal(code(`select count(*) from m where ts >= 0 and ts < ${B + 5000} interval(10a) fill(null)`), 0x2600);
+    // The cap counts the windows of all partitions together (2 subtables x 600,000 windows here).
+    assert.equal(code(`select count(*) from m where ts >= ${B} and ts < ${B + 6_000_000} partition by tbname interval(10a) fill(null)`), 0x2600);
+    assert.equal(rows(`select count(*) from m where ts >= ${B} and ts < ${B + 40_000} partition by tbname interval(10a) fill(null)`).length, 8_000);
   });
 });
 
