@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { openClient } from "../lib/tdengine";
 import type Helper from "../test/support/helper";
 import type * as PackageInfo from "../test/support/package-info";
-import { loadMeters } from "./support/meters-table";
+import { loadMeters } from "./support/meters";
 import type * as Unspy from "./support/unspy";
 import { argNumber, argString, distDir, fmt, machine, median, startEmulatorProcess } from "./support/procs";
 
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
   const results = new Map<string, Outcome[]>(names.map((n) => [n, []]));
   try {
     const t0 = Date.now();
-    await loadMeters(emu.url, DB, ROWS);
+    await loadMeters(emu.url, DB, ROWS, 10, 1_700_000_000_000, (g) => `loc_${g}`);
     process.stderr.write(`query: loaded ${ROWS} rows in ${Date.now() - t0} ms\n`);
     await runChild("stream", emu.url); // warm-up of the emulator
     for (let r = 0; r < REPEAT; r++) {

@@ -11,17 +11,21 @@ import { openClient } from "../lib/tdengine";
 import helper from "../test/support/helper";
 import { nodeModule } from "../test/support/package-info";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
-import { loadMeters } from "./support/meters-table";
 import { unspy } from "./support/unspy";
 import { topSelfMarkdown } from "./support/profile-top";
+import { loadMeters } from "./support/meters";
 import { argNumber, argString, fmt, machine, median, sampleProcess, startEmulatorProcess } from "./support/procs";
 
 const ROWS = argNumber("rows", 1_000_000);
 const REPEAT = argNumber("repeat", 3);
 const DB = "readbench";
+const SUBTABLES = 10;
+const T0 = 1_700_000_000_000;
 const PROFILE_DIR = argString("profile-dir", "");
 
-const load = (url: string): Promise<void> => loadMeters(url, DB, ROWS);
+function load(url: string): Promise<void> {
+  return loadMeters(url, DB, ROWS, SUBTABLES, T0, (g) => `loc_${g}`);
+}
 
 interface Measured {
   rowsPerSec: number;

@@ -2,8 +2,9 @@
 import { encodeBlock, BLOCK_ROWS } from "./raw-block-encoder.js";
 import { queryReplyFields } from "./json-actions.js";
 import type { WsSession } from "./ws-session.js";
+import { parseStmt1Block } from "./stmt1-block-parser.js";
 
-const NAMES: Record<number, string> = { 6: "binary_query", 7: "fetch_raw_block", 9: "stmt2_bind" };
+const NAMES: Record<number, string> = { 1: "set_tags", 2: "bind", 6: "binary_query", 7: "fetch_raw_block", 9: "stmt2_bind" };
 
 /** fetch_raw_block reply (§2.5): marker, action 7, version 1, timing, req_id, code, message, result id, finished, block. */
 export function fetchReply(reqId: bigint, resultId: bigint, timing: bigint, code: number, message: string, finished: boolean, block: Buffer | null): Buffer {
@@ -41,8 +42,11 @@ export function handleBinary(sess: WsSession, buf: Buffer, started: bigint): voi
     sess.replyJson("", reqId, started, {}, 0xffff, `unknown binary action ${code}`);
     return;
   }
-  if (!sess.admit(action, reqId, started, action === "stmt2_bind" ? Number(resId) : undefined)) return;
+  if (!sess.admit(action, reqId, started, action === "stmt2_bind" || action === "set_tags" || action === "bind" ? Number(resId) : undefined)) return;
   switch (action) {
+    case "set_tags":
+    case "bind":
+      return stmt1Binary(sess, action, buf, reqId, resId, started);
     case "binary_query":
       return binaryQuery(sess, buf, reqId, started);
     case "fetch_raw_block":
@@ -85,6 +89,21 @@ function fetchRawBlock(sess: WsSession, buf: Buffer, reqId: bigint, resId: bigin
   const block = encodeBlock(held.rs, held.next, n);
   held.next += n;
   sess.out.send(fetchReply(reqId, resId, elapsed(), 0, "", false, block));
+}
+
+/** stmt1 binary set_tags (1) / bind (2): 24-byte header (req_id, stmt_id, action), then one raw block. */
+function stmt1Binary(sess: WsSession, action: "set_tags" | "bind", buf: Buffer, reqId: bigint, stmtId: bigint, started: bigint): void {
+  const extra = { stmt_id: Number(stmtId) };
+  const s = sess.stmt1s.get(Number(stmtId));
+  if (!s) return sess.replyJson(action, reqId, started, extra, 0xffff, "stmt is nil");
+  try {
+    const cols = parseStmt1Block(buf.subarray(24));
+    if (action === "set_tags") s.setTags(cols);
+    else s.bind(cols);
+    sess.replyJson(action, reqId, started, extra);
+  } catch (err) {
+    sess.replyError(action, reqId, started, err, extra);
+  }
 }
 
 function stmt2Bind(sess: WsSession, buf: Buffer, reqId: bigint, stmtId: bigint, started: bigint): void {

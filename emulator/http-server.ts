@@ -8,6 +8,7 @@ import type { EmulatorCore } from "./core.js";
 import { CODE, TdError } from "./errors.js";
 import { restAffectedBody, restRowsBody } from "./rest-format.js";
 import { WsSession } from "./ws-session.js";
+import { parseZone, type Zone } from "./sql/zone.js";
 
 export interface HttpServerHandle {
   server: http.Server | https.Server;
@@ -62,6 +63,15 @@ function handleRest(core: EmulatorCore, req: http.IncomingMessage, res: http.Ser
     const rowWithMeta = url.searchParams.get("row_with_meta");
     if (rowWithMeta !== null && !["true", "false", "1", "0", "t", "f", "TRUE", "FALSE", "True", "False", "T", "F"].includes(rowWithMeta))
       return restError(res, 400, 0xffff, `illegal param, row_with_meta must be boolean ${rowWithMeta}`, started);
+    // conn_tz sets the connection zone (SQL timestamp strings) and renders; tz only renders. Bad zones are 400s.
+    const connTz = url.searchParams.get("conn_tz") || null;
+    const tz = connTz ?? (url.searchParams.get("tz") || null);
+    let zone: Zone | undefined;
+    try {
+      if (tz) zone = parseZone(tz);
+    } catch {
+      return restError(res, 400, 0xffff, `illegal param, invalid timezone ${tz}`, started);
+    }
     const body = Buffer.concat(chunks).toString("utf8");
     if (body.length === 0) return restError(res, 400, CODE.EMPTY_BODY, "request is empty", started);
     const sql = body.trim();
@@ -70,7 +80,7 @@ function handleRest(core: EmulatorCore, req: http.IncomingMessage, res: http.Ser
     const f = core.faults.takeFailure();
     const reply = (): void => {
       if (f) return restError(res, 200, f.code, f.message, started);
-      const session = { db: null as string | null };
+      const session = { db: null as string | null, tz: connTz };
       if (db) {
         try {
           core.engine.execute(`use \`${db}\``, session);
@@ -82,7 +92,7 @@ function handleRest(core: EmulatorCore, req: http.IncomingMessage, res: http.Ser
         const r = core.engine.execute(sql, session);
         const timing = url.searchParams.get("timing") === "true" ? Number(process.hrtime.bigint() - started) : null;
         if (r.kind === "update") return restJson(res, 200, restAffectedBody(r.affectedRows, timing));
-        return restJson(res, 200, restRowsBody(r.result, timing));
+        return restJson(res, 200, restRowsBody(r.result, timing, zone));
       } catch (err) {
         const code = err instanceof TdError ? err.code : 0xffff;
         return restError(res, 200, code, err instanceof Error ? err.message : String(err), started);

@@ -3,6 +3,7 @@
 import type { ResultSet } from "./result.js";
 import { formatRfc3339 } from "./sql/time.js";
 import { formatDecimal } from "./sql/values.js";
+import type { Zone } from "./sql/zone.js";
 import { isDecimal, T, typeName, type Value } from "./types.js";
 
 /** Shortest decimal text that reads back as the same float32 (Go's FormatFloat(v, 'f', -1, 32) style). */
@@ -15,13 +16,13 @@ export function float32Text(v: number): string {
   return JSON.stringify(v);
 }
 
-export function restValue(type: number, v: Value, rs: ResultSet, scale = 0): string {
+export function restValue(type: number, v: Value, rs: ResultSet, scale = 0, zone?: Zone): string {
   if (v === null) return "null";
   switch (type) {
     case T.BOOL:
       return v ? "true" : "false";
     case T.TIMESTAMP:
-      return JSON.stringify(formatRfc3339(BigInt(v as bigint), rs.precision));
+      return JSON.stringify(formatRfc3339(BigInt(v as bigint), rs.precision, zone));
     case T.FLOAT:
       return float32Text(v as number);
     case T.DOUBLE:
@@ -40,12 +41,13 @@ export function restValue(type: number, v: Value, rs: ResultSet, scale = 0): str
   }
 }
 
-export function restRowsBody(rs: ResultSet, withTiming: number | null): string {
+/** zone: the `tz`/`conn_tz` of the request; timestamps then carry its offset instead of "Z". */
+export function restRowsBody(rs: ResultSet, withTiming: number | null, zone?: Zone): string {
   const meta = rs.columns.map((c) => JSON.stringify([c.name, typeName(c.type, c.decPrecision, c.decScale), c.length])).join(",");
   const rows: string[] = [];
   for (let r = 0; r < rs.rowCount; r++) {
     const cells: string[] = [];
-    for (let c = 0; c < rs.columns.length; c++) cells.push(restValue(rs.columns[c].type, rs.value(c, r), rs, rs.columns[c].decScale ?? 0));
+    for (let c = 0; c < rs.columns.length; c++) cells.push(restValue(rs.columns[c].type, rs.value(c, r), rs, rs.columns[c].decScale ?? 0, zone));
     rows.push(`[${cells.join(",")}]`);
   }
   const timing = withTiming === null ? "" : `,"timing":${withTiming}`;

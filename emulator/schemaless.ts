@@ -1,5 +1,7 @@
-// Schemaless `insert` of InfluxDB line protocol: measurement -> super table (first column _ts), tags -> NCHAR
-// tags, typed fields -> columns; subtables named t_<md5>; columns and tags are added and widened as needed.
+// Schemaless `insert`: InfluxDB line protocol (1), OpenTSDB telnet (2) and OpenTSDB JSON (3). Measurement /
+// metric -> super table (first column _ts), tags -> NCHAR tags, typed fields -> columns (OpenTSDB: one column
+// _value); subtables named t_<md5>; columns and tags are added and widened as needed; `ttl` (days) is recorded on
+// the subtables it creates.
 import { createHash } from "node:crypto";
 import { CODE, TdError } from "./errors.js";
 import { resolveDb, type EngineContext } from "./sql/context.js";
@@ -156,20 +158,85 @@ function fixedBytes(type: number): number {
   return type === T.BOOL || type === T.TINYINT || type === T.UTINYINT ? 1 : type === T.SMALLINT || type === T.USMALLINT ? 2 : type === T.INT || type === T.UINT || type === T.FLOAT ? 4 : 8;
 }
 
-export function schemalessInsert(ctx: EngineContext, protocol: number, precision: string, data: string): { affected: number; total: number } {
+/** OpenTSDB timestamps without a precision: 10 digits are seconds, 13 milliseconds, 16 microseconds, 19 ns. */
+function openTsdbTs(raw: string, precision: string, dbp: Precision, line: string): bigint | null {
+  if (!/^\d+$/.test(raw)) throw new TdError(CODE.SML_INVALID_DATA, `parse timestamp failed: ${line}`);
+  const n = BigInt(raw);
+  if (n === 0n) return null;
+  const unit = precision || ({ 10: "s", 13: "ms", 16: "u", 19: "ns" } as Record<number, string>)[raw.length];
+  if (!unit) throw new TdError(CODE.SML_INVALID_DATA, `parse timestamp failed: ${line}`);
+  return (n * SML_NS[unit]) / (dbp === "ms" ? 1000000n : dbp === "us" ? 1000n : 1n);
+}
+
+/** `<metric> <timestamp> <value> <tagk=tagv> ...` (an optional leading "put" as OpenTSDB writes it). */
+function parseTelnet(line: string, precision: string, dbp: Precision): Line {
+  const parts = line.trim().split(/\s+/);
+  if (parts[0] === "put") parts.shift();
+  if (parts.length < 3) throw invalid(line);
+  const ts = openTsdbTs(parts[1], precision, dbp, line);
+  const [type, v] = fieldValue(parts[2], line);
+  const tags = parts.slice(3).map((kv): [string, string] => {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw invalid(line);
+    return [kv.slice(0, eq), kv.slice(eq + 1)];
+  });
+  return { measurement: parts[0], tags, fields: [["_value", type, v]], ts };
+}
+
+/** One OpenTSDB JSON data point: {metric, timestamp, value, tags}; timestamp and value may be {value, type}. */
+function parseJsonPoint(p: unknown, precision: string, dbp: Precision): Line {
+  const text = JSON.stringify(p);
+  if (!p || typeof p !== "object") throw invalid(text);
+  const o = p as Record<string, unknown>;
+  if (typeof o.metric !== "string" || !o.metric) throw invalid(text);
+  let ts: bigint | null;
+  const t = o.timestamp;
+  if (t && typeof t === "object") {
+    const tv = (t as Record<string, unknown>).value;
+    const unit = String((t as Record<string, unknown>).type ?? "");
+    ts = openTsdbTs(String(tv), unit === "us" ? "u" : unit, dbp, text);
+  } else ts = openTsdbTs(String(t), precision, dbp, text);
+  let field: [string, number, Value];
+  const v = o.value;
+  const raw = v && typeof v === "object" ? (v as Record<string, unknown>).value : v;
+  if (typeof raw === "number") field = ["_value", T.DOUBLE, raw];
+  else if (typeof raw === "boolean") field = ["_value", T.BOOL, raw];
+  else if (typeof raw === "string") field = ["_value", T.VARCHAR, raw];
+  else throw invalid(text);
+  const tags = o.tags && typeof o.tags === "object" ? Object.entries(o.tags as Record<string, unknown>).map(([k, x]): [string, string] => [k, x !== null && typeof x === "object" ? String((x as Record<string, unknown>).value) : String(x)]) : [];
+  return { measurement: o.metric, tags, fields: [field], ts };
+}
+
+function parseAll(protocol: number, precision: string, data: string, dbp: Precision): Line[] {
+  if (protocol === 3) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(data);
+    } catch {
+      throw invalid(data.slice(0, 200));
+    }
+    return (Array.isArray(doc) ? doc : [doc]).map((p) => parseJsonPoint(p, precision, dbp));
+  }
+  const lines = data.split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("#"));
+  return lines.map((l) => (protocol === 2 ? parseTelnet(l, precision, dbp) : parseLine(l, precision, dbp)));
+}
+
+export function schemalessInsert(ctx: EngineContext, protocol: number, precision: string, data: string, ttl = 0): { affected: number; total: number } {
   if (!protocol) throw new TdError(CODE.ADAPTER, "schemaless write protocol is null");
-  if (protocol !== 1) throw new TdError(CODE.SML_INVALID_PROTOCOL, "Invalid line protocol type (emulator supports InfluxDB line protocol only)");
+  if (protocol < 1 || protocol > 3) throw new TdError(CODE.SML_INVALID_PROTOCOL, "Invalid line protocol type");
+  if (!Number.isInteger(ttl) || ttl < 0) throw new TdError(CODE.ADAPTER, `invalid ttl ${ttl}`);
   if (!(precision in SML_NS)) precision = "";
   const db = resolveDb(ctx, undefined, true);
-  const lines = data.split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("#"));
-  const parsed = lines.map((l) => parseLine(l, precision, db.precision));
+  const parsed = parseAll(protocol, precision, data, db.precision);
   let affected = 0;
   for (const l of parsed) {
     const st = ensureSchema(ctx, db, l);
     const sortedTags = [...l.tags].sort((a, b) => (a[0] < b[0] ? -1 : 1));
     const name = "t_" + createHash("md5").update(l.measurement + "," + sortedTags.map(([k, v]) => `${k}=${v}`).join(",")).digest("hex");
     const tagVals: Value[] = st.tags.map((t) => sortedTags.find(([k]) => k === t.name)?.[1] ?? null);
+    const created = !db.tables.has(name);
     const table = childTable(ctx, db, st, name, tagVals);
+    if (created) table.ttl = ttl;
     const ts = l.ts ?? nowIn(db.precision);
     const batch = table.columns.map((c, i) => ({ kind: "values" as const, values: [i === 0 ? ts : (l.fields.find(([n]) => n === c.name)?.[2] ?? null)] }));
     affected += writeRows(db, table, batch, [ts], 1);

@@ -4,8 +4,9 @@ import { CODE, notSupported, TdError } from "./errors.js";
 import type { ResultSet } from "./result.js";
 import { parseSql } from "./sql/parser.js";
 import type { Engine } from "./sql/engine.js";
-import { resolveDb, type EngineContext, type Session } from "./sql/context.js";
-import { childTable, normalizeTableName, writeRows } from "./sql/insert.js";
+import { resolveDb, sessionZone, type EngineContext, type Session } from "./sql/context.js";
+import { childTable, splitTableName, writeRows } from "./sql/insert.js";
+import type { Zone } from "./sql/zone.js";
 import { compileExpr } from "./sql/eval.js";
 import { nowIn } from "./sql/time.js";
 import { coerce } from "./sql/values.js";
@@ -26,7 +27,8 @@ export interface Stmt2Field {
 
 interface InsertPlan {
   kind: "insert";
-  db: Database;
+  /** Where bound names without a database go; null when only the bound names can say (INSERT INTO ? VALUES). */
+  db: Database | null;
   table: TableData | null;
   stable: SuperTable | null;
   tableParam: boolean;
@@ -81,6 +83,10 @@ export class Stmt2 {
     return { catalog: this.engine.catalog, serverVersion: this.engine.serverVersion, session: this.session };
   }
 
+  /**
+   * fields is null when TDengine cannot know them before a table name is bound (`INSERT INTO ? VALUES (...)`):
+   * asking for them then fails with TSC_STMT_TBNAME_ERROR, as taos_stmt2_get_fields does.
+   */
   prepare(sql: string): { isInsert: boolean; fields: Stmt2Field[] | null; count: number } {
     this.plan = null;
     this.pending = [];
@@ -93,12 +99,18 @@ export class Stmt2 {
     if (stmt.items.length !== 1 || stmt.items[0].rows.length !== 1) throw notSupported("stmt2 INSERT with several tables or rows");
     const it = stmt.items[0];
     const ctx = this.ctx();
-    const db = resolveDb(ctx, it.table.db, true);
-    const plan: InsertPlan = { kind: "insert", db, table: null, stable: null, tableParam: "param" in it.table, tagMap: [], constTags: null, colMap: [], fields: [] };
+    const tableParam = "param" in it.table;
+    // A qualified super table gives the statement its database (TDengine TD-33332): bound names without one go there.
+    let db: Database | null;
+    if (it.table.db) db = resolveDb(ctx, it.table.db, true);
+    else if (it.using) db = resolveDb(ctx, it.using.stable.db, true);
+    else if (tableParam) db = ctx.session.db ? resolveDb(ctx, undefined, true) : null;
+    else db = resolveDb(ctx, undefined, true);
+    const plan: InsertPlan = { kind: "insert", db, table: null, stable: null, tableParam, tagMap: [], constTags: null, colMap: [], fields: [] };
     const row = it.rows[0];
     if (row.some((e) => e.k !== "param")) throw notSupported("stmt2 VALUES mixing constants and placeholders");
     if (plan.tableParam) plan.fields.push(TBNAME_FIELD);
-    if (it.using) {
+    if (it.using && db) {
       const sdb = resolveDb(ctx, it.using.stable.db, true);
       const stable = sdb.stables.get(it.using.stable.name);
       if (!stable) throw new TdError(CODE.TABLE_NOT_EXIST, `Table does not exist: ${it.using.stable.name}`);
@@ -106,7 +118,7 @@ export class Stmt2 {
       const names = it.using.tagNames ?? stable.tags.map((t) => t.name);
       if (names.length !== it.using.tags.length) throw new TdError(0x260d, "Tags number not matched");
       plan.constTags = stable.tags.map(() => null);
-      const sc = { precision: db.precision, columns: [], tags: [], sources: [], params: null, currentDb: this.session.db, serverVersion: this.engine.serverVersion, now: nowIn(db.precision) };
+      const sc = { precision: db.precision, columns: [], tags: [], sources: [], params: null, currentDb: this.session.db, serverVersion: this.engine.serverVersion, now: nowIn(db.precision), zone: sessionZone(ctx) };
       names.forEach((n, k) => {
         const ti = stable.tags.findIndex((t) => t.name === n);
         if (ti < 0) throw new TdError(0x260e, `Invalid tag name: ${n}`);
@@ -114,7 +126,7 @@ export class Stmt2 {
         if (e.k === "param") {
           plan.tagMap.push(ti);
           plan.fields.push(field(stable.tags[ti], 2, db));
-        } else (plan.constTags as Value[])[ti] = coerce(compileExpr(e, sc).fn(0, 0), stable.tags[ti], db.precision);
+        } else (plan.constTags as Value[])[ti] = coerce(compileExpr(e, sc).fn(0, 0), stable.tags[ti], db.precision, sc.zone);
       });
       if (!plan.tableParam) {
         const tname = (it.table as { name: string }).name;
@@ -128,7 +140,7 @@ export class Stmt2 {
         plan.colMap.push(ci);
         plan.fields.push(field(cols[ci], 1, db));
       }
-    } else if (!plan.tableParam) {
+    } else if (!plan.tableParam && db) {
       const name = (it.table as { name: string }).name;
       const stable = db.stables.get(name);
       if (stable) {
@@ -169,6 +181,8 @@ export class Stmt2 {
       // INSERT INTO ? VALUES (...): the table (normal or child) is known only at bind time.
       if (it.columns) throw notSupported("stmt2 INSERT INTO ? (cols) without USING");
       for (let k = 0; k < row.length; k++) plan.colMap.push(k);
+      this.plan = plan;
+      return { isInsert: true, fields: null, count: 0 };
     }
     if (!plan.colMap.includes(0) && plan.colMap.length) throw new TdError(0x2600, 'syntax error near "values" (Primary timestamp column should not be null)');
     const expected = plan.stable && !it.using ? (it.columns as string[]).length : plan.colMap.length;
@@ -196,6 +210,39 @@ export class Stmt2 {
     this.pending.push(tables);
   }
 
+  /** What stmt1 needs of a prepared statement: insert or query, its placeholders by kind. */
+  get prepared(): { isInsert: boolean; fields: Stmt2Field[] | null; params: number } | null {
+    const p = this.plan;
+    if (!p) return null;
+    return p.kind === "query" ? { isInsert: false, fields: null, params: p.params } : { isInsert: true, fields: p.fields, params: p.colMap.length };
+  }
+
+  /** Column fields of the table a stmt1 set_table_name chose, for INSERT INTO ? VALUES (...). */
+  fieldsOfTable(name: string): Stmt2Field[] {
+    const bound = splitTableName(name);
+    const ctx = this.ctx();
+    const db = resolveDb(ctx, bound.db ?? (this.plan?.kind === "insert" ? this.plan.db?.name : undefined), true);
+    const t = db.tables.get(bound.name);
+    if (!t) throw new TdError(CODE.TABLE_NOT_EXIST, `Table does not exist: ${bound.name}`);
+    return t.columns.map((c) => field(c, 1, db));
+  }
+
+  /** stmt1 exec: the tables bound through set_table_name / set_tags / bind / add_batch, written with this plan. */
+  writeTables(tables: BoundTable[]): number {
+    if (this.plan?.kind !== "insert") throw new TdError(CODE.ADAPTER, "stmt is not an insert");
+    let affected = 0;
+    for (const t of tables) affected += this.writeTable(this.plan, t);
+    return affected;
+  }
+
+  /** stmt1 query exec with positional parameters. */
+  runQuery(params: Value[]): ResultSet {
+    if (this.plan?.kind !== "query") throw new TdError(CODE.ADAPTER, "stmt is not a query");
+    const r = this.engine.execute(this.plan.sql, this.session, params);
+    if (r.kind !== "rows") throw new TdError(CODE.ADAPTER, "not a query");
+    return r.result;
+  }
+
   exec(): number {
     if (!this.plan) throw new TdError(CODE.ADAPTER, "stmt2 not prepared");
     if (this.plan.kind === "query") {
@@ -214,14 +261,20 @@ export class Stmt2 {
 
   private writeTable(plan: InsertPlan, bt: BoundTable): number {
     const ctx = this.ctx();
-    const db = plan.db;
+    const zone = sessionZone(ctx);
+    let db = plan.db as Database;
     let table = plan.table;
     if (!table) {
-      const name = normalizeTableName(bt.name as string);
+      const bound = splitTableName(bt.name as string);
+      const name = bound.name;
+      if (bound.db) db = resolveDb(ctx, bound.db, true);
+      else if (!plan.db) db = resolveDb(ctx, undefined, true);
       if (plan.stable) {
+        if (db !== plan.db && db.stables.get(plan.stable.name) !== plan.stable)
+          throw new TdError(CODE.TABLE_NOT_EXIST, `Table does not exist: ${db.name}.${plan.stable.name}`);
         const tags = (plan.constTags ?? plan.stable.tags.map(() => null)).slice();
         plan.tagMap.forEach((ti, k) => {
-          tags[ti] = coerce(boundValue(bt.tags[k], 0), plan.stable!.tags[ti], db.precision);
+          tags[ti] = coerce(boundValue(bt.tags[k], 0), plan.stable!.tags[ti], db.precision, zone);
         });
         table = childTable(ctx, db, plan.stable, name, tags);
       } else {
@@ -238,7 +291,7 @@ export class Stmt2 {
       const bc = bt.columns[k];
       if (bc.rows !== n) throw new TdError(CODE.INVALID_PARAMS, "columns have different row counts");
       const def = (table as TableData).columns[ci];
-      batch[ci] = toBatch(bc, def, db);
+      batch[ci] = toBatch(bc, def, db, zone);
       if (ci === 0) ts = timestamps(bc, batch[ci] as ColumnBatch);
     });
     if (!ts) throw new TdError(0x2600, 'syntax error near "values" (Primary timestamp column should not be null)');
@@ -246,11 +299,11 @@ export class Stmt2 {
   }
 }
 
-function toBatch(bc: BoundColumn, def: ColumnDef, db: Database): ColumnBatch {
+function toBatch(bc: BoundColumn, def: ColumnDef, db: Database, zone: Zone): ColumnBatch {
   if (bc.fixed && bc.type === def.type) return { kind: "fixed", bytes: bc.fixed, nulls: bc.isNull };
   if (bc.fixed && def.type === T.TIMESTAMP && bc.type === T.BIGINT) return { kind: "fixed", bytes: bc.fixed, nulls: bc.isNull };
   const values: Value[] = new Array(bc.rows);
-  for (let i = 0; i < bc.rows; i++) values[i] = coerce(boundValue(bc, i), def, db.precision);
+  for (let i = 0; i < bc.rows; i++) values[i] = coerce(boundValue(bc, i), def, db.precision, zone);
   return { kind: "values", values };
 }
 

@@ -9,11 +9,12 @@ import { ReplyChannel } from "./reply-channel.js";
 import type { ResultSet } from "./result.js";
 import type { Session } from "./sql/context.js";
 import type { Stmt2 } from "./stmt2.js";
+import { STMT1_ACTIONS, type Stmt1 } from "./stmt1.js";
 
 const PRE_CONN = new Set(["version", "conn", "check_server_status"]);
 /** Actions that injected failures (faults.failNext) apply to. */
 const FAILABLE = new Set(["query", "binary_query", "insert", "stmt2_init", "stmt2_prepare", "stmt2_bind", "stmt2_exec", "stmt2_result"]);
-const STMT_ACTIONS = new Set(["stmt2_prepare", "stmt2_bind", "stmt2_exec", "stmt2_result", "stmt2_close"]);
+const STMT_ACTIONS = new Set(["stmt2_prepare", "stmt2_bind", "stmt2_exec", "stmt2_result", "stmt2_close", ...STMT1_ACTIONS]);
 
 export interface HeldResult {
   rs: ResultSet;
@@ -25,6 +26,7 @@ export class WsSession {
   readonly sql: Session = { db: null };
   readonly results = new Map<number, HeldResult>();
   readonly stmts = new Map<number, Stmt2>();
+  readonly stmt1s = new Map<number, Stmt1>();
   private nextResult = 1;
   private nextStmt = 1;
   readonly out: ReplyChannel;
@@ -52,9 +54,17 @@ export class WsSession {
     return s;
   }
 
+  addStmt1(make: (id: number) => Stmt1): Stmt1 {
+    const id = this.nextStmt++;
+    const s = make(id);
+    this.stmt1s.set(id, s);
+    return s;
+  }
+
   dispose(): void {
     this.results.clear();
     this.stmts.clear();
+    this.stmt1s.clear();
     this.out.close();
   }
 

@@ -21,7 +21,10 @@ export type Expr =
   | { k: "neg"; e: Expr }
   | { k: "between"; e: Expr; lo: Expr; hi: Expr; not: boolean }
   | { k: "in"; e: Expr; list: Expr[]; not: boolean }
-  | { k: "isnull"; e: Expr; not: boolean };
+  | { k: "isnull"; e: Expr; not: boolean }
+  /** The i-th aggregate of the current group (aggregate calls are rewritten to these before compiling). */
+  | { k: "aggref"; i: number }
+  | { k: "like"; e: Expr; pattern: Expr; not: boolean };
 
 export interface SelectItem {
   expr: Expr;
@@ -30,15 +33,39 @@ export interface SelectItem {
   hasAlias: boolean;
 }
 
+export interface IntervalClause {
+  /** Duration literals as written ("10s", "1d", "1n"). */
+  every: string;
+  offset?: string;
+  sliding?: string;
+}
+
+export type FillMode = "none" | "null" | "value" | "prev" | "next" | "linear";
+
 export interface SelectStmt {
   t: "select";
+  distinct: boolean;
   items: SelectItem[];
   from?: Name;
+  /** FROM (subquery). */
+  fromSub?: SelectStmt;
   where?: Expr;
+  partitionBy: Expr[];
+  groupBy: Expr[];
+  interval?: IntervalClause;
+  fill?: { mode: FillMode; values: Expr[] };
+  having?: Expr;
   orderBy: { expr: Expr; desc: boolean }[];
   limit?: number;
   offset?: number;
 }
+
+export type AlterAction =
+  | { op: "add"; kind: "column" | "tag"; def: ColumnDef }
+  | { op: "drop"; kind: "column" | "tag"; name: string }
+  | { op: "modify"; kind: "column" | "tag"; def: ColumnDef }
+  | { op: "rename"; kind: "column" | "tag"; name: string; to: string }
+  | { op: "settag"; name: string; value: Expr };
 
 export interface InsertItem {
   table: Name | { param: true; db?: string };
@@ -55,7 +82,10 @@ export type Stmt =
   | { t: "createTable"; ifNotExists: boolean; name: Name; columns: ColumnDef[] }
   | { t: "createChild"; items: { ifNotExists: boolean; name: Name; stable: Name; tagNames?: string[]; tags: Expr[] }[] }
   | { t: "dropTable"; ifExists: boolean; names: Name[]; stable: boolean }
-  | { t: "show"; what: "databases" | "stables" | "tables"; db?: string }
+  | { t: "show"; what: "databases" | "stables" | "tables"; db?: string; like?: string }
+  | { t: "showTags"; table: Name }
+  | { t: "showCreate"; what: "table" | "stable" | "database"; name: Name }
+  | { t: "alter"; stable: boolean; name: Name; action: AlterAction }
   | { t: "describe"; name: Name }
   | { t: "insert"; items: InsertItem[] }
   | SelectStmt;

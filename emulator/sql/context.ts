@@ -3,9 +3,16 @@ import { CODE, TdError } from "../errors.js";
 import type { Catalog, Database } from "../store/catalog.js";
 import type { SuperTable, TableData } from "../store/table.js";
 import type { Name } from "./ast.js";
+import { zoneOf, type Zone } from "./zone.js";
+
+export function sessionZone(ctx: EngineContext): Zone {
+  return zoneOf(ctx.session.tz);
+}
 
 export interface Session {
   db: string | null;
+  /** Connection time zone (`tz` in conn, options_connection); null = the emulator process's zone. */
+  tz?: string | null;
 }
 
 export interface EngineContext {

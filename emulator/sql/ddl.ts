@@ -4,8 +4,10 @@ import type { Database } from "../store/catalog.js";
 import { ValuesResult, type ExecResult, type ResultColumn } from "../result.js";
 import { isDecimal, T, typeName, type ColumnDef, type Precision, type Value } from "../types.js";
 import type { Stmt } from "./ast.js";
-import { resolveDb, resolveTarget, type EngineContext } from "./context.js";
-import { compileExpr } from "./eval.js";
+import { resolveDb, resolveTarget, sessionZone, type EngineContext } from "./context.js";
+import { compileExpr, likeRegex } from "./eval.js";
+import { alterTable } from "./alter.js";
+import { declaredType } from "./system-tables.js";
 import { nowIn } from "./time.js";
 import { coerce } from "./values.js";
 
@@ -29,7 +31,7 @@ export function tagValues(ctx: EngineContext, db: Database, tagDefs: ColumnDef[]
   const names = tagNames ?? tagDefs.map((t) => t.name);
   if (names.length !== exprs.length) throw new TdError(0x260d, "Tags number not matched");
   const out: Value[] = tagDefs.map(() => null);
-  const scope = { precision: db.precision, columns: [], tags: [], sources: [], params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(db.precision) };
+  const scope = { precision: db.precision, columns: [], tags: [], sources: [], params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(db.precision), zone: sessionZone(ctx) };
   names.forEach((n, i) => {
     const ti = tagDefs.findIndex((t) => t.name === n);
     if (ti < 0) throw new TdError(0x260e, `Invalid tag name: ${n}`);
@@ -37,7 +39,7 @@ export function tagValues(ctx: EngineContext, db: Database, tagDefs: ColumnDef[]
     if (e.k === "str" && e.v.toLowerCase() === "null") return; // quoted 'NULL' is NULL, as in TDengine
     const c = compileExpr(e, scope);
     if (!c.isConst) throw new TdError(0x2600, `syntax error near "${n}" (tag value must be a constant)`);
-    out[ti] = coerce(c.fn(0, 0), tagDefs[ti], db.precision);
+    out[ti] = coerce(c.fn(0, 0), tagDefs[ti], db.precision, scope.zone);
   });
   return out;
 }
@@ -128,10 +130,30 @@ export function execDdl(st: Stmt, ctx: EngineContext): ExecResult {
     case "show": {
       if (st.what === "databases") return { kind: "rows", result: databasesResult(ctx) };
       const db = resolveDb(ctx, st.db);
-      if (st.what === "stables")
-        return { kind: "rows", result: new ValuesResult([{ name: "stable_name", type: T.VARCHAR, length: 192 }], [...db.stables.keys()].map((n) => [n])) };
-      return { kind: "rows", result: new ValuesResult([{ name: "table_name", type: T.VARCHAR, length: 192 }], [...db.tables.keys()].map((n) => [n])) };
+      const like = st.like !== undefined ? likeRegex(st.like) : null;
+      const names = [...(st.what === "stables" ? db.stables.keys() : db.tables.keys())].filter((n) => !like || like.test(n));
+      return { kind: "rows", result: new ValuesResult([{ name: st.what === "stables" ? "stable_name" : "table_name", type: T.VARCHAR, length: 192 }], names.map((n) => [n])) };
     }
+    case "showTags": {
+      const tg = resolveTarget(ctx, st.table);
+      if (tg.kind !== "table" || !tg.table.stable) throw new TdError(0x2600, `syntax error near "${st.table.name}" (only child tables have tag values)`);
+      const t = tg.table;
+      const stable = t.stable as NonNullable<typeof t.stable>;
+      const meta: ResultColumn[] = [
+        { name: "table_name", type: T.VARCHAR, length: 192 },
+        { name: "db_name", type: T.VARCHAR, length: 64 },
+        { name: "stable_name", type: T.VARCHAR, length: 192 },
+        { name: "tag_name", type: T.VARCHAR, length: 64 },
+        { name: "tag_type", type: T.VARCHAR, length: 64 },
+        { name: "tag_value", type: T.VARCHAR, length: 16384 },
+      ];
+      const rows = stable.tags.map((c, i) => [t.name, tg.db.name, stable.name, c.name, declaredType(c), t.tags[i] === null || t.tags[i] === undefined ? null : String(t.tags[i])]);
+      return { kind: "rows", result: new ValuesResult(meta, rows) };
+    }
+    case "showCreate":
+      return { kind: "rows", result: showCreate(ctx, st.what, st.name) };
+    case "alter":
+      return alterTable(ctx, st.stable, st.name, st.action);
     case "describe": {
       const tg = resolveTarget(ctx, st.name);
       const cols = tg.kind === "stable" ? tg.stable.columns : tg.table.columns;
@@ -159,6 +181,32 @@ export function execDdl(st: Stmt, ctx: EngineContext): ExecResult {
     default:
       throw new TdError(CODE.ADAPTER, "not a DDL statement");
   }
+}
+
+function showCreate(ctx: EngineContext, what: "table" | "stable" | "database", n: import("./ast.js").Name): ValuesResult {
+  if (what === "database") {
+    const db = resolveDb(ctx, n.name);
+    return new ValuesResult(
+      [{ name: "Database", type: T.VARCHAR, length: 64 }, { name: "Create Database", type: T.VARCHAR, length: 1024 }],
+      [[db.name, `CREATE DATABASE \`${db.name}\` PRECISION '${db.precision}'`]],
+    );
+  }
+  const tg = resolveTarget(ctx, n);
+  const defs = (cs: ColumnDef[]): string => cs.map((c) => `\`${c.name}\` ${declaredType(c)}`).join(", ");
+  let sql: string;
+  let name: string;
+  if (tg.kind === "stable") {
+    name = tg.stable.name;
+    sql = `CREATE STABLE \`${name}\` (${defs(tg.stable.columns)}) TAGS (${defs(tg.stable.tags)})`;
+  } else if (tg.table.stable) {
+    name = tg.table.name;
+    const st = tg.table.stable;
+    sql = `CREATE TABLE \`${name}\` USING \`${st.name}\` (${st.tags.map((t) => `\`${t.name}\``).join(", ")}) TAGS (${tg.table.tags.map((v) => (v === null ? "NULL" : typeof v === "string" ? `"${v}"` : String(v))).join(", ")})`;
+  } else {
+    name = tg.table.name;
+    sql = `CREATE TABLE \`${name}\` (${defs(tg.table.columns)})`;
+  }
+  return new ValuesResult([{ name: "Table", type: T.VARCHAR, length: 192 }, { name: "Create Table", type: T.VARCHAR, length: 4096 }], [[name, sql]]);
 }
 
 function defaultEncode(t: number): string {

@@ -5,6 +5,7 @@ import { T, type ColumnDef, type Precision, type Value } from "../types.js";
 import type { Expr } from "./ast.js";
 import { durationIn, parseTimestampString } from "./time.js";
 import { utf8Length } from "./values.js";
+import { describeZone, wallToUtc, zoneOf, type Zone } from "./zone.js";
 
 export type RowFn = (s: number, p: number) => Value;
 
@@ -18,6 +19,18 @@ export interface Scope {
   serverVersion: string;
   /** Captured once per statement so every NOW in it agrees. */
   now: bigint;
+  /** The connection's time zone: timestamp strings, TODAY(), TIMEZONE(), calendar windows. */
+  zone?: Zone;
+  /** Grouped output: the current group's aggregate results (read by aggref) and their column types. */
+  group?: GroupFrame;
+}
+
+/** Mutable per-group state that compiled group-output expressions read. */
+export interface GroupFrame {
+  values: Value[];
+  types: { type: number; length: number; decPrecision?: number; decScale?: number }[];
+  /** Current window [start, end) for _wstart / _wend / _wduration; null without INTERVAL. */
+  window: { start: bigint; end: bigint } | null;
 }
 
 export interface Compiled {
@@ -50,6 +63,8 @@ export function containsAgg(e: Expr): boolean {
       return containsAgg(e.e) || e.list.some(containsAgg);
     case "isnull":
       return containsAgg(e.e);
+    case "like":
+      return containsAgg(e.e) || containsAgg(e.pattern);
     default:
       return false;
   }
@@ -199,7 +214,63 @@ export function compileExpr(e: Expr, sc: Scope): Compiled {
     }
     case "bin":
       return compileBinary(e.op, e.l, e.r, sc);
+    case "aggref": {
+      const g = sc.group;
+      if (!g) throw new TdError(0x260c, "Not a single-group group function");
+      const i = e.i;
+      const t = g.types[i];
+      return { fn: () => g.values[i], type: t.type, length: t.length, isConst: false, decPrecision: t.decPrecision, decScale: t.decScale };
+    }
+    case "like": {
+      const f = compileExpr(e.e, sc).fn;
+      const p = compileExpr(e.pattern, sc);
+      if (!p.isConst) throw notSupported("LIKE with a non-constant pattern");
+      const re = likeRegex(String(p.fn(0, 0)));
+      const not = e.not;
+      return { fn: (s, q) => {
+        const v = f(s, q);
+        return v === null ? null : re.test(String(v)) !== not;
+      }, type: T.BOOL, length: 1, isConst: false };
+    }
   }
+}
+
+/** SQL LIKE pattern (% any run, _ one character, backslash escapes) as an anchored RegExp. */
+export function likeRegex(pattern: string): RegExp {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\" && i + 1 < pattern.length) out += pattern[++i].replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    else if (c === "%") out += "[\\s\\S]*";
+    else if (c === "_") out += "[\\s\\S]";
+    else out += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${out}$`);
+}
+
+/**
+ * TIMETRUNCATE(ts, unit [, use_current_timezone]): ts rounded down to a multiple of unit. Units below a day count
+ * from the epoch; d and w count from midnight in the connection's zone unless the third argument is 0.
+ */
+function timeTruncate(e: Extract<Expr, { k: "func" }>, sc: Scope): Compiled {
+  if (e.args.length < 2 || e.args.length > 3 || e.args[1].k !== "dur") throw new TdError(0x2801, "Invalid function para number");
+  const unitText = e.args[1].v;
+  const unit = durationIn(unitText, sc.precision);
+  if (unit <= 0n) throw new TdError(0x2802, "Invalid function para value");
+  const arg = compileExpr(e.args[0], sc);
+  const useZone = e.args.length < 3 || Number(compileExpr(e.args[2], sc).fn(0, 0)) !== 0;
+  const natural = useZone && /[dw]$/.test(unitText);
+  const perMs = sc.precision === "ms" ? 1n : sc.precision === "us" ? 1000n : 1000000n;
+  const z = sc.zone ?? zoneOf(null);
+  const f = coerceConstFor(arg, { fn: () => null, type: T.TIMESTAMP, length: 8, isConst: false }, sc).fn;
+  return { fn: (s, p) => {
+    const v = f(s, p);
+    if (v === null) return null;
+    const t = typeof v === "bigint" ? v : BigInt(Math.trunc(Number(v)));
+    const shift = natural ? BigInt(z.offsetMs(Number(t / perMs))) * perMs : 0n;
+    const r = (t + shift) % unit;
+    return t - (r < 0n ? r + unit : r);
+  }, type: T.TIMESTAMP, length: 8, isConst: arg.isConst };
 }
 
 function truthy(v: Value): boolean {
@@ -214,7 +285,7 @@ function coerceConstFor(c: Compiled, other: Compiled, sc: Scope): Compiled {
   if (other.type === T.TIMESTAMP && c.isConst && c.type === T.VARCHAR) {
     const v = c.fn(0, 0);
     if (typeof v === "string") {
-      const ts = /^[+-]?\d+$/.test(v.trim()) ? BigInt(v.trim()) : parseTimestampString(v, sc.precision);
+      const ts = /^[+-]?\d+$/.test(v.trim()) ? BigInt(v.trim()) : parseTimestampString(v, sc.precision, sc.zone);
       return constOf(ts, T.TIMESTAMP, 8);
     }
   }
@@ -357,6 +428,12 @@ export function compileColumn(name: string, sc: Scope): Compiled {
     const src = sc.sources;
     return { fn: (s) => src[s].tags[ti] ?? null, type: def.type, length: def.bytes, isConst: false, tagIdx: ti, decPrecision: def.decPrecision, decScale: def.decScale };
   }
+  if (sc.group && (name === "_wstart" || name === "_wend" || name === "_wduration")) {
+    const g = sc.group;
+    if (name === "_wduration") return { fn: () => (g.window ? g.window.end - g.window.start : null), type: T.BIGINT, length: 8, isConst: false };
+    const end = name === "_wend";
+    return { fn: () => (g.window ? (end ? g.window.end : g.window.start) : null), type: T.TIMESTAMP, length: 8, isConst: false };
+  }
   if (name === "tbname") {
     const src = sc.sources;
     return { fn: (s) => src[s].name, type: T.VARCHAR, length: 192, isConst: false, isTbname: true };
@@ -369,10 +446,15 @@ function compileFunc(e: Extract<Expr, { k: "func" }>, sc: Scope): Compiled {
     case "now":
       return constOf(sc.now, T.TIMESTAMP, 8);
     case "today": {
-      const d = new Date();
-      d.setHours(0, 0, 0, 0);
+      const z = sc.zone ?? zoneOf(null);
+      const local = new Date(Date.now() + z.offsetMs(Date.now()));
+      const midnight = wallToUtc(z, local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), 0, 0, 0);
       const perMs = sc.precision === "ms" ? 1n : sc.precision === "us" ? 1000n : 1000000n;
-      return constOf(BigInt(d.getTime()) * perMs, T.TIMESTAMP, 8);
+      return constOf(BigInt(midnight) * perMs, T.TIMESTAMP, 8);
+    }
+    case "timezone": {
+      const text = describeZone(sc.zone ?? zoneOf(null));
+      return constOf(text, T.VARCHAR, text.length);
     }
     case "server_version":
     case "client_version":
@@ -382,6 +464,7 @@ function compileFunc(e: Extract<Expr, { k: "func" }>, sc: Scope): Compiled {
     case "server_status":
       return constOf(1n, T.INT, 4);
     case "timetruncate":
+      return timeTruncate(e, sc);
     case "to_unixtimestamp":
     case "to_iso8601":
     case "cast":

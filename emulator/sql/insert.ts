@@ -5,7 +5,7 @@ import type { Database } from "../store/catalog.js";
 import type { SuperTable, TableData } from "../store/table.js";
 import type { Value } from "../types.js";
 import type { Expr, InsertItem } from "./ast.js";
-import { resolveDb, type EngineContext } from "./context.js";
+import { resolveDb, sessionZone, type EngineContext } from "./context.js";
 import { tagValues } from "./ddl.js";
 import { compileExpr, type Scope } from "./eval.js";
 import { durationIn, nowIn } from "./time.js";
@@ -52,7 +52,7 @@ export function execInsert(items: InsertItem[], ctx: EngineContext): number {
   for (const it of items) {
     if ("param" in it.table) throw syntaxError("?");
     const db = resolveDb(ctx, it.table.db, true);
-    const sc: Scope = { precision: db.precision, columns: [], tags: [], sources: [], params: null, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(db.precision) };
+    const sc: Scope = { precision: db.precision, columns: [], tags: [], sources: [], params: null, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(db.precision), zone: sessionZone(ctx) };
     let table: TableData | undefined;
     if (it.using) {
       const sdb = resolveDb(ctx, it.using.stable.db, true);
@@ -79,7 +79,7 @@ export function execInsert(items: InsertItem[], ctx: EngineContext): number {
       if (row.length !== idx.length) throw new TdError(0x263f, "Illegal number of columns");
       const full: Value[] = cols.map(() => null);
       row.forEach((e, k) => {
-        full[idx[k]] = coerce(constValue(e, sc), cols[idx[k]], db.precision);
+        full[idx[k]] = coerce(constValue(e, sc), cols[idx[k]], db.precision, sc.zone);
       });
       if (full[0] === null) throw new TdError(0x2600, "syntax error near \"values\" (Primary timestamp column should not be null)");
       for (let c = 0; c < cols.length; c++) buf.values[c].push(full[c]);
@@ -118,8 +118,8 @@ function insertIntoStable(ctx: EngineContext, db: Database, stable: SuperTable, 
       const m = map[k];
       const v = constValue(e, sc);
       if (m.kind === "tbname") name = normalizeTableName(String(v));
-      else if (m.kind === "col") full[m.i] = coerce(v, stable.columns[m.i], db.precision);
-      else tags[m.i] = coerce(v, stable.tags[m.i], db.precision);
+      else if (m.kind === "col") full[m.i] = coerce(v, stable.columns[m.i], db.precision, sc.zone);
+      else tags[m.i] = coerce(v, stable.tags[m.i], db.precision, sc.zone);
     });
     if (!name) throw new TdError(0x2600, "syntax error near \"tbname\" (tbname is empty)");
     if (full[0] === null) throw new TdError(0x2600, "syntax error near \"values\" (Primary timestamp column should not be null)");
@@ -140,5 +140,33 @@ function insertIntoStable(ctx: EngineContext, db: Database, stable: SuperTable, 
 export function normalizeTableName(s: string): string {
   if (s.length >= 2 && s.startsWith("`") && s.endsWith("`")) return s.slice(1, -1);
   return s.toLowerCase();
+}
+
+/**
+ * A bound table name as TDengine reads it: `tb`, `db.tb`, `` `db`.`tb` `` (a dot inside back-quotes belongs to the
+ * name). The database part, when present, says where the table lives.
+ */
+export function splitTableName(s: string): { db?: string; name: string } {
+  const parts: string[] = [];
+  let i = 0;
+  while (i <= s.length) {
+    if (s[i] === "`") {
+      const end = s.indexOf("`", i + 1);
+      if (end < 0) throw new TdError(CODE.INVALID_PARAMS, `invalid table name: ${s}`);
+      parts.push(s.slice(i, end + 1));
+      i = end + 1;
+    } else {
+      const dot = s.indexOf(".", i);
+      const end = dot < 0 ? s.length : dot;
+      parts.push(s.slice(i, end));
+      i = end;
+    }
+    if (i >= s.length) break;
+    if (s[i] !== ".") throw new TdError(CODE.INVALID_PARAMS, `invalid table name: ${s}`);
+    i++;
+  }
+  if (parts.length > 2 || parts.some((p) => p === "" || p === "``")) throw new TdError(CODE.INVALID_PARAMS, `invalid table name: ${s}`);
+  if (parts.length === 2) return { db: normalizeTableName(parts[0]), name: normalizeTableName(parts[1]) };
+  return { name: normalizeTableName(parts[0]) };
 }
 

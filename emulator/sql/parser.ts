@@ -2,7 +2,7 @@
 // "not supported" error, never a silently different statement.
 import { CODE, notSupported, syntaxError, TdError } from "../errors.js";
 import { T, type ColumnDef } from "../types.js";
-import type { Expr, InsertItem, Name, SelectItem, SelectStmt, Stmt } from "./ast.js";
+import type { AlterAction, Expr, FillMode, InsertItem, Name, SelectItem, SelectStmt, Stmt } from "./ast.js";
 import { tokenize, type Token } from "./tokenizer.js";
 
 const RESERVED = new Set([
@@ -99,7 +99,8 @@ export class Parser {
     else if (this.acceptKw("describe") || this.acceptKw("desc")) s = { t: "describe", name: this.name() };
     else if (this.acceptKw("insert")) s = this.insert();
     else if (this.acceptKw("select")) s = this.select();
-    else if (t.kind === "ident" && ["alter", "delete", "explain", "grant", "revoke", "flush", "compact", "kill", "trim", "balance", "redistribute", "split", "merge", "reset", "pause", "resume"].includes(t.text.toLowerCase()))
+    else if (this.acceptKw("alter")) s = this.alter();
+    else if (t.kind === "ident" && ["delete", "explain", "grant", "revoke", "flush", "compact", "kill", "trim", "balance", "redistribute", "split", "merge", "reset", "pause", "resume"].includes(t.text.toLowerCase()))
       throw notSupported(t.text.toLowerCase());
     else throw this.fail();
     this.end();
@@ -315,14 +316,74 @@ export class Parser {
 
   private show(): Stmt {
     if (this.acceptKw("databases")) return { t: "show", what: "databases" };
+    if (this.acceptKw("create")) {
+      const what = this.next().text.toLowerCase();
+      if (what !== "table" && what !== "stable" && what !== "database") throw this.fail();
+      return { t: "showCreate", what, name: this.name() };
+    }
+    if (this.acceptKw("tags")) {
+      this.expectKw("from");
+      const table = this.name();
+      if (this.acceptKw("from")) table.db = this.ident();
+      return { t: "showTags", table };
+    }
     let db: string | undefined;
     if (!this.isKw("stables") && !this.isKw("tables") && this.peek(1).kind === "op" && this.peek(1).text === ".") {
       db = this.ident();
       this.expectOp(".");
     }
-    if (this.acceptKw("stables")) return { t: "show", what: "stables", db };
-    if (this.acceptKw("tables")) return { t: "show", what: "tables", db };
-    throw this.fail();
+    const what = this.acceptKw("stables") ? "stables" : this.acceptKw("tables") ? "tables" : null;
+    if (!what) {
+      if (this.peek().kind === "ident") throw notSupported(`SHOW ${this.peek().text.toUpperCase()}`);
+      throw this.fail();
+    }
+    let like: string | undefined;
+    if (this.acceptKw("like")) {
+      const p = this.next();
+      if (p.kind !== "string") throw this.fail(p);
+      like = p.text;
+    }
+    return { t: "show", what, db, like };
+  }
+
+  private alter(): Stmt {
+    const stable = this.acceptKw("stable");
+    if (!stable && !this.acceptKw("table")) {
+      if (this.peek().kind === "ident") throw notSupported(`ALTER ${this.peek().text.toUpperCase()}`);
+      throw this.fail();
+    }
+    const name = this.name();
+    let action: AlterAction;
+    const kindOf = (): "column" | "tag" => {
+      if (this.acceptKw("tag")) return "tag";
+      this.expectKw("column");
+      return "column";
+    };
+    if (this.acceptKw("add")) {
+      const kind = kindOf();
+      const n = this.ident();
+      action = { op: "add", kind, def: { name: n, ...this.typeDef(kind === "tag") } };
+    } else if (this.acceptKw("drop")) {
+      const kind = kindOf();
+      action = { op: "drop", kind, name: this.ident() };
+    } else if (this.acceptKw("modify")) {
+      const kind = kindOf();
+      const n = this.ident();
+      action = { op: "modify", kind, def: { name: n, ...this.typeDef(kind === "tag") } };
+    } else if (this.acceptKw("rename")) {
+      const kind = kindOf();
+      const n = this.ident();
+      action = { op: "rename", kind, name: n, to: this.ident() };
+    } else if (this.acceptKw("set")) {
+      this.expectKw("tag");
+      const n = this.ident();
+      this.expectOp("=");
+      action = { op: "settag", name: n, value: this.expr() };
+    } else if (this.peek().kind === "ident") {
+      throw notSupported(`ALTER TABLE ... ${this.peek().text.toUpperCase()}`);
+    } else throw this.fail();
+    this.skipTableOptions();
+    return { t: "alter", stable, name, action };
   }
 
   private insert(): Stmt {
@@ -372,7 +433,7 @@ export class Parser {
   }
 
   private select(): SelectStmt {
-    if (this.isKw("distinct")) throw notSupported("DISTINCT");
+    const distinct = this.acceptKw("distinct");
     if (this.isKw("tags")) throw notSupported("SELECT TAGS");
     const items: SelectItem[] = [];
     do {
@@ -391,16 +452,54 @@ export class Parser {
       }
       items.push({ expr, label, hasAlias });
     } while (this.acceptOp(","));
-    const s: SelectStmt = { t: "select", items, orderBy: [] };
+    const s: SelectStmt = { t: "select", distinct, items, partitionBy: [], groupBy: [], orderBy: [] };
     if (this.acceptKw("from")) {
-      if (this.isOp("(")) throw notSupported("subquery");
-      s.from = this.name();
+      if (this.acceptOp("(")) {
+        if (!this.acceptKw("select")) throw this.fail();
+        s.fromSub = this.select();
+        this.expectOp(")");
+      } else s.from = this.name();
       if (this.peek().kind === "ident" && !RESERVED.has(this.peek().text.toLowerCase())) this.ident(); // table alias
       else if (this.acceptKw("as")) this.ident();
       if (this.isOp(",") || this.isKw("join")) throw notSupported("join");
     }
     if (this.acceptKw("where")) s.where = this.expr();
-    for (const kw of ["partition", "group", "interval", "session", "state_window", "event_window", "count_window", "fill", "having", "slimit", "union"])
+    if (this.acceptKw("partition")) {
+      this.expectKw("by");
+      do s.partitionBy.push(this.expr());
+      while (this.acceptOp(","));
+    }
+    if (this.acceptKw("interval")) {
+      this.expectOp("(");
+      const every = this.durationLit();
+      const offset = this.acceptOp(",") ? this.durationLit() : undefined;
+      this.expectOp(")");
+      let sliding: string | undefined;
+      if (this.acceptKw("sliding")) {
+        this.expectOp("(");
+        sliding = this.durationLit();
+        this.expectOp(")");
+      }
+      s.interval = { every, offset, sliding };
+      if (this.acceptKw("fill")) {
+        this.expectOp("(");
+        const m = this.next().text.toLowerCase();
+        const mode = (m === "null_f" ? "null" : m === "value_f" ? "value" : m) as FillMode;
+        if (!["none", "null", "value", "prev", "next", "linear"].includes(mode)) throw this.fail();
+        const values: Expr[] = [];
+        while (this.acceptOp(",")) values.push(this.expr());
+        this.expectOp(")");
+        if (mode === "value" && values.length === 0) throw syntaxError("fill", "fill value is expected");
+        s.fill = { mode, values };
+      }
+    }
+    if (this.acceptKw("group")) {
+      this.expectKw("by");
+      do s.groupBy.push(this.expr());
+      while (this.acceptOp(","));
+    }
+    if (this.acceptKw("having")) s.having = this.expr();
+    for (const kw of ["session", "state_window", "event_window", "count_window", "fill", "slimit", "union"])
       if (this.isKw(kw)) throw notSupported(kw.toUpperCase());
     if (this.acceptKw("order")) {
       this.expectKw("by");
@@ -428,6 +527,13 @@ export class Parser {
     }
     if (this.isKw("slimit") || this.isKw("soffset")) throw notSupported("SLIMIT");
     return s;
+  }
+
+  /** INTERVAL / SLIDING / offset argument: a duration literal such as 10s, 1d, 1n (months) or 1y. */
+  private durationLit(): string {
+    const t = this.next();
+    if (t.kind === "duration") return t.text;
+    throw this.fail(t);
   }
 
   private intLit(): number {
@@ -474,7 +580,8 @@ export class Parser {
       this.expectKw("null");
       return { k: "isnull", e: l, not: n };
     }
-    if (this.isKw("like") || this.isKw("match") || this.isKw("nmatch")) throw notSupported(this.peek().text.toUpperCase());
+    if (this.acceptKw("like")) return { k: "like", e: l, pattern: this.addExpr(), not };
+    if (this.isKw("match") || this.isKw("nmatch")) throw notSupported(this.peek().text.toUpperCase());
     return l;
   }
   private addExpr(): Expr {

@@ -1,13 +1,14 @@
 // SELECT: projection of columns/tags/tbname/expressions, WHERE, ORDER BY, LIMIT/OFFSET, and aggregates without
 // windows. Rows are collected as (source, physical row) index pairs so large scans never box whole rows.
 import { CODE, notSupported, TdError } from "../errors.js";
+import { groupedSelect } from "./grouped.js";
+import { systemTable } from "./system-tables.js";
 import { ValuesResult, type FixedSource, type ResultColumn, type ResultSet } from "../result.js";
 import type { TableData } from "../store/table.js";
 import { TableData as TableDataClass } from "../store/table.js";
 import { T, type ColumnDef, type Precision, type Value } from "../types.js";
 import type { Expr, SelectItem, SelectStmt } from "./ast.js";
-import { resolveDb, type EngineContext } from "./context.js";
-import { DATABASE_COLUMNS, databaseRows } from "./ddl.js";
+import { resolveDb, sessionZone, type EngineContext } from "./context.js";
 import { cmp, compileExpr, containsAgg, type Compiled, type Scope } from "./eval.js";
 import { nowIn, parseTimestampString } from "./time.js";
 
@@ -51,85 +52,104 @@ class RefResult implements ResultSet {
   }
 }
 
-function virtualTable(columns: ColumnDef[], rows: Value[][]): TableData {
-  const t = new TableDataClass("ins_databases", columns, null, [], 0, 0);
+function virtualTable(name: string, columns: ColumnDef[], rows: Value[][]): TableData {
+  const t = new TableDataClass(name, columns, null, [], 0, 0);
+  t.unordered = true;
   for (const r of rows) t.appendRaw(r);
   return t;
 }
 
-export function execSelect(st: SelectStmt, ctx: EngineContext, params: Value[] | null): ResultSet {
-  if (!st.from) return selectNoFrom(st, ctx, params);
-  let sources: TableData[];
-  let columns: ColumnDef[];
-  let tags: ColumnDef[] = [];
-  let precision: Precision = "ms";
-  let isStable = false;
-  const dbName = st.from.db ?? ctx.session.db ?? undefined;
-  if (dbName === "information_schema") {
-    if (st.from.name !== "ins_databases") throw notSupported(`information_schema.${st.from.name} in the emulator`);
-    columns = DATABASE_COLUMNS.map((c) => ({ name: c.name, type: c.type, bytes: c.length }));
-    sources = [virtualTable(columns, databaseRows(ctx))];
-  } else {
-    const db = resolveDb(ctx, st.from.db);
-    precision = db.precision;
-    const stable = db.stables.get(st.from.name);
-    if (stable) {
-      isStable = true;
-      sources = [...stable.children.values()];
-      columns = stable.columns;
-      tags = stable.tags;
-    } else {
-      const t = db.tables.get(st.from.name);
-      if (!t) throw new TdError(CODE.TABLE_NOT_EXIST, `Table does not exist: ${st.from.name}`);
-      sources = [t];
-      columns = t.columns;
-      tags = t.stable ? t.stable.tags : [];
-    }
+/** Rows of a result set as a virtual table, so an outer query can read a subquery in FROM. */
+function materialize(rs: ResultSet): TableData {
+  const columns: ColumnDef[] = rs.columns.map((c) => ({ name: c.name, type: c.type, bytes: c.length, decPrecision: c.decPrecision, decScale: c.decScale }));
+  const rows: Value[][] = [];
+  for (let r = 0; r < rs.rowCount; r++) rows.push(columns.map((_, c) => rs.value(c, r)));
+  const t = virtualTable("subquery", columns, rows);
+  // A subquery whose first column is a timestamp in ascending order is time-ordered: INTERVAL may run over it.
+  if (columns[0]?.type === T.TIMESTAMP) {
+    let sorted = true;
+    for (let i = 1; sorted && i < rows.length; i++) if ((rows[i][0] as bigint) < (rows[i - 1][0] as bigint) || rows[i][0] === null) sorted = false;
+    t.unordered = !sorted;
   }
-  const sc: Scope = { precision, columns, tags, sources, params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(precision) };
+  return t;
+}
 
-  // expand * (super table: columns then tags; child/normal table: columns only)
+interface From {
+  sources: TableData[];
+  columns: ColumnDef[];
+  tags: ColumnDef[];
+  precision: Precision;
+  isStable: boolean;
+}
+
+function resolveFrom(st: SelectStmt, ctx: EngineContext, params: Value[] | null): From {
+  if (st.fromSub) {
+    const inner = execSelect(st.fromSub, ctx, params);
+    const t = materialize(inner);
+    return { sources: [t], columns: t.columns, tags: [], precision: inner.precision, isStable: false };
+  }
+  const from = st.from as NonNullable<SelectStmt["from"]>;
+  const dbName = from.db ?? ctx.session.db ?? undefined;
+  if (dbName === "information_schema") {
+    const sys = systemTable(ctx, from.name);
+    return { sources: [virtualTable(from.name, sys.columns, sys.rows)], columns: sys.columns, tags: [], precision: "ms", isStable: false };
+  }
+  const db = resolveDb(ctx, from.db);
+  const stable = db.stables.get(from.name);
+  if (stable) return { sources: [...stable.children.values()], columns: stable.columns, tags: stable.tags, precision: db.precision, isStable: true };
+  const t = db.tables.get(from.name);
+  if (!t) throw new TdError(CODE.TABLE_NOT_EXIST, `Table does not exist: ${from.name}`);
+  return { sources: [t], columns: t.columns, tags: t.stable ? t.stable.tags : [], precision: db.precision, isStable: false };
+}
+
+export function execSelect(st: SelectStmt, ctx: EngineContext, params: Value[] | null): ResultSet {
+  if (!st.from && !st.fromSub) return selectNoFrom(st, ctx, params);
+  const { sources, columns, tags, precision, isStable } = resolveFrom(st, ctx, params);
+  const sc: Scope = { precision, columns, tags, sources, params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(precision), zone: sessionZone(ctx) };
+
+  // expand * (super table: columns then tags; child/normal table: columns only); first(*)/last(*)/last_row(*)
+  // give one output per column
   const items: SelectItem[] = [];
   for (const it of st.items) {
-    if (it.expr.k === "star") {
+    const e = it.expr;
+    if (e.k === "star") {
       for (const c of columns) items.push({ expr: { k: "col", name: c.name }, label: c.name, hasAlias: false });
       if (isStable) for (const c of tags) items.push({ expr: { k: "col", name: c.name }, label: c.name, hasAlias: false });
+    } else if (e.k === "func" && e.star && e.name !== "count") {
+      for (const c of columns) items.push({ expr: { k: "func", name: e.name, args: [{ k: "col", name: c.name }], star: false }, label: `${e.name}(${c.name})`, hasAlias: false });
     } else items.push(it);
   }
 
-  // scan
   const where = st.where ? compileExpr(st.where, sc) : null;
   if (where && where.isConst && st.where && containsAgg(st.where)) throw new TdError(0x2608, "There mustn't be aggregation");
   const range = st.where ? tsRange(st.where, sc) : { lo: null, hi: null };
-  const srcB = new U32Builder();
-  const rowB = new U32Builder();
-  const pred = where?.fn;
-  for (let s = 0; s < sources.length; s++) {
-    const t = sources[s];
-    const isVirtual = t.columns[0]?.type !== T.TIMESTAMP;
-    let from = 0;
-    let to = t.rowCount;
-    if (!isVirtual && range.lo !== null) from = t.lowerBound(range.lo);
-    if (!isVirtual && range.hi !== null) to = t.lowerBound(range.hi);
-    for (let i = from; i < to; i++) {
-      const p = t.head + i;
-      if (pred) {
-        const v = pred(s, p);
-        if (v === null || v === false || v === 0) continue;
-      }
-      srcB.push(s);
-      rowB.push(p);
-    }
+  const grouped = items.some((it) => containsAgg(it.expr)) || st.orderBy.some((o) => containsAgg(o.expr)) || !!st.having || !!st.interval || st.groupBy.length > 0;
+
+  // Time-ordered reads (ORDER BY ts [LIMIT n]) merge the subtables' sorted runs and stop at the limit.
+  const tsOrder = !grouped && !st.distinct && st.partitionBy.length === 0 ? timeOrder(st, items, sc) : null;
+  let src: Uint32Array;
+  let row: Uint32Array;
+  if (tsOrder) {
+    const need = st.limit === undefined ? Infinity : (st.offset ?? 0) + st.limit;
+    ({ src, row } = mergeScan(sources, range, where?.fn ?? null, tsOrder.desc, need));
+  } else ({ src, row } = scan(sources, range, where?.fn ?? null));
+
+  if (grouped) {
+    const order = resolveOrder(st, items);
+    const out = groupedSelect({ st, items: order.items, sc, src, row, range });
+    return finish(st, out.columns, out.rows, order, precision);
   }
-  let src = srcB.take();
-  let row = rowB.take();
-
-  if (items.some((it) => containsAgg(it.expr))) return aggregate(items, sc, src, row, st);
-
   const outputs = items.map((it) => compileExpr(it.expr, sc));
   const meta: ResultColumn[] = outputs.map((o, i) => ({ name: items[i].label, type: o.type, length: o.length, decPrecision: o.decPrecision, decScale: o.decScale }));
-
-  if (st.orderBy.length) {
+  if (st.partitionBy.length) ({ src, row } = byPartition(st, sc, src, row));
+  if (st.distinct) {
+    const rows: Value[][] = [];
+    for (let i = 0; i < row.length; i++) rows.push(outputs.map((o) => o.fn(src[i], row[i])));
+    const order = resolveOrder(st, items);
+    if (order.items.length > items.length) throw notSupported("ORDER BY an expression not in a DISTINCT select list");
+    return finish(st, meta, rows, order, precision);
+  }
+  if (st.orderBy.length && !tsOrder) {
     const perm = orderPermutation(st, items, sc, src, row);
     if (perm) {
       src = perm.map((i) => src[i]);
@@ -144,6 +164,189 @@ export function execSelect(st: SelectStmt, ctx: EngineContext, params: Value[] |
     row = row.subarray(Math.min(off, row.length), end);
   }
   return new RefResult(meta, precision, outputs, sources, sources.length > 1 ? src : null, row);
+}
+
+type RowPred = ((s: number, p: number) => Value) | null;
+
+function passes(pred: RowPred, s: number, p: number): boolean {
+  if (!pred) return true;
+  const v = pred(s, p);
+  return !(v === null || v === false || v === 0);
+}
+
+/** Every matching row, source by source (each source's rows in timestamp order). */
+function scan(sources: TableData[], range: { lo: bigint | null; hi: bigint | null }, pred: RowPred): { src: Uint32Array; row: Uint32Array } {
+  const srcB = new U32Builder();
+  const rowB = new U32Builder();
+  for (let s = 0; s < sources.length; s++) {
+    const t = sources[s];
+    const [from, to] = bounds(t, range);
+    for (let i = from; i < to; i++) {
+      const p = t.head + i;
+      if (!passes(pred, s, p)) continue;
+      srcB.push(s);
+      rowB.push(p);
+    }
+  }
+  return { src: srcB.take(), row: rowB.take() };
+}
+
+function bounds(t: TableData, range: { lo: bigint | null; hi: bigint | null }): [number, number] {
+  if (t.unordered) return [0, t.rowCount];
+  return [range.lo !== null ? t.lowerBound(range.lo) : 0, range.hi !== null ? t.lowerBound(range.hi) : t.rowCount];
+}
+
+/** ORDER BY <primary timestamp> [ASC|DESC] alone, on time-ordered sources: the order a k-way merge gives. */
+function timeOrder(st: SelectStmt, items: SelectItem[], sc: Scope): { desc: boolean } | null {
+  if (st.orderBy.length !== 1 || sc.columns[0]?.type !== T.TIMESTAMP || sc.sources.some((t) => t.unordered)) return null;
+  let e = st.orderBy[0].expr;
+  if (e.k === "num" && /^\d+$/.test(e.v)) e = items[Number(e.v) - 1]?.expr ?? e;
+  else if (e.k === "col") {
+    const name = e.name;
+    const alias = items.find((it) => it.hasAlias && it.label === name);
+    if (alias) e = alias.expr;
+  }
+  if (e.k !== "col" || e.name !== sc.columns[0].name) return null;
+  return { desc: st.orderBy[0].desc };
+}
+
+/**
+ * Rows of all sources in timestamp order (ties: source order), stopping once `need` rows matched: a k-way merge
+ * over each source's sorted timestamps, so `WHERE ts > ? ORDER BY ts LIMIT n` costs O(n log k), not a sort of every
+ * remaining row.
+ */
+function mergeScan(sources: TableData[], range: { lo: bigint | null; hi: bigint | null }, pred: RowPred, desc: boolean, need: number): { src: Uint32Array; row: Uint32Array } {
+  const srcB = new U32Builder();
+  const rowB = new U32Builder();
+  if (need <= 0) return { src: srcB.take(), row: rowB.take() };
+  const pos: number[] = [];
+  const end: number[] = [];
+  const heap: number[] = [];
+  const ts = sources.map((t) => t.cols[0].i64 as BigInt64Array);
+  for (let s = 0; s < sources.length; s++) {
+    const t = sources[s];
+    const [from, to] = bounds(t, range);
+    pos.push(desc ? t.head + to - 1 : t.head + from);
+    end.push(desc ? t.head + from - 1 : t.head + to);
+    if (from < to) heap.push(s);
+  }
+  const before = (a: number, b: number): boolean => {
+    const x = ts[a][pos[a]];
+    const y = ts[b][pos[b]];
+    return x === y ? a < b : desc ? x > y : x < y;
+  };
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && before(heap[l], heap[m])) m = l;
+      if (r < heap.length && before(heap[r], heap[m])) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  };
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  const step = desc ? -1 : 1;
+  while (heap.length && rowB.n < need) {
+    const s = heap[0];
+    const p = pos[s];
+    if (passes(pred, s, p)) {
+      srcB.push(s);
+      rowB.push(p);
+    }
+    pos[s] = p + step;
+    if (pos[s] === end[s]) {
+      const last = heap.pop() as number;
+      if (heap.length) heap[0] = last;
+    }
+    if (heap.length) down(0);
+  }
+  return { src: srcB.take(), row: rowB.take() };
+}
+
+/** PARTITION BY without aggregates: the rows, grouped by partition in order of first appearance. */
+function byPartition(st: SelectStmt, sc: Scope, src: Uint32Array, row: Uint32Array): { src: Uint32Array; row: Uint32Array } {
+  const keys = st.partitionBy.map((e) => compileExpr(e, sc).fn);
+  const ids = new Map<string, number>();
+  const part = new Uint32Array(row.length);
+  for (let i = 0; i < row.length; i++) {
+    const k = keys.map((f) => String(f(src[i], row[i]))).join("\u0001");
+    let id = ids.get(k);
+    if (id === undefined) ids.set(k, (id = ids.size));
+    part[i] = id;
+  }
+  const perm = Uint32Array.from(row.keys()).sort((a, b) => part[a] - part[b] || a - b);
+  return { src: perm.map((i) => src[i]), row: perm.map((i) => row[i]) };
+}
+
+interface OrderPlan {
+  /** The select items plus hidden ones for ORDER BY expressions that are not selected. */
+  items: SelectItem[];
+  keys: { col: number; desc: boolean }[];
+  visible: number;
+}
+
+/** ORDER BY of a grouped or DISTINCT result: by position, alias/label, the same expression, or a hidden column. */
+function resolveOrder(st: SelectStmt, items: SelectItem[]): OrderPlan {
+  const all = items.slice();
+  const same = (a: Expr, b: Expr): boolean => JSON.stringify(a, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) === JSON.stringify(b, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  const keys = st.orderBy.map((o) => {
+    const e = o.expr;
+    let col = -1;
+    if (e.k === "num" && /^\d+$/.test(e.v)) {
+      col = Number(e.v) - 1;
+      if (col < 0 || col >= items.length) throw new TdError(0x2609, "ORDER BY item must be the number of a SELECT-list expression");
+    } else {
+      if (e.k === "col") col = items.findIndex((it) => it.label === e.name);
+      if (col < 0) col = items.findIndex((it) => same(it.expr, e));
+      if (col < 0) {
+        all.push({ expr: e, label: `_order_${all.length}`, hasAlias: true });
+        col = all.length - 1;
+      }
+    }
+    return { col, desc: o.desc };
+  });
+  return { items: all, keys, visible: items.length };
+}
+
+/** DISTINCT, ORDER BY, LIMIT/OFFSET over materialized rows; hidden ORDER BY columns are dropped at the end. */
+function finish(st: SelectStmt, columns: ResultColumn[], rows: Value[][], order: OrderPlan, precision: Precision): ResultSet {
+  if (st.distinct) {
+    const seen = new Set<string>();
+    rows = rows.filter((r) => {
+      const k = r.slice(0, order.visible).map((v) => (v === null ? "\u0000" : typeof v + String(v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v))).join("\u0001");
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  }
+  if (order.keys.length) {
+    const idx = rows.map((_, i) => i);
+    idx.sort((a, b) => {
+      for (const k of order.keys) {
+        const x = rows[a][k.col];
+        const y = rows[b][k.col];
+        let c: number;
+        if (x === null || y === null) c = x === y ? 0 : x === null ? -1 : 1;
+        else {
+          c = cmp(x, y);
+          if (c !== c) c = 0;
+        }
+        if (c !== 0) return k.desc ? -c : c;
+      }
+      return a - b;
+    });
+    rows = idx.map((i) => rows[i]);
+  }
+  const off = st.offset ?? 0;
+  rows = rows.slice(off, st.limit === undefined ? undefined : off + st.limit);
+  if (order.visible < columns.length) {
+    columns = columns.slice(0, order.visible);
+    rows = rows.map((r) => r.slice(0, order.visible));
+  }
+  return new ValuesResult(columns, rows, precision);
 }
 
 /** Extract a [lo, hi) ts range from top-level AND conjuncts on the primary timestamp column. */
@@ -164,7 +367,7 @@ function tsRange(e: Expr, sc: Scope): { lo: bigint | null; hi: bigint | null } {
         const o = compileExpr(other, sc);
         if (!o.isConst) return null;
         let v = o.fn(0, 0);
-        if (typeof v === "string") v = /^[+-]?\d+$/.test(v.trim()) ? BigInt(v.trim()) : parseTimestampString(v, sc.precision);
+        if (typeof v === "string") v = /^[+-]?\d+$/.test(v.trim()) ? BigInt(v.trim()) : parseTimestampString(v, sc.precision, sc.zone);
         if (typeof v === "number") v = BigInt(Math.ceil(v));
         return typeof v === "bigint" ? v : null;
       } catch {
@@ -267,7 +470,7 @@ function orderPermutation(st: SelectStmt, items: SelectItem[], sc: Scope, src: U
 
 function selectNoFrom(st: SelectStmt, ctx: EngineContext, params: Value[] | null): ResultSet {
   const precision: Precision = "ms";
-  const sc: Scope = { precision, columns: [], tags: [], sources: [], params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(precision) };
+  const sc: Scope = { precision, columns: [], tags: [], sources: [], params, currentDb: ctx.session.db, serverVersion: ctx.serverVersion, now: nowIn(precision), zone: sessionZone(ctx) };
   const outs = st.items.map((it) => {
     if (it.expr.k === "star") throw new TdError(0x2600, 'syntax error near "*"');
     if (containsAgg(it.expr)) throw new TdError(0x260c, "Not a single-group group function");
@@ -281,120 +484,4 @@ function selectNoFrom(st: SelectStmt, ctx: EngineContext, params: Value[] | null
   }
   if ((st.offset ?? 0) > 0 || st.limit === 0) rows = rows.slice(st.offset ?? 0, (st.offset ?? 0) + (st.limit ?? 1));
   return new ValuesResult(meta, rows, precision);
-}
-
-// ---- aggregates without windows
-
-interface Agg {
-  label: string;
-  meta: ResultColumn;
-  step(s: number, p: number): void;
-  result(): Value;
-}
-
-function aggregate(items: SelectItem[], sc: Scope, src: Uint32Array, row: Uint32Array, st: SelectStmt): ResultSet {
-  const aggs: Agg[] = [];
-  const tsOf = (s: number, p: number): bigint => (sc.sources[s].cols[0].i64 as BigInt64Array)[p];
-  for (const it of items) {
-    const e = it.expr;
-    if (e.k !== "func" || !["count", "min", "max", "avg", "sum", "first", "last", "last_row"].includes(e.name)) {
-      if (!containsAgg(e)) {
-        const c = compileExpr(e, sc);
-        if (!c.isConst) throw new TdError(0x260c, "Not a single-group group function");
-        aggs.push({ label: it.label, meta: { name: it.label, type: c.type, length: c.length }, step() {}, result: () => c.fn(0, 0) });
-        continue;
-      }
-      if (e.k === "func") throw notSupported(`function ${e.name} in the emulator`);
-      throw notSupported("expressions over aggregates in the emulator");
-    }
-    if (e.star && e.name !== "count") {
-      // first(*) / last(*) / last_row(*): one output per column
-      for (const c of sc.columns) aggs.push(makeAgg(e.name, { k: "col", name: c.name }, `${e.name}(${c.name})`, sc, tsOf));
-      continue;
-    }
-    if (e.name === "count" && (e.star || (e.args.length === 1 && e.args[0].k === "num"))) {
-      let n = 0n;
-      aggs.push({ label: it.label, meta: { name: it.label, type: T.BIGINT, length: 8 }, step() {
-        n++;
-      }, result: () => n });
-      continue;
-    }
-    if (e.args.length !== 1) throw new TdError(0x2801, "Invalid function para number");
-    aggs.push(makeAgg(e.name, e.args[0], it.label, sc, tsOf));
-  }
-  const hasCount = aggs.some((a) => a.meta.type === T.BIGINT && /^count\(/i.test(a.label));
-  for (let i = 0; i < row.length; i++) {
-    const s = src[i];
-    const p = row[i];
-    for (const a of aggs) a.step(s, p);
-  }
-  let rows: Value[][] = row.length === 0 && !hasCount ? [] : [aggs.map((a) => a.result())];
-  if ((st.offset ?? 0) > 0 || st.limit === 0) rows = rows.slice(st.offset ?? 0, (st.offset ?? 0) + (st.limit ?? 1));
-  return new ValuesResult(aggs.map((a) => a.meta), rows, sc.precision);
-}
-
-function makeAgg(fn: string, arg: Expr, label: string, sc: Scope, tsOf: (s: number, p: number) => bigint): Agg {
-  const c = compileExpr(arg, sc);
-  const f = c.fn;
-  const same: ResultColumn = { name: label, type: c.type, length: c.length, decPrecision: c.decPrecision, decScale: c.decScale };
-  const numeric = c.type !== T.VARCHAR && c.type !== T.NCHAR && c.type !== T.JSON && c.type !== T.VARBINARY && c.type !== T.GEOMETRY;
-  switch (fn) {
-    case "count": {
-      let n = 0n;
-      return { label, meta: { name: label, type: T.BIGINT, length: 8 }, step(s, p) {
-        if (f(s, p) !== null) n++;
-      }, result: () => n };
-    }
-    case "min":
-    case "max": {
-      if (!numeric) throw new TdError(0x2802, "Invalid function para type");
-      let best: Value = null;
-      const wantMax = fn === "max";
-      return { label, meta: same, step(s, p) {
-        const v = f(s, p);
-        if (v === null) return;
-        if (best === null || (wantMax ? cmp(v, best) > 0 : cmp(v, best) < 0)) best = v;
-      }, result: () => best };
-    }
-    case "sum":
-    case "avg": {
-      if (!numeric || c.type === T.TIMESTAMP || c.type === T.BOOL) throw new TdError(0x2802, "Invalid function para type");
-      if (c.type === T.DECIMAL || c.type === T.DECIMAL64) throw notSupported(`${fn} of DECIMAL in the emulator`);
-      const isInt = c.type !== T.FLOAT && c.type !== T.DOUBLE && c.type !== T.DECIMAL && c.type !== T.DECIMAL64;
-      const unsigned = c.type === T.UTINYINT || c.type === T.USMALLINT || c.type === T.UINT || c.type === T.UBIGINT;
-      let bsum = 0n;
-      let fsum = 0;
-      let n = 0;
-      const big = c.type === T.BIGINT || c.type === T.UBIGINT;
-      const meta: ResultColumn = fn === "avg" ? { name: label, type: T.DOUBLE, length: 8 } : isInt ? { name: label, type: unsigned ? T.UBIGINT : T.BIGINT, length: 8 } : { name: label, type: T.DOUBLE, length: 8 };
-      return { label, meta, step(s, p) {
-        const v = f(s, p);
-        if (v === null) return;
-        n++;
-        if (isInt && big) bsum += v as bigint;
-        else fsum += Number(v);
-      }, result: () => {
-        if (n === 0) return null;
-        if (fn === "avg") return (isInt && big ? Number(bsum) : fsum) / n;
-        if (isInt) return big ? bsum : BigInt(fsum);
-        return fsum;
-      } };
-    }
-    default: {
-      // first / last / last_row: ordered by the row timestamp
-      const wantLast = fn !== "first";
-      const skipNull = fn !== "last_row";
-      let bestTs: bigint | null = null;
-      let best: Value = null;
-      return { label, meta: same, step(s, p) {
-        const v = f(s, p);
-        if (skipNull && v === null) return;
-        const t = tsOf(s, p);
-        if (bestTs === null || (wantLast ? t >= bestTs : t < bestTs)) {
-          bestTs = t;
-          best = v;
-        }
-      }, result: () => best };
-    }
-  }
 }

@@ -11,7 +11,7 @@ export interface Token {
   pos: number;
 }
 
-const DURATION_UNITS = "buasmhdw";
+const DURATION_UNITS = "buasmhdwny";
 
 function isIdentStart(c: string): boolean {
   return (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_" || c > "\x7f";

@@ -4,6 +4,7 @@ import { CODE, syntaxError, TdError } from "../errors.js";
 import { T, type ColumnDef, type Precision, type Value } from "../types.js";
 import { parseTimestampString } from "./time.js";
 import { wktToWkb } from "./wkt.js";
+import type { Zone } from "./zone.js";
 
 const INT_RANGE: Record<number, [bigint, bigint, string]> = {
   [T.TINYINT]: [-128n, 127n, "tinyint"],
@@ -102,7 +103,7 @@ function hexToBytes(h: string): Uint8Array {
 }
 
 /** Convert an evaluated SQL value to the value stored in a column of type col (for INSERT and tags). */
-export function coerce(v: Value, col: ColumnDef, precision: Precision): Value {
+export function coerce(v: Value, col: ColumnDef, precision: Precision, zone?: Zone): Value {
   if (v === null) return null;
   switch (col.type) {
     case T.BOOL:
@@ -143,7 +144,7 @@ export function coerce(v: Value, col: ColumnDef, precision: Precision): Value {
     case T.TIMESTAMP:
       if (typeof v === "string") {
         if (/^[+-]?\d+$/.test(v.trim())) return BigInt(v.trim());
-        return parseTimestampString(v, precision);
+        return parseTimestampString(v, precision, zone);
       }
       if (typeof v === "boolean") throw syntaxError(String(v), "invalid timestamp");
       return toBigIntStrict(v, "timestamp");

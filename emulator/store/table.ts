@@ -17,6 +17,10 @@ export class TableData {
   head = 0;
   used = 0;
   capacity: number;
+  /** Rows not kept in timestamp order (system tables, materialized subqueries): no binary search, no merge. */
+  unordered = false;
+  /** TTL in days given when the table was created (schemaless ttl); 0 = none. Expiry is not emulated. */
+  ttl = 0;
 
   constructor(
     readonly name: string,

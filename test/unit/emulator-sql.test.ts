@@ -1,44 +1,14 @@
 // SQL engine of the emulator: each statement form, NOW arithmetic, precisions, errors with TDengine codes.
 import assert from "node:assert/strict";
 import { describe, it, beforeEach } from "node:test";
-import { TdError } from "../../emulator/errors.js";
 import { Engine } from "../../emulator/sql/engine.js";
 import { nowIn } from "../../emulator/sql/time.js";
 import { Catalog } from "../../emulator/store/catalog.js";
-import type { ExecResult } from "../../emulator/result.js";
+import { sqlHelpers } from "../support/sql-engine.js";
 
 let engine: Engine;
 let session: { db: string | null };
-
-function run(sql: string): ExecResult {
-  return engine.execute(sql, session);
-}
-function rows(sql: string): unknown[][] {
-  const r = run(sql);
-  assert.equal(r.kind, "rows", `expected rows from ${sql}`);
-  if (r.kind !== "rows") return [];
-  const out: unknown[][] = [];
-  for (let i = 0; i < r.result.rowCount; i++) out.push(r.result.columns.map((_, c) => r.result.value(c, i)));
-  return out;
-}
-function names(sql: string): string[] {
-  const r = run(sql);
-  return r.kind === "rows" ? r.result.columns.map((c) => c.name) : [];
-}
-function affected(sql: string): number {
-  const r = run(sql);
-  assert.equal(r.kind, "update");
-  return r.kind === "update" ? r.affectedRows : -1;
-}
-function code(sql: string): number {
-  try {
-    run(sql);
-  } catch (e) {
-    assert.ok(e instanceof TdError, `not a TdError: ${String(e)}`);
-    return e.code;
-  }
-  assert.fail(`expected an error from ${sql}`);
-}
+const { run, rows, names, affected, code } = sqlHelpers(() => ({ engine, session }));
 
 beforeEach(() => {
   engine = new Engine(new Catalog(0), "3.3.6.0");
@@ -208,7 +178,8 @@ describe("emulator SQL: insert and select", () => {
     assert.deepEqual(rows("select sum(u), last(ts), last_row(u) from d1"), [[12n, BigInt(t + 2), null]]);
     assert.deepEqual(rows("select count(*) from d1 where v > 100"), [[0n]]);
     assert.deepEqual(rows("select max(v) from d1 where v > 100"), []);
-    assert.equal(code("select spread(v) from d1"), 0x0100);
+    assert.deepEqual(rows("select spread(v), stddev(v) from d1"), [[1, 0.5]]);
+    assert.equal(code("select percentile(v, 50) from d1"), 0x0100);
   });
 
   it("evaluates NOW() and NOW +/- durations in every precision", () => {
@@ -241,9 +212,10 @@ describe("emulator SQL: insert and select", () => {
   it("answers SELECT SERVER_VERSION() and refuses what it does not support", () => {
     assert.deepEqual(rows("select server_version()"), [["3.3.6.0"]]);
     assert.deepEqual(names("select server_version()"), ["server_version()"]);
-    assert.equal(code("select * from st interval(1m)"), 0x0100);
+    assert.equal(code("select * from st session(ts, 1m)"), 0x0100);
+    assert.equal(code("select * from st interval(1m)"), 0x260c);
     assert.equal(code("select * frm st"), 9728);
-    assert.equal(code("alter table st add column x int"), 0x0100);
+    assert.equal(code("alter database power keep 10"), 0x0100);
     assert.equal(code("select"), 0x2601);
     assert.equal(code("select nosuchcol from st"), 0x2602);
   });
