@@ -246,6 +246,8 @@ describe("tdengine-write node", () => {
     const expected = new Set(meterRows(total).map((r) => `d_${String(r.groupid)}|${String(r.ts)}`));
     assert.equal(keys.size, total);
     assert.deepEqual(keys, expected);
+    const overwritten = Object.entries(emu.stats().tables).filter(([t]) => t.startsWith(`${db}.`)).reduce((n, [, c]) => n + c.overwritten, 0);
+    assert.equal(overwritten, 0, "no row written twice");
     assert.ok(seen.some((st) => st.fill === "red" && st.shape === "ring"), "the status showed the outage");
     assert.equal(seen[seen.length - 1].fill, "green", "and recovered");
     assert.ok(out.some((m) => (m.payload as { latencyMs: number }).latencyMs > 500), "some messages waited through the outage");
