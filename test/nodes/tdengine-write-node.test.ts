@@ -212,6 +212,29 @@ describe("tdengine-write node", () => {
     assert.equal(count(db), 90);
   });
 
+  it("writes columns and tags named like Object.prototype members (missing ones as NULL), msg.tags {} overriding nothing", async () => {
+    const db = nextDb();
+    const write = { stable: "proto", subtable: "d_${toString}", columns: "ts TIMESTAMP, constructor INT, valueOf DOUBLE, hasOwnProperty INT", tags: "toString INT, isPrototypeOf VARCHAR(8)" };
+    await helper.load([configNode, writeNode], flow(db, write), CREDS);
+    const out = collect("out");
+    const caught = collect("caught");
+    const w = helper.getNode("w");
+    w.receive({ payload: [{ ts: 1700000000000, constructor: 1, valueOf: 2.5, toString: 1, isPrototypeOf: "a" }, { ts: 1700000000001, toString: 2 }] });
+    w.receive({ payload: { ts: 1700000000002, hasOwnProperty: 5, toString: 3, isPrototypeOf: "c" }, tags: {} });
+    await waitFor("both messages done", () => out.length + caught.length === 2);
+    assert.equal(caught.length, 0, caught[0]?.error?.message);
+    const names = ["constructor", "valueOf", "hasOwnProperty", "toString", "isPrototypeOf"].map((n) => "`" + n + "`").join(", ");
+    const rows = emu.sql(`SELECT tbname, ts, ${names} FROM ${db}.proto ORDER BY ts`).rows;
+    assert.deepEqual(
+      rows.map((r) => r.map((v) => (typeof v === "bigint" ? Number(v) : v))),
+      [
+        ["d_1", 1700000000000, 1, 2.5, null, 1, "a"],
+        ["d_2", 1700000000001, null, null, null, 2, null],
+        ["d_3", 1700000000002, null, null, 5, 3, "c"],
+      ],
+    );
+  });
+
   it("keeps rows through dropped and refused connections; afterwards every row is there exactly once", async () => {
     const db = nextDb();
     await helper.load([configNode, writeNode], flow(db, { batchSize: 50, flushInterval: 5 }), CREDS);
