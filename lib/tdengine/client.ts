@@ -347,7 +347,7 @@ class Stmt2Impl implements Stmt2 {
 export async function openClient(opts: ClientOptions): Promise<TdengineClientApi> {
   if (!opts || typeof opts.url !== "string") throw TdengineError.invalid("openClient needs a url");
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const conn = await Connection.open(wsUrl(opts.url, opts.token), { timeoutMs, tls: opts.tls });
+  const conn = await Connection.open(wsUrl(opts.url, opts.token), { timeoutMs, tls: opts.tls, maxFrameBytes: opts.maxFrameBytes });
   const client = new TdengineClient(conn, opts);
   try {
     await client.handshake(opts);
