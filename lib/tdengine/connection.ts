@@ -162,6 +162,12 @@ export class Connection extends EventEmitter {
     if (!this.closed) this.ws.send(JSON.stringify({ action, args }));
   }
 
+  /** Drops the socket at once, without the closing handshake (a connection that never became usable). */
+  terminate(): void {
+    this.shutdown(new TdengineError("closed", "connection closed by the client"));
+    this.ws.terminate();
+  }
+
   async close(): Promise<void> {
     if (this.ws.readyState === WebSocket.CLOSED) return;
     this.shutdown(new TdengineError("closed", "connection closed by the client"));

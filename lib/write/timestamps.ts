@@ -8,6 +8,8 @@ export type Instant = { ms: number; ns: number; raw?: undefined } | { raw: numbe
 
 export type NumberUnit = "db" | "ms";
 
+const MAX_DATE_MS = 8.64e15;
+
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/i;
 
 /** Reads a timestamp; returns the reason as a string when it is unusable. */
@@ -22,6 +24,8 @@ export function readInstant(v: unknown, unit: NumberUnit): Instant | string {
       if (!Number.isSafeInteger(v)) return `epoch ${v} is not an integer in the database precision`;
       return { raw: v };
     }
+    // Beyond a JS Date's range no precision can hold it; said here, with the field, not by the encoder later.
+    if (Math.abs(v) > MAX_DATE_MS) return `epoch ${v} ms is out of range (at most ±8.64e15 ms, the range of a Date)`;
     const ms = Math.floor(v);
     return { ms, ns: Math.round((v - ms) * 1e6) };
   }

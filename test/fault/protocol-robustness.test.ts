@@ -130,6 +130,25 @@ describe("TDengine client against a hostile server", () => {
     });
   }
 
+  for (const step of ["conn", "version"]) {
+    it(`a server that stalls on ${step}: the connect fails at its timeout, not later`, async () => {
+      server.plan = (req) => (req.action === step ? "stall" : "ok");
+      const started = Date.now();
+      const err = await openClient({ url: server.url, timeoutMs: 1000 }).then(
+        () => assert.fail("the connect must fail"),
+        (e: unknown) => e,
+      );
+      const took = Date.now() - started;
+      assert.ok(err instanceof TdengineError);
+      assert.equal(err.kind, "timeout");
+      assert.match(err.message, /^connecting to ws:\/\/127\.0\.0\.1:\d+ timed out after 1000 ms/);
+      // One deadline for socket + conn + version, and no closing handshake with a server that stopped answering
+      // (it was 1 s per step plus up to 2 s for the close). Generous slack for a loaded machine.
+      assert.ok(took < 1900, `connect took ${took} ms for a 1000 ms timeout`);
+      await waitFor("the socket closed", () => server.connections() === 0);
+    });
+  }
+
   it("the frame cap is configurable: maxFrameBytes 1 MiB refuses a 1-3 MB reply at once, not by timeout", async () => {
     let hits = 0;
     server.plan = (req) => (req.action === "binary_query" && hits++ === 0 ? "oversize" : "ok");

@@ -235,6 +235,23 @@ describe("tdengine-write node", () => {
     );
   });
 
+  it("says which field the client could not encode, and never blames TDengine for it", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db, { precision: "ns" }), CREDS);
+    const caught = collect("caught");
+    const w = helper.getNode("w");
+    const good = meterRows(2);
+    // 1e300 ms is refused while mapping; 2300 fits a Date but not an int64 of nanoseconds: the encoder refuses it.
+    w.receive({ payload: [good[0], { ...good[1], ts: 1e300 }, { ...good[1], ts: "2300-01-01T00:00:00Z" }, good[1]] });
+    await waitFor("the message failed catchably", () => caught.length === 1);
+    const errors = caught[0].errors ?? [];
+    assert.deepEqual(errors.map((e) => [e.index, e.field]), [[1, "ts"], [2, "ts"]]);
+    assert.match(errors[0].reason, /^timestamp: epoch 1e\+300 ms is out of range/);
+    assert.match(errors[1].reason, /^not sent: the client could not encode the row for TDengine: .*column "ts" expects an integer in/);
+    for (const e of errors) assert.doesNotMatch(e.reason, /TDengine refused|0x0064/);
+    assert.equal(count(db), 2, "the batch-mates were written");
+  });
+
   it("keeps rows through dropped and refused connections; afterwards every row is there exactly once", async () => {
     const db = nextDb();
     await helper.load([configNode, writeNode], flow(db, { batchSize: 50, flushInterval: 5 }), CREDS);

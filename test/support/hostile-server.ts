@@ -22,7 +22,8 @@ export const FAULTS = [
   "huge-length",
   "huge-frame",
 ] as const;
-export type Fault = (typeof FAULTS)[number];
+/** "stall" (not in the fuzz mix): the server stops reading its socket, so even a close frame gets no answer. */
+export type Fault = (typeof FAULTS)[number] | "stall";
 
 export interface Incoming {
   action: string;
@@ -232,6 +233,9 @@ export async function startHostileServer(rnd: () => number, plan: (req: Incoming
         }
         case "server-error":
           return send(JSON.stringify({ ...goodJson(req, ++stmtSeq), code: 1 + int(0xffff), message: "hostile refusal" }), false);
+        case "stall":
+          (ws as unknown as { _socket?: { pause(): void } })._socket?.pause();
+          return;
         case "huge-frame": {
           // A binary frame header announcing 1.4 GB, then 4 MB of it: a client without a frame cap keeps
           // buffering (and would until the whole 1.4 GB arrived).
