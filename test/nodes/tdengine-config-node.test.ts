@@ -128,6 +128,40 @@ describe("tdengine-config node", () => {
       assert.equal(typed.body.ok, true, "works for an unsaved node too");
     });
 
+    it("sends the stored password only to the saved server: another host (or scheme) needs it typed again", async () => {
+      const other = await startEmulator(); // same default credentials: a leak would log in
+      try {
+        await helper.load([configNode], [cfg()], CREDS);
+        const before = emu.stats().requests;
+        for (const url of [other.wsUrl, emu.wsUrl.replace("127.0.0.1", "localhost"), emu.wsUrl.replace(/^ws:/, "wss:")]) {
+          for (const body of [{ url, user: "root", password: "__PWRD__" }, { url, user: "root" }]) {
+            const r = await helper.request().post("/tdengine-config/cfg/test").send(body).expect(200);
+            assert.equal(r.body.ok, false, `${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
+            assert.match(r.body.error, /the saved password is only sent to the saved server \(ws:\/\/127\.0\.0\.1:\d+\): type the password again/);
+          }
+        }
+        assert.equal(other.stats().requests + other.stats().connections, 0, "the other server was never contacted");
+        assert.equal(emu.stats().requests, before, "nor the saved one under another name");
+        const typed = await helper.request().post("/tdengine-config/cfg/test").send({ url: other.wsUrl, user: "root", password: SECRET }).expect(200);
+        assert.deepEqual(typed.body, { ok: true, serverVersion: "3.3.6.0" }, "a typed password may go anywhere");
+        const same = await helper.request().post("/tdengine-config/cfg/test").send({ url: emu.wsUrl + "/ws", user: "root", password: "__PWRD__" }).expect(200);
+        assert.equal(same.body.ok, true, "the saved server (another path) gets the stored password");
+      } finally {
+        await other.stop();
+      }
+    });
+
+    it("accepts JSON bodies only: a cross-site form (urlencoded, text/plain) cannot trigger a connection", async () => {
+      await helper.load([configNode], [cfg()], CREDS);
+      const before = emu.stats().requests;
+      const form = await helper.request().post("/tdengine-config/cfg/test").type("form").send({ url: emu.wsUrl, user: "root", password: "__PWRD__" });
+      assert.equal(form.status, 415);
+      assert.deepEqual(form.body, { ok: false, error: "Test connection accepts application/json requests only" });
+      const text = await helper.request().post("/tdengine-config/cfg/test").set("Content-Type", "text/plain").send(`{"url":"${emu.wsUrl}"}`);
+      assert.equal(text.status, 415);
+      assert.equal(emu.stats().requests, before, "TDengine was never contacted");
+    });
+
     it("reports a failure without echoing the password", async () => {
       await helper.load([configNode], [cfg()], CREDS);
       const bad = await helper.request().post("/tdengine-config/cfg/test").send({ url: emu.wsUrl, user: "root", password: "wrong-secret" }).expect(200);
