@@ -3,6 +3,8 @@
 // "Test connection" admin endpoint; and the password stays out of exports and replies.
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer } from "ws";
 import { startEmulator, type Emulator } from "../../emulator";
 import helper from "../support/helper";
 import { nodeModule } from "../support/package-info";
@@ -117,6 +119,45 @@ describe("tdengine-config node", () => {
     assert.ok(!JSON.stringify(red.getFlows()).includes(wrong), "not in the deployed flow configuration");
     const logged = JSON.stringify(helper.log().args);
     assert.ok(!logged.includes(wrong), "not in any log line");
+  });
+
+  it("redacts the password from a server error that contains it: connection state, getClient errors, log, Test connection", async () => {
+    // A server whose conn refusal echoes the password it was sent (as a careless proxy might).
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/ws" });
+    await new Promise<void>((r) => wss.once("listening", () => r()));
+    wss.on("connection", (ws) =>
+      ws.on("message", (data: Buffer) => {
+        const req = JSON.parse(data.toString()) as { action: string; args: { req_id: number; password?: string } };
+        ws.send(JSON.stringify({ code: 0x0357, message: `Authentication failure for root:${req.args.password ?? ""}`, action: req.action, req_id: req.args.req_id }));
+      }),
+    );
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    try {
+      await helper.load([configNode, writeNode], [cfg({ url }), writer("w1", { z: undefined })], CREDS);
+      const seen = statuses("w1");
+      const c = helper.getNode("cfg") as unknown as { connectionStatus: { state: string; error?: Error }; getClient(ms: number): Promise<unknown> };
+      await waitFor("refused", () => c.connectionStatus.state === "disconnected");
+      helper.getNode("w1").receive({ payload: [{ ts: 1700000000000, v: 1, groupid: 1 }] });
+      await waitFor("the write node shows the outage", () => seen.some((st) => st.fill === "red"));
+      const err = await c.getClient(50).then(
+        () => assert.fail("must not connect"),
+        (e: Error) => e,
+      );
+      const test = await helper.request().post("/tdengine-config/cfg/test").send({ url, user: "root", password: "__PWRD__" }).expect(200);
+      const shown = {
+        status: c.connectionStatus.error?.message,
+        getClient: err.message,
+        statuses: seen.map((st) => st.text),
+        log: helper.log().args,
+        test: test.body as unknown,
+      };
+      assert.match(shown.status ?? "", /Authentication failure for root:\*\*\*/, "the message is kept, the secret masked");
+      assert.match(JSON.stringify(shown.test), /Authentication failure for root:\*\*\*/);
+      assert.ok(!JSON.stringify(shown).includes(SECRET), `the password shows: ${JSON.stringify(shown).slice(0, 2000)}`);
+    } finally {
+      await helper.unload();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
   });
 
   describe("Test connection endpoint", () => {

@@ -252,6 +252,31 @@ describe("tdengine-write node", () => {
     assert.equal(count(db), 2, "the batch-mates were written");
   });
 
+  it("calls done() exactly once per message: written, partly rejected, refused as a whole, over the bound", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db, { maxBuffered: 30 }), CREDS);
+    const w = helper.getNode("w") as unknown as { receive(m: object): void; _complete(m: { topic?: string }, err?: Error): void };
+    const calls = new Map<string, number>();
+    const complete = w._complete.bind(w);
+    w._complete = (m, err) => {
+      calls.set(String(m.topic), (calls.get(String(m.topic)) ?? 0) + 1);
+      complete(m, err);
+    };
+    const msgs = [
+      { topic: "good", payload: meterRows(10) },
+      { topic: "partly-bad", payload: [...meterRows(2, 10), { ts: "not a time", groupid: 1 }] },
+      { topic: "bad-override", payload: meterRows(1, 20), stable: "no such; table" },
+      { topic: "over-bound", payload: meterRows(40, 30) },
+      { topic: "empty", payload: [] },
+    ];
+    for (const m of msgs) w.receive(m);
+    await waitFor("every message completed", () => calls.size === msgs.length);
+    // Late second calls would come after the first ones: give the writer time to settle everything it holds.
+    await waitFor("nothing left buffered", () => count(db) === 12);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(Object.fromEntries(calls), { good: 1, "partly-bad": 1, "bad-override": 1, "over-bound": 1, empty: 1 });
+  });
+
   it("keeps rows through dropped and refused connections; afterwards every row is there exactly once", async () => {
     const db = nextDb();
     await helper.load([configNode, writeNode], flow(db, { batchSize: 50, flushInterval: 5 }), CREDS);
