@@ -79,4 +79,33 @@ describe("tdengine-poll across full deploys", () => {
     await waitFor("the 20 rows again, from 'everything'", () => seen.length >= 40);
     assert.equal(new Set(seen).size, 20);
   });
+
+  it("a poll whose reply arrives while the node closes sends nothing; the next node sends those rows", async () => {
+    const seen: string[] = [];
+    await helper.load([configNode, pollNode], flow("first"), credentials);
+    collect(seen);
+    insert(10);
+    await waitFor("the first 10 rows", () => seen.length >= 10);
+    const old = helper.getNode("poll") as unknown as { send(m: unknown): void; on(e: "close", f: () => void): void };
+    let closing = false;
+    let sentWhileClosing = 0;
+    old.on("close", () => (closing = true));
+    const send = old.send.bind(old);
+    old.send = (m: unknown) => {
+      if (closing) sentWhileClosing++;
+      send(m);
+    };
+    // Replies come 400 ms late: the poll that reads the next rows is still waiting when the deploy closes the node.
+    emu.faults.delayReplies(400);
+    insert(10);
+    const asked = emu.stats().requests;
+    await waitFor("a poll asked after the insert", () => emu.stats().requests > asked);
+    await helper.setFlows(flow("second"), "full", credentials);
+    emu.faults.delayReplies(0);
+    assert.ok(closing, "the old node was closed");
+    assert.equal(sentWhileClosing, 0, "the closing node sent nothing");
+    collect(seen);
+    await waitFor("the 10 new rows, from the new node", () => seen.length >= 20);
+    assert.equal(new Set(seen).size, seen.length, "no row twice");
+  });
 });
