@@ -113,6 +113,17 @@ describe("Writer failures", () => {
     await p.close(1000);
   });
 
+  it("narrows a refusal down to the single row, also in the smallest batch (two rows)", async () => {
+    const { p, client } = setup();
+    client.poison = 666;
+    const pair = rows(2);
+    pair[1].voltage = 666;
+    const o = await p.write({ payload: pair });
+    assert.equal(o.written, 1, "the good row of the pair is written");
+    assert.deepEqual(o.failed.map((f) => f.index), [1]);
+    await p.close(1000);
+  });
+
   it("re-prepares once after a statement-level error (table dropped) and writes the batch", async () => {
     const { p, client } = setup();
     await p.write({ payload: rows(10) });
