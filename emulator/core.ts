@@ -1,13 +1,45 @@
 // State that outlives restarts: the catalog (data), engine, credentials, fault switches, counters.
 import { Faults } from "./faults.js";
 import { Engine } from "./sql/engine.js";
-import { Catalog } from "./store/catalog.js";
+import { Catalog, type WriteCounts } from "./store/catalog.js";
+
+export interface EmulatorStats {
+  /** Open WebSocket sessions. */
+  connections: number;
+  /** REST and WebSocket requests received. */
+  requests: number;
+  /** WebSocket requests per action name. */
+  actions: Record<string, number>;
+  restarts: number;
+  /** Rows written with a new (table, ts), over all tables. */
+  inserted: number;
+  /** Rows written whose (table, ts) already existed: duplicate writes, over all tables. */
+  overwritten: number;
+  /** Per table, keyed "db.table". */
+  tables: Record<string, WriteCounts>;
+}
 
 export class EmulatorCore {
   readonly catalog: Catalog;
   readonly engine: Engine;
   readonly faults = new Faults();
   requests = 0;
+  /** WebSocket requests received, per action (e.g. stmt2_prepare), for tests to see retries. */
+  readonly actions = new Map<string, number>();
+  /** Times the emulator was restarted (Emulator.restart()). */
+  restarts = 0;
+
+  /** Counters for tests and the debug endpoint: connections are the live WebSocket sessions. */
+  stats(connections: number): EmulatorStats {
+    const tables = this.catalog.writeCounts();
+    let inserted = 0;
+    let overwritten = 0;
+    for (const t of Object.values(tables)) {
+      inserted += t.inserted;
+      overwritten += t.overwritten;
+    }
+    return { connections, requests: this.requests, actions: Object.fromEntries(this.actions), restarts: this.restarts, inserted, overwritten, tables };
+  }
 
   constructor(
     readonly user: string,

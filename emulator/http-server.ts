@@ -1,5 +1,5 @@
 // One port, like taosAdapter: GET /-/ping, POST /rest/sql[/:db], and the WebSocket upgrade on /ws
-// (permessage-deflate accepted).
+// (permessage-deflate accepted); plus the emulator-only GET /-/emulator/stats (write counters, for tests).
 import http from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
@@ -103,6 +103,15 @@ function handleRest(core: EmulatorCore, req: http.IncomingMessage, res: http.Ser
   });
 }
 
+/** Emulator-only debug endpoint (not in taosAdapter): the counters of Emulator.stats() as JSON, Basic auth. */
+function handleStats(core: EmulatorCore, req: http.IncomingMessage, res: http.ServerResponse, connections: number): void {
+  const started = process.hrtime.bigint();
+  const auth = checkAuth(core, req.headers.authorization, res, started);
+  if (auth === false) return;
+  if (auth === "bad-credentials") return restError(res, 401, CODE.AUTH_FAILURE, "Authentication failure", started);
+  restJson(res, 200, JSON.stringify(core.stats(connections)));
+}
+
 export function createHttpServer(core: EmulatorCore, tls?: { key: string | Buffer; cert: string | Buffer }): HttpServerHandle {
   const sockets = new Set<Socket>();
   const sessions = new Set<WebSocket>();
@@ -115,6 +124,7 @@ export function createHttpServer(core: EmulatorCore, tls?: { key: string | Buffe
       res.end();
       return;
     }
+    if (path === "/-/emulator/stats" && req.method === "GET") return handleStats(core, req, res, sessions.size);
     const m = /^\/rest\/sql(?:\/([^/]+))?\/?$/.exec(path);
     if (m && req.method === "POST") return handleRest(core, req, res, m[1] ? decodeURIComponent(m[1]) : null, url);
     res.writeHead(404, { "Content-Type": "text/plain" });

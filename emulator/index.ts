@@ -1,6 +1,6 @@
 // Public entry of the taosAdapter emulator: an in-memory TDengine speaking the real REST + WebSocket protocol.
 import type { AddressInfo } from "node:net";
-import { EmulatorCore } from "./core.js";
+import { EmulatorCore, type EmulatorStats } from "./core.js";
 import { createHttpServer, type HttpServerHandle } from "./http-server.js";
 import { TdError } from "./errors.js";
 
@@ -36,7 +36,12 @@ export interface Emulator {
     reset(): void;
   };
   sql(statement: string): { columns: { name: string; type: number }[]; rows: unknown[][]; affectedRows: number };
-  stats(): { connections: number; requests: number };
+  /**
+   * Counters: connections, requests (and WebSocket requests per action), restarts, and rows inserted / overwritten (a row whose (table, ts) already
+   * existed) per table and in total, whichever way they were written (SQL INSERT, stmt2, schemaless). The same
+   * object is served as JSON by GET /-/emulator/stats (Basic auth, as /rest/sql).
+   */
+  stats(): EmulatorStats;
 }
 
 function listen(h: HttpServerHandle, port: number, host: string): Promise<number> {
@@ -83,6 +88,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       await close(handle);
       handle = createHttpServer(core, opts.tls);
       await listen(handle, port, host);
+      core.restarts++;
       stopped = false;
     },
     faults: {
@@ -104,8 +110,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       for (let i = 0; i < rs.rowCount; i++) rows.push(rs.columns.map((_, c) => rs.value(c, i)));
       return { columns: rs.columns.map((c) => ({ name: c.name, type: c.type })), rows, affectedRows: 0 };
     },
-    stats: () => ({ connections: handle.sessions.size, requests: core.requests }),
+    stats: () => core.stats(handle.sessions.size),
   };
 }
 
 export { TdError };
+export type { EmulatorStats };

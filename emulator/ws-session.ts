@@ -84,6 +84,7 @@ export class WsSession {
   /** Pre-conn rule and injected failures; returns false when the request was answered with an error. */
   admit(action: string, reqId: bigint, started: bigint, stmtId?: number): boolean {
     const extra = STMT_ACTIONS.has(action) && stmtId !== undefined ? { stmt_id: stmtId } : {};
+    this.core.actions.set(action, (this.core.actions.get(action) ?? 0) + 1);
     if (!this.connected && !PRE_CONN.has(action)) {
       this.replyJson(action, reqId, started, extra, 0xffff, "server not connected");
       return false;

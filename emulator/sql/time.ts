@@ -49,8 +49,12 @@ export function parseTimestampString(s: string, p: Precision, zone?: Zone): bigi
   if (!m) throw new TdError(CODE.SYNTAX, `syntax error near "${s}" (invalid timestamp format)`);
   const [y, mo, d, h = "0", mi = "0", se = "0"] = [m[1], m[2], m[3], m[4], m[5], m[6]];
   let ms: number;
+  // Set through setFullYear: Date.UTC and new Date(y, ...) read years 0-99 as 1900-1999.
+  const at = new Date(0);
   if (m[8]) {
-    ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +se);
+    at.setUTCFullYear(+y, +mo - 1, +d);
+    at.setUTCHours(+h, +mi, +se, 0);
+    ms = at.getTime();
     if (m[8].toUpperCase() !== "Z") {
       const sign = m[8][0] === "-" ? -1 : 1;
       const digits = m[8].slice(1).replace(":", "");
@@ -59,7 +63,9 @@ export function parseTimestampString(s: string, p: Precision, zone?: Zone): bigi
   } else if (zone) {
     ms = wallToUtc(zone, +y, +mo - 1, +d, +h, +mi, +se);
   } else {
-    ms = new Date(+y, +mo - 1, +d, +h, +mi, +se).getTime();
+    at.setFullYear(+y, +mo - 1, +d);
+    at.setHours(+h, +mi, +se, 0);
+    ms = at.getTime();
   }
   if (Number.isNaN(ms)) throw new TdError(CODE.SYNTAX, `syntax error near "${s}" (invalid timestamp format)`);
   const frac = (m[7] ?? "").padEnd(9, "0");

@@ -10,6 +10,12 @@ export interface Database {
   createdAt: number;
 }
 
+/** Rows written to one table: new timestamps, and rows that replaced an existing (table, ts). */
+export interface WriteCounts {
+  inserted: number;
+  overwritten: number;
+}
+
 export class Catalog {
   readonly dbs = new Map<string, Database>();
   constructor(readonly maxRowsPerTable: number) {}
@@ -19,5 +25,14 @@ export class Catalog {
     db.tables.set(name, t);
     if (stable) stable.children.set(name, t);
     return t;
+  }
+
+  /** Write counters of every table, keyed "db.table" (super tables' children included). */
+  writeCounts(): Record<string, WriteCounts> {
+    const out: Record<string, WriteCounts> = {};
+    for (const db of this.dbs.values()) {
+      for (const t of db.tables.values()) out[`${db.name}.${t.name}`] = { inserted: t.inserted, overwritten: t.overwritten };
+    }
+    return out;
   }
 }

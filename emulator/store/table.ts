@@ -21,6 +21,10 @@ export class TableData {
   unordered = false;
   /** TTL in days given when the table was created (schemaless ttl); 0 = none. Expiry is not emulated. */
   ttl = 0;
+  /** Rows written whose timestamp was new to the table (write counters for tests and the stats endpoint). */
+  inserted = 0;
+  /** Rows written whose (table, ts) already existed, including repeats within one batch: a duplicate write. */
+  overwritten = 0;
 
   constructor(
     readonly name: string,
@@ -82,6 +86,7 @@ export class TableData {
       const p = this.used;
       for (let c = 0; c < this.cols.length; c++) this.cols[c].appendBatch(p, batch[c], n);
       this.used += n;
+      this.inserted += n;
     } else {
       this.mergeInsert(batch, tsList, n);
     }
@@ -100,11 +105,13 @@ export class TableData {
       if (uniq.length && tsList[uniq[uniq.length - 1]] === tsList[i]) uniq[uniq.length - 1] = i;
       else uniq.push(i);
     }
+    this.overwritten += n - uniq.length;
     for (const i of uniq) {
       const t = tsList[i];
       const pos = this.lowerBound(t);
       if (pos < this.rowCount && this.ts(pos) === t) {
         for (let c = 0; c < this.cols.length; c++) this.cols[c].setFromBatch(this.head + pos, batch[c], i);
+        this.overwritten++;
         continue;
       }
       this.ensure(1);
@@ -118,6 +125,7 @@ export class TableData {
         }
       }
       this.used++;
+      this.inserted++;
       for (let c = 0; c < this.cols.length; c++) this.cols[c].setFromBatch(p, batch[c], i);
     }
   }

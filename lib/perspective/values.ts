@@ -231,7 +231,8 @@ function toRows(payload: unknown): unknown[] {
       const rows: Record<string, unknown>[] = [];
       for (let i = 0; i < n; i++) {
         const r: Record<string, unknown> = {};
-        for (const [k, v] of cols) if (i < v.length) r[k] = v[i];
+        // defineProperty, not r[k] = ...: a column called __proto__ must stay a column.
+        for (const [k, v] of cols) if (i < v.length) Object.defineProperty(r, k, { value: v[i], writable: true, enumerable: true, configurable: true });
         rows.push(r);
       }
       return rows;

@@ -5,6 +5,7 @@ export { TickScheduler } from "./scheduler";
 export type { SchedulerOptions, SchedulerStats, TaskOutcome } from "./scheduler";
 export { ErrorLatch, errorSignature } from "./error-latch";
 export { RateMeter } from "./rate";
+export { HandoverLedger } from "./handover";
 export { buildTableQuery, prepareUserSql, validateTableSource, WATERMARK_PLACEHOLDER, TBNAME } from "./sql";
 export type { BoundOp, TableSource } from "./sql";
 export { makeRowConverter } from "./rows";

@@ -1,5 +1,6 @@
 // The tdengine-poll node's editor settings -> validated poller and scheduler options. Kept apart from the
 // Node-RED adapter so every rule is unit-tested; errors name the setting.
+import { hasOwnKey } from "../own-property";
 import type { PollerOptions, StartPosition } from "./poller";
 import { POLLER_DEFAULTS } from "./poller";
 import type { TimestampOutput } from "./rows";
@@ -88,7 +89,7 @@ export function parsePollNodeSettings(s: PollNodeSettings, connectionDatabase: s
       break;
     case "lookback": {
       const unit = s.startWindowUnit || "h";
-      if (!(unit in UNIT_MS)) throw new Error(`start window unit must be one of ${Object.keys(UNIT_MS).join(", ")}`);
+      if (!hasOwnKey(UNIT_MS, unit)) throw new Error(`start window unit must be one of ${Object.keys(UNIT_MS).join(", ")}`);
       start = { kind: "lookback", ms: num(s.startWindow, "start window", 12, 0) * UNIT_MS[unit] };
       break;
     }

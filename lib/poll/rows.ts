@@ -1,5 +1,6 @@
 // Decoded result rows (arrays in column order) -> the row objects a poll emits.
 import type { ColumnMeta, Precision } from "../tdengine/api";
+import { setOwn } from "../own-property";
 import { epochToMs, toEpoch } from "./timestamps";
 
 /** TDengine type codes this module treats specially (protocol constants). */
@@ -64,6 +65,8 @@ export function makeRowConverter(
     else if (c.type === BIGINT || c.type === BIGINT_UNSIGNED) conv.push(bigintConverter);
     else conv.push(undefined);
   });
+  // A column called __proto__ must become a field, not the row's prototype (the slower path only then).
+  const set = names.includes("__proto__") ? setOwn : (o: Record<string, unknown>, k: string, v: unknown): void => void (o[k] = v);
   return {
     columns: meta,
     convert(row) {
@@ -71,7 +74,7 @@ export function makeRowConverter(
       for (let k = 0; k < idx.length; k++) {
         const v = row[idx[k]];
         const f = conv[k];
-        o[names[k]] = v === undefined ? null : f ? f(v) : v;
+        set(o, names[k], v === undefined ? null : f ? f(v) : v);
       }
       return o;
     },

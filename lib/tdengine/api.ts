@@ -26,6 +26,11 @@ export interface ClientOptions {
   token?: string;
   /** Connect timeout and default per-request timeout in ms (default 30000). */
   timeoutMs?: number;
+  /**
+   * Largest message accepted from the server, in bytes (default 256 MiB). A bigger one fails the pending
+   * requests with a non-retryable "protocol" TdengineError and closes the connection.
+   */
+  maxFrameBytes?: number;
   /** How BIGINTs beyond 2^53 are returned (default "string"). */
   bigint?: "string" | "bigint";
   /** TLS options for wss:// (custom CA; rejectUnauthorized defaults to true). */

@@ -154,14 +154,20 @@ class TdengineClient extends EventEmitter implements TdengineClientApi {
     return this.conn.requestJson(action, { req_id: nextReqId(), ...args }, this.t(opts));
   }
 
-  async handshake(opts: ClientOptions): Promise<void> {
-    await this.json("conn", {
-      user: opts.user ?? "root",
-      password: opts.password ?? "taosdata",
-      db: opts.database ?? "",
-      connector: opts.connector ?? CONNECTOR,
-    });
-    const v = await this.json("version", {});
+  /** conn + version, both within the connect deadline (epoch ms). */
+  async handshake(opts: ClientOptions, deadline: number): Promise<void> {
+    const left = (): RequestOptions => ({ timeoutMs: Math.max(1, deadline - Date.now()) });
+    await this.json(
+      "conn",
+      {
+        user: opts.user ?? "root",
+        password: opts.password ?? "taosdata",
+        db: opts.database ?? "",
+        connector: opts.connector ?? CONNECTOR,
+      },
+      left(),
+    );
+    const v = await this.json("version", {}, left());
     this.serverVersion = String(v.version ?? "");
     if (compareVersions(this.serverVersion, MIN_SERVER_VERSION) < 0) {
       throw new TdengineError(
@@ -362,12 +368,18 @@ class Stmt2Impl implements Stmt2 {
 export async function openClient(opts: ClientOptions): Promise<TdengineClientApi> {
   if (!opts || typeof opts.url !== "string") throw TdengineError.invalid("openClient needs a url");
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const conn = await Connection.open(wsUrl(opts.url, opts.token), { timeoutMs, tls: opts.tls });
+  // One deadline for the whole connect (socket, conn, version), not one timeout per step.
+  const deadline = Date.now() + timeoutMs;
+  const conn = await Connection.open(wsUrl(opts.url, opts.token), { timeoutMs, tls: opts.tls, maxFrameBytes: opts.maxFrameBytes });
   const client = new TdengineClient(conn, opts);
   try {
-    await client.handshake(opts);
+    await client.handshake(opts, deadline);
   } catch (err) {
-    await conn.close().catch(() => undefined);
+    // No closing handshake: a server that did not answer conn in time would hold the caller up to 2 s more.
+    conn.terminate();
+    if (err instanceof TdengineError && err.kind === "timeout") {
+      throw new TdengineError("timeout", `connecting to ${opts.url.replace(/\?.*$/, "")} timed out after ${timeoutMs} ms (${err.message})`, undefined, { cause: err });
+    }
     throw err;
   }
   return client;

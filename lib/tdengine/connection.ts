@@ -18,6 +18,8 @@ export interface JsonReply {
 
 export interface ConnectOptions {
   timeoutMs: number;
+  /** Largest message accepted from the server, in bytes (default DEFAULT_MAX_FRAME_BYTES). */
+  maxFrameBytes?: number;
   tls?: { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized?: boolean; servername?: string };
 }
 
@@ -28,8 +30,12 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** Big result blocks are possible; the official connector allows 0x60000000 bytes, so do we. */
-const MAX_PAYLOAD = 0x60000000;
+/**
+ * Largest message accepted from the server by default: 256 MiB. Result blocks are a few MB at most in practice
+ * (the official connector allows 1.5 GiB); a larger frame, or a hostile server announcing one, fails the
+ * connection at its header instead of making the client buffer it.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 256 * 2 ** 20;
 
 const TLS_CODES = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -71,7 +77,10 @@ export class Connection extends EventEmitter {
   private closeError: TdengineError | undefined;
   private readonly closedPromise: Promise<void>;
 
-  private constructor(private readonly ws: WebSocket) {
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly maxFrameBytes: number,
+  ) {
     super();
     this.closedPromise = new Promise((resolve) => {
       ws.on("close", (code, reason) => {
@@ -80,15 +89,23 @@ export class Connection extends EventEmitter {
         resolve();
       });
     });
-    ws.on("error", (err) => this.shutdown(new TdengineError("closed", `connection failed: ${err.message}`, undefined, { cause: err })));
+    ws.on("error", (err: Error & { code?: string }) => {
+      if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") {
+        // Not retryable: the same request would get the same frame again.
+        const msg = `protocol error: the server sent a message larger than the client's limit of ${this.maxFrameBytes} bytes (maxFrameBytes); connection closed`;
+        this.shutdown(new TdengineError("protocol", msg, undefined, { cause: err, retryable: false }));
+      } else this.shutdown(new TdengineError("closed", `connection failed: ${err.message}`, undefined, { cause: err }));
+    });
     ws.on("message", (data, isBinary) => this.onMessage(data as Buffer | ArrayBuffer | Buffer[], isBinary));
   }
 
   static open(url: string, opts: ConnectOptions): Promise<Connection> {
+    const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    if (!(Number.isSafeInteger(maxFrameBytes) && maxFrameBytes > 0)) return Promise.reject(TdengineError.invalid(`maxFrameBytes must be a positive integer, got ${maxFrameBytes}`));
     return new Promise((resolve, reject) => {
       // ws hands TLS options (ca, servername, rejectUnauthorized) through to tls.connect.
       const wsOpts: WebSocket.ClientOptions & { servername?: string } = {
-        maxPayload: MAX_PAYLOAD,
+        maxPayload: maxFrameBytes,
         // taosAdapter accepts permessage-deflate but does not need it; deflating multi-MB binds and blocks costs
         // more CPU than it saves on the usual local or LAN link, so it is not offered.
         perMessageDeflate: false,
@@ -112,7 +129,7 @@ export class Connection extends EventEmitter {
         if (err) {
           ws.on("error", () => undefined); // a late error of the abandoned socket must not crash the process
           reject(err);
-        } else resolve(new Connection(ws));
+        } else resolve(new Connection(ws, maxFrameBytes));
       };
       const onOpen = (): void => finish();
       const onError = (err: Error): void => finish(connectError(err, url));
@@ -143,6 +160,12 @@ export class Connection extends EventEmitter {
   /** For actions without a reply (free_result). */
   sendNoReply(action: string, args: Record<string, unknown>): void {
     if (!this.closed) this.ws.send(JSON.stringify({ action, args }));
+  }
+
+  /** Drops the socket at once, without the closing handshake (a connection that never became usable). */
+  terminate(): void {
+    this.shutdown(new TdengineError("closed", "connection closed by the client"));
+    this.ws.terminate();
   }
 
   async close(): Promise<void> {
@@ -221,7 +244,7 @@ export class Connection extends EventEmitter {
     this.closeError = err;
     for (const [, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(new TdengineError("closed", `${p.action}: ${err.message}`, undefined, { cause: err }));
+      p.reject(new TdengineError(err.kind, `${p.action}: ${err.message}`, undefined, { cause: err, retryable: err.retryable }));
     }
     this.pending.clear();
     this.emit("close", err);

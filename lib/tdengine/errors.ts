@@ -31,11 +31,14 @@ export class TdengineError extends Error {
   readonly kind: TdengineErrorKind;
   readonly code: number;
   readonly retryable: boolean;
+  /** The column, tag or parameter whose value the client could not encode (kind "invalid" from a bind). */
+  readonly field?: string;
 
-  constructor(kind: TdengineErrorKind, message: string, code?: number, opts?: { cause?: unknown; retryable?: boolean }) {
+  constructor(kind: TdengineErrorKind, message: string, code?: number, opts?: { cause?: unknown; retryable?: boolean; field?: string }) {
     super(message, opts?.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "TdengineError";
     this.kind = kind;
+    if (opts?.field !== undefined) this.field = opts.field;
     this.code = code ?? DEFAULT_CODE[kind];
     this.retryable =
       opts?.retryable ??
@@ -52,7 +55,7 @@ export class TdengineError extends Error {
     return new TdengineError("protocol", `protocol error: ${message}`);
   }
 
-  static invalid(message: string): TdengineError {
-    return new TdengineError("invalid", message);
+  static invalid(message: string, field?: string): TdengineError {
+    return new TdengineError("invalid", message, undefined, field === undefined ? undefined : { field });
   }
 }

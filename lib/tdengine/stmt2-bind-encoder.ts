@@ -21,12 +21,15 @@ const DECIMAL_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 interface Target {
   type: number;
   precision: Precision;
+  /** As shown in errors, e.g. column "ts". */
   name: string;
+  /** The column or tag name, for TdengineError.field. */
+  field?: string;
 }
 
 function bad(t: Target, where: string, v: unknown, expected: string): never {
   const shown = typeof v === "bigint" ? `${v}n` : typeof v === "string" ? JSON.stringify(v) : String(v);
-  throw TdengineError.invalid(`${where}: ${t.name} expects ${expected}, got ${shown.slice(0, 60)}`);
+  throw TdengineError.invalid(`${where}: ${t.name} expects ${expected}, got ${shown.slice(0, 60)}`, t.field);
 }
 
 function needsLengths(type: number): boolean {
@@ -203,7 +206,7 @@ function writeFixed(t: Target, view: DataView, base: number, values: readonly un
 }
 
 function fieldTarget(f: Stmt2Field): Target {
-  return { type: f.type, precision: f.precision, name: `${f.bindType} ${JSON.stringify(f.name)}` };
+  return { type: f.type, precision: f.precision, name: `${f.bindType} ${JSON.stringify(f.name)}`, field: f.name };
 }
 
 /** The payload for an INSERT statement: `fields` as stmt2_prepare reported them, one TableBind per subtable. */

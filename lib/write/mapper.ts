@@ -5,6 +5,7 @@
 // The hot path (mapBlock) writes the good rows column-major into one RowBlock per message: no object or array
 // per row, tag arrays shared by the rows of a subtable, per-column checks chosen once per schema. At 10^6
 // rows/s per-row garbage was the largest cost of the node.
+import { hasOwnKey, isPrototypeName, ownValue } from "../own-property";
 import { subtableNameProblem } from "./identifiers";
 import type { FieldDef, TableSchema } from "./schema";
 import { compileTemplate, fillTemplate, type TemplatePart } from "./template";
@@ -130,6 +131,10 @@ export class RowMapper {
   private readonly tagDefs: FieldDef[];
   private readonly colQuick: Quick[];
   private readonly tagQuick: Quick[];
+  /** Fields named like Object.prototype members ("constructor", "__proto__"...): read as own properties only. */
+  private readonly colOwn: boolean[];
+  private readonly tagOwn: boolean[];
+  private readonly tsOwn: boolean;
   private readonly msNumbers: boolean;
   private readonly fieldMode: string | undefined;
   /** For each template field: the tag index to read it from, or -1 for a row field. */
@@ -153,6 +158,9 @@ export class RowMapper {
     this.tagDefs = schema.tags;
     this.colQuick = this.columns.map(quickKind);
     this.tagQuick = this.tagDefs.map(quickKind);
+    this.colOwn = this.columns.map((c) => isPrototypeName(c.name));
+    this.tagOwn = this.tagDefs.map((t) => isPrototypeName(t.name));
+    this.tsOwn = isPrototypeName(opts.tsField);
     this.scratch = new Array<unknown>(this.tagDefs.length).fill(null);
     this.known = new Set([opts.tsField, ...this.columns.map((c) => c.name), ...schema.tags.map((t) => t.name)]);
     if (opts.subtable.mode === "field") this.known.add(opts.subtable.field);
@@ -197,7 +205,7 @@ export class RowMapper {
     const overVals: unknown[] = new Array<unknown>(ntags).fill(undefined);
     if (o.tags) {
       for (let t = 0; t < ntags; t++) {
-        if (this.tagDefs[t].name in o.tags) {
+        if (hasOwnKey(o.tags, this.tagDefs[t].name)) {
           overTags[t] = true;
           overVals[t] = o.tags[this.tagDefs[t].name];
         }
@@ -221,7 +229,7 @@ export class RowMapper {
           continue;
         }
       }
-      const rawTs = rec[tsField];
+      const rawTs = this.tsOwn ? ownValue(rec, tsField) : rec[tsField];
       let ts: Instant | number;
       if (this.msNumbers && typeof rawTs === "number" && Number.isSafeInteger(rawTs)) ts = rawTs;
       else {
@@ -236,7 +244,7 @@ export class RowMapper {
       let bad: RowError | undefined;
       for (let t = 0; t < ntags; t++) {
         const f = this.tagDefs[t];
-        const raw = overTags[t] ? overVals[t] : rec[f.name];
+        const raw = overTags[t] ? overVals[t] : this.tagOwn[t] ? ownValue(rec, f.name) : rec[f.name];
         if (quickOk(this.tagQuick[t], raw, f.length)) {
           scratch[t] = raw;
           continue;
@@ -255,7 +263,7 @@ export class RowMapper {
       // Values go straight to position n; a row rejected later leaves them to be overwritten (or cut off).
       for (let c = 0; c < ncols; c++) {
         const f = this.columns[c];
-        const raw = rec[f.name];
+        const raw = this.colOwn[c] ? ownValue(rec, f.name) : rec[f.name];
         if (quickOk(this.colQuick[c], raw, f.length)) {
           cols[c][n] = raw;
           continue;
@@ -312,7 +320,7 @@ export class RowMapper {
     if (o.table !== undefined) return this.named(o.table, index, errors);
     if (this.fieldMode !== undefined) {
       const f = this.fieldMode;
-      const v = rec[f];
+      const v = ownValue(rec, f);
       if (typeof v !== "string" || v === "") {
         errors.push({ index, field: f, reason: `subtable name field ${f} is missing or not a string` });
         return undefined;
@@ -324,13 +332,13 @@ export class RowMapper {
     if (this.singleField !== undefined) {
       // The name is a function of this one value: skip building and checking it again.
       const t = this.singleTag;
-      key = t >= 0 && scratch[t] !== null ? scratch[t] : rec[this.singleField];
+      key = t >= 0 && scratch[t] !== null ? scratch[t] : ownValue(rec, this.singleField);
       const hit = this.byValue.get(key);
       if (hit !== undefined) return hit;
     }
     const lookup = (name: string): unknown => {
       const t = this.templateTags.get(name) ?? -1;
-      return t >= 0 && scratch[t] !== null ? scratch[t] : rec[name];
+      return t >= 0 && scratch[t] !== null ? scratch[t] : ownValue(rec, name);
     };
     const filled = fillTemplate(this.template!, lookup);
     if ("problem" in filled) {

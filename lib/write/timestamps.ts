@@ -8,6 +8,8 @@ export type Instant = { ms: number; ns: number; raw?: undefined } | { raw: numbe
 
 export type NumberUnit = "db" | "ms";
 
+const MAX_DATE_MS = 8.64e15;
+
 const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/i;
 
 /** Reads a timestamp; returns the reason as a string when it is unusable. */
@@ -22,6 +24,8 @@ export function readInstant(v: unknown, unit: NumberUnit): Instant | string {
       if (!Number.isSafeInteger(v)) return `epoch ${v} is not an integer in the database precision`;
       return { raw: v };
     }
+    // Beyond a JS Date's range no precision can hold it; said here, with the field, not by the encoder later.
+    if (Math.abs(v) > MAX_DATE_MS) return `epoch ${v} ms is out of range (at most ±8.64e15 ms, the range of a Date)`;
     const ms = Math.floor(v);
     return { ms, ns: Math.round((v - ms) * 1e6) };
   }
@@ -35,13 +39,21 @@ export function readInstant(v: unknown, unit: NumberUnit): Instant | string {
   return `expected a Date, an epoch number or an ISO-8601 string, got ${typeof v}`;
 }
 
+/** Date.UTC without its rule that years 0-99 mean 1900-1999: "0050-01-01" is the year 50. */
+function utcMs(y: number, mo: number, d: number, h: number, mi: number, se: number): number {
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo, d);
+  t.setUTCHours(h, mi, se, 0);
+  return t.getTime();
+}
+
 function readIso(s: string): Instant | string {
   const m = ISO.exec(s.trim());
   if (!m) return `"${s.slice(0, 40)}" is not an ISO-8601 timestamp with a time zone (e.g. 2024-05-01T03:04:05.123Z)`;
   const [, y, mo, d, h, mi, se, frac, zone] = m;
-  let ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +se);
+  let ms = utcMs(+y, +mo - 1, +d, +h, +mi, +se);
   const check = new Date(ms);
-  if (check.getUTCDate() !== +d || check.getUTCMonth() !== +mo - 1 || +h > 23 || +mi > 59 || +se > 59) return `"${s}" is not a valid date`;
+  if (check.getUTCFullYear() !== +y || check.getUTCDate() !== +d || check.getUTCMonth() !== +mo - 1 || +h > 23 || +mi > 59 || +se > 59) return `"${s}" is not a valid date`;
   if (zone.toUpperCase() !== "Z") {
     const z = /([+-])(\d{2}):?(\d{2})/.exec(zone)!;
     const off = (+z[2] * 60 + +z[3]) * 60000;

@@ -528,9 +528,11 @@ export class Writer {
   }
 
   private rejectAll(batch: Segment[], e: Error): void {
-    const reason = `TDengine refused the row: ${describe(e)}`;
+    // A value the client could not encode never reached TDengine: say so, and name the field.
+    const x = e as MaybeTdError & { field?: string };
+    const reason = x.kind === "invalid" ? `not sent: the client could not encode the row for TDengine: ${e.message}` : `TDengine refused the row: ${describe(e)}`;
     let n = 0;
-    for (const s of batch) n += this.settleSegment(s, reason);
+    for (const s of batch) n += this.settleSegment(s, reason, x.kind === "invalid" ? x.field : undefined);
     if (n > 0) this.emit({ type: "rejected", rows: n, error: e });
   }
 
@@ -538,7 +540,7 @@ export class Writer {
    * Ends the rows of a segment that have not ended yet (written, or rejected with `reason`), each exactly once;
    * returns how many it ended.
    */
-  private settleSegment(s: Segment, reason?: string): number {
+  private settleSegment(s: Segment, reason?: string, field?: string): number {
     const { done, ticket: t, block } = s.held;
     let n = 0;
     if (reason === undefined && done.subarray(s.start, s.end).indexOf(1) === -1) {
@@ -550,7 +552,7 @@ export class Writer {
         if (done[i] === 1) continue;
         done[i] = 1;
         n++;
-        if (reason !== undefined) t.failed.push({ index: block.index[i], reason });
+        if (reason !== undefined) t.failed.push(field === undefined ? { index: block.index[i], reason } : { index: block.index[i], field, reason });
       }
     }
     if (n === 0) return 0;

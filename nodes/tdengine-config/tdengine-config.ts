@@ -37,6 +37,20 @@ function positive(v: unknown, fallback: number): number {
   return Number.isFinite(n) && n > 0 ? n : fallback;
 }
 
+/**
+ * Where a URL sends credentials: scheme and host:port. Stored secrets may only go where the saved URL points;
+ * a dialog that names another server (or plain ws:// instead of wss://) must carry the secrets typed again.
+ */
+function destination(url: string): string | undefined {
+  try {
+    const u = new URL(url.trim() || DEFAULT_URL);
+    const scheme = u.protocol === "http:" ? "ws:" : u.protocol === "https:" ? "wss:" : u.protocol;
+    return `${scheme}//${u.host.toLowerCase()}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Checks the URL scheme; throws a readable error. */
 function checkUrl(url: string): string {
   let u: URL;
@@ -65,6 +79,9 @@ function clientOptions(url: string, timeoutMs: number, creds: Credentials): Clie
 }
 
 export = function (RED: NodeAPI): void {
+  // The saved URL of each deployed config node, for the Test connection endpoint (see destination()).
+  const savedUrls = new Map<string, string>();
+
   function TdengineConfig(this: TdengineConfigNode & { credentials: Credentials }, config: ConfigDef): void {
     RED.nodes.createNode(this, config);
     setup(this, config);
@@ -74,6 +91,7 @@ export = function (RED: NodeAPI): void {
     const creds: Credentials = node.credentials ?? {};
     const secrets = [creds.password, creds.token];
     const url = (config.url ?? "").trim() || DEFAULT_URL;
+    savedUrls.set(node.id, url);
     const shownUrl = displayUrl(url);
     const timeoutMs = positive(config.timeout, DEFAULT_TIMEOUT_MS);
     const redact = (e: Error): Error => {
@@ -130,7 +148,8 @@ export = function (RED: NodeAPI): void {
     node.onState = (listener) =>
       connection.onState((s) => listener(s.error ? { state: s.state, error: redact(s.error) } : s));
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    node.on("close", (removed: boolean, done: () => void) => {
+      if (removed) savedUrls.delete(node.id);
       // Users flush their buffers in their own close handlers (run in parallel with this one); the socket is
       // closed once they have deregistered, or after CLOSE_WAIT_MS at the latest.
       void connection
@@ -149,12 +168,19 @@ export = function (RED: NodeAPI): void {
     },
   });
 
-  // "Test connection" from the editor, with the dialog's unsaved values. Guarded like any admin write.
+  // "Test connection" from the editor, with the dialog's unsaved values. Guarded like any admin write, and JSON
+  // only: a cross-site HTML form (urlencoded, multipart or text/plain, no CORS preflight) must not trigger it
+  // where adminAuth is off.
   RED.httpAdmin.post(
     "/tdengine-config/:id/test",
     RED.auth.needsPermission("tdengine-config.write"),
     (req: Request, res: Response) => {
-      void testConnection(RED, String(req.params.id), (req.body ?? {}) as Record<string, unknown>).then((reply) => res.json(reply));
+      if (!req.is("application/json")) {
+        res.status(415).json({ ok: false, error: "Test connection accepts application/json requests only" });
+        return;
+      }
+      const id = String(req.params.id);
+      void testConnection(RED, id, savedUrls.get(id), (req.body ?? {}) as Record<string, unknown>).then((reply) => res.json(reply));
     },
   );
 };
@@ -167,23 +193,37 @@ interface TestReply {
   error?: string;
 }
 
-async function testConnection(RED: NodeAPI, id: string, body: Record<string, unknown>): Promise<TestReply> {
+async function testConnection(RED: NodeAPI, id: string, savedUrl: string | undefined, body: Record<string, unknown>): Promise<TestReply> {
   const deployed = RED.nodes.getNode(id) as unknown as (Node & { credentials?: Credentials }) | null;
   const stored: Credentials = (RED.nodes.getCredentials(id) as Credentials | undefined) ?? deployed?.credentials ?? {};
   const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+  const url = (str(body.url) ?? "").trim() || DEFAULT_URL;
+  try {
+    checkUrl(url);
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+  // Stored secrets go only to the server the saved URL names, never to one the request names.
+  const sameServer = savedUrl !== undefined && destination(url) !== undefined && destination(url) === destination(savedUrl);
+  let refused: string | undefined;
   // The editor never receives a stored secret: a placeholder or an absent field means "use the stored one".
-  const secret = (v: unknown, keep: string | undefined): string | undefined => {
+  const secret = (v: unknown, keep: string | undefined, what: string): string | undefined => {
     const s = str(v);
-    return s === undefined || s === PASSWORD_PLACEHOLDER ? keep : s;
+    if (s !== undefined && s !== PASSWORD_PLACEHOLDER) return s;
+    if (keep && !sameServer) {
+      refused ??= `the saved ${what} is only sent to the saved server${savedUrl ? ` (${displayUrl(savedUrl)})` : ""}: type the ${what} again to test ${displayUrl(url)}`;
+      return undefined;
+    }
+    return keep;
   };
   const creds: Credentials = {
     user: str(body.user) ?? stored.user,
-    password: secret(body.password, stored.password),
-    token: secret(body.token, stored.token),
+    password: secret(body.password, stored.password, "password"),
+    token: secret(body.token, stored.token, "token"),
   };
+  if (refused) return { ok: false, error: refused };
   const secrets = [creds.password, creds.token];
   try {
-    const url = (str(body.url) ?? "").trim() || DEFAULT_URL;
     const timeoutMs = Math.min(positive(body.timeout, DEFAULT_TIMEOUT_MS), 15000);
     const client = await openClient(clientOptions(url, timeoutMs, creds));
     const serverVersion = client.serverVersion;

@@ -3,6 +3,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from "node-red";
 import {
   ErrorLatch,
+  HandoverLedger,
   parsePollNodeSettings,
   Poller,
   RateMeter,
@@ -28,6 +29,15 @@ const CONNECT_WAIT_MS = 5000;
 const FAILURE_BACKOFF_MAX_MS = 2000;
 /** Close must finish well inside Node-RED's 15 s close timeout. */
 const CLOSE_WAIT_MS = 10000;
+/** How long close waits for messages sent just before it to reach (or miss) their destinations. */
+const HANDOVER_WAIT_MS = 1000;
+
+/**
+ * Messages of every poll node still waiting for receipts, by message id: the runtime-wide onReceive hook looks
+ * them up here (one Map lookup per message in the runtime, none of its work when nothing is in flight).
+ */
+const inFlight = new Map<string, HandoverLedger<unknown>>();
+const HOOK = "onReceive.tdengine-poll";
 
 type Control = "reset" | "pause" | "resume" | undefined;
 
@@ -51,6 +61,22 @@ export = function (RED: NodeAPI): void {
   // registered: a redeploy resumes from the watermark instead of starting over and sending every row again.
   // Removing the node (or a reset) forgets it; a restart starts from the context store, as documented.
   const keptStates = new Map<string, unknown>();
+
+  // A receipt counts as delivered only when the receiving node is still the running one: during a deploy
+  // Node-RED hands messages sent just before the stop to nodes already stopped, which drop them.
+  // Without the hooks API (not offered by every test harness) messages are not tracked and nothing is rewound.
+  const tracking = !!RED.hooks;
+  if (RED.hooks) {
+    RED.hooks.remove(HOOK);
+    RED.hooks.add(HOOK, (ev: { msg?: { _msgid?: string }; destination: { id: string; node?: unknown } }) => {
+      if (inFlight.size === 0) return;
+      const id = ev.msg?._msgid;
+      const ledger = id === undefined ? undefined : inFlight.get(id);
+      if (!ledger || id === undefined) return;
+      ledger.received(id, RED.nodes.getNode(ev.destination.id) === ev.destination.node);
+      if (!ledger.has(id)) inFlight.delete(id);
+    });
+  }
 
   function TdenginePollNode(this: Node, config: PollNodeDef): void {
     RED.nodes.createNode(this, config);
@@ -87,13 +113,29 @@ export = function (RED: NodeAPI): void {
 
     const context = node.context();
     let savedWatermark: string | undefined;
-    const save = (): void => {
-      const snap = poller.snapshot();
-      savedWatermark = snap?.watermark;
+    /** The state saved last: what a message's rows are sent on top of. */
+    let lastSaved: unknown;
+    const persist = (snap: unknown): void => {
+      lastSaved = snap;
       keptStates.set(node.id, snap);
       context.set(STATE_KEY, snap, store, (err?: Error) => {
         if (err) node.warn(RED._("tdengine-poll.errors.save", { message: err.message }));
       });
+    };
+    const save = (): void => {
+      const snap = poller.snapshot();
+      savedWatermark = snap?.watermark;
+      persist(snap);
+    };
+    const ledger = new HandoverLedger<unknown>();
+    /** Sends rows, noting the state to go back to should the message not reach its (running) destinations. */
+    const sendRows = (msg: NodeMessage): void => {
+      const id = RED.util.generateId();
+      msg._msgid = id;
+      const destinations = tracking ? ((node as Node & { wires?: string[][] }).wires?.[0]?.filter((d) => RED.nodes.getNode(d)).length ?? 0) : 0;
+      for (const old of ledger.sent(id, destinations, lastSaved)) inFlight.delete(old);
+      if (ledger.has(id)) inFlight.set(id, ledger as HandoverLedger<unknown>);
+      node.send(msg);
     };
 
     const runPoll = async (): Promise<{ again: boolean }> => {
@@ -103,7 +145,7 @@ export = function (RED: NodeAPI): void {
       // so the next start (or redeploy) reads them again and nothing is lost.
       if (closing) return { again: false };
       if (result.rows.length > 0 || opts.emitEmpty) {
-        node.send({ topic: opts.topic, payload: result.rows, columns: result.columns, watermark: result.watermark } as NodeMessage);
+        sendRows({ topic: opts.topic, payload: result.rows, columns: result.columns, watermark: result.watermark } as NodeMessage);
       }
       if (result.rows.length > 0) rate.add(result.rows.length);
       // Saved after the send: a crash in between can repeat a message, never lose one. The start watermark
@@ -189,6 +231,7 @@ export = function (RED: NodeAPI): void {
         if (err) node.warn(RED._("tdengine-poll.errors.load", { message: err.message }));
         const state = keptStates.get(node.id) ?? value;
         if (state !== undefined && !poller.restore(state)) node.log(RED._("tdengine-poll.log.state-ignored"));
+        else lastSaved = state;
         resolve();
       });
     });
@@ -214,6 +257,7 @@ export = function (RED: NodeAPI): void {
             poller.reset();
             keptStates.delete(node.id);
             savedWatermark = undefined;
+            lastSaved = undefined;
             newestMs = undefined;
             context.set(STATE_KEY, undefined, store, () => done());
           });
@@ -234,7 +278,16 @@ export = function (RED: NodeAPI): void {
       unsubscribe();
       clearSourceHealth(node.id);
       // The kept prepared statements are closed once no poll uses them any more.
-      const stopped = scheduler.stop().then(() => poller.close());
+      const stopped = scheduler.stop().then(async () => {
+        await poller.close();
+        // Rows of a message that did not reach a running destination are read again by the next node.
+        const handover = await ledger.settle(HANDOVER_WAIT_MS);
+        for (const id of ledger.ids()) inFlight.delete(id);
+        if (handover && !removed) {
+          node.log(RED._("tdengine-poll.log.rewound"));
+          persist(handover.rewindTo);
+        }
+      });
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)));
       void Promise.race([stopped, limit])

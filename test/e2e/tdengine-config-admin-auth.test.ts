@@ -124,4 +124,17 @@ describe(`tdengine-config "Test connection" endpoint behind adminAuth (Node-RED 
     assert.ok(!text.includes(DB_PASSWORD), "the real password is absent too");
     assert.ok(!nr.output().includes(WRONG_DB_PASSWORD), "password absent from Node-RED's log");
   });
+
+  it("a form post (what a cross-site page can send without a CORS preflight) is refused with 415, even with a token", async () => {
+    const before = emu.stats();
+    for (const [type, body] of [
+      ["application/x-www-form-urlencoded", new URLSearchParams({ url: emu.wsUrl, user: DB_USER, password: DB_PASSWORD }).toString()],
+      ["text/plain", JSON.stringify({ url: emu.wsUrl, user: DB_USER, password: DB_PASSWORD })],
+    ]) {
+      const res = await fetch(`${nr.url}/tdengine-config/${CONFIG_ID}/test`, { method: "POST", headers: { "Content-Type": type, Authorization: `Bearer ${adminToken}` }, body });
+      assert.equal(res.status, 415, type);
+    }
+    assert.equal(emu.stats().requests, before.requests, "no request reached the emulator");
+    assert.equal(emu.stats().actions.conn, before.actions.conn, "no connection was opened");
+  });
 });

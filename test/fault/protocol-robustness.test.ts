@@ -112,6 +112,7 @@ describe("TDengine client against a hostile server", () => {
     ["wrong-types", /./],
     ["server-error", /hostile refusal/],
     ["huge-length", /./],
+    ["huge-frame", /./], // the cap's own error is checked below with a timeout a loaded machine cannot hit
   ];
   for (const [fault, message] of expectations) {
     it(`${fault} replies: every request settles with a result or a clear TdengineError`, async () => {
@@ -121,13 +122,64 @@ describe("TDengine client against a hostile server", () => {
         const baseline = sockets();
         const { errors } = await session(server.url, 3, () => (action === "binary_query" || action === "fetch_raw_block" ? 0 : 0.9));
         for (const e of errors) assert.match(e.message, message, `${fault} on ${action}: ${e.kind} ${e.message}`);
-        if (["silent", "wrong-id", "truncate", "garbage", "close", "server-error"].includes(fault)) {
+        if (["silent", "wrong-id", "truncate", "garbage", "close", "server-error", "huge-frame"].includes(fault)) {
           assert.ok(errors.length > 0, `${fault} on ${action} must fail the request, not fake a result`);
         }
         await waitFor("the client's sockets closed", () => sockets() <= baseline && server.connections() === 0);
       }
     });
   }
+
+  for (const step of ["conn", "version"]) {
+    it(`a server that stalls on ${step}: the connect fails at its timeout, not later`, async () => {
+      server.plan = (req) => (req.action === step ? "stall" : "ok");
+      const started = Date.now();
+      const err = await openClient({ url: server.url, timeoutMs: 1000 }).then(
+        () => assert.fail("the connect must fail"),
+        (e: unknown) => e,
+      );
+      const took = Date.now() - started;
+      assert.ok(err instanceof TdengineError);
+      assert.equal(err.kind, "timeout");
+      assert.match(err.message, /^connecting to ws:\/\/127\.0\.0\.1:\d+ timed out after 1000 ms/);
+      // One deadline for socket + conn + version, and no closing handshake with a server that stopped answering
+      // (it was 1 s per step plus up to 2 s for the close). Generous slack for a loaded machine.
+      assert.ok(took < 1900, `connect took ${took} ms for a 1000 ms timeout`);
+      await waitFor("the socket closed", () => server.connections() === 0);
+    });
+  }
+
+  it("a frame announcing 1.4 GB fails its request at the header with the 256 MiB cap's error, not by timeout", async () => {
+    let hits = 0;
+    server.plan = (req) => (req.action === "binary_query" && hits++ === 0 ? "huge-frame" : "ok");
+    const client = await openClient({ url: server.url, timeoutMs: 10_000 });
+    client.on("error", () => undefined);
+    const err = await client.query("SELECT v FROM t").then(
+      () => assert.fail("the request must fail"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof TdengineError);
+    assert.deepEqual([err.kind, err.retryable], ["protocol", false]);
+    assert.match(err.message, /larger than the client's limit of 268435456 bytes \(maxFrameBytes\)/);
+    await client.close().catch(() => undefined);
+  });
+
+  it("the frame cap is configurable: maxFrameBytes 1 MiB refuses a 1-3 MB reply at once, not by timeout", async () => {
+    let hits = 0;
+    server.plan = (req) => (req.action === "binary_query" && hits++ === 0 ? "oversize" : "ok");
+    const client = await openClient({ url: server.url, timeoutMs: 10_000, maxFrameBytes: 2 ** 20 });
+    client.on("error", () => undefined);
+    const err = await client.query("SELECT v FROM t").then(
+      () => assert.fail("a reply over the cap must fail the request"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof TdengineError);
+    assert.equal(err.kind, "protocol");
+    assert.equal(err.retryable, false);
+    assert.match(err.message, /larger than the client's limit of 1048576 bytes \(maxFrameBytes\)/);
+    await client.close().catch(() => undefined);
+    await assert.rejects(openClient({ url: server.url, maxFrameBytes: 0 }), /maxFrameBytes must be a positive integer/);
+  });
 
   it(`random faults for ${FUZZ_MS} ms (seeded): no crash, no hang, bounded memory`, async () => {
     console.log(`# fuzz seed ${seed} (replay with FUZZ_SEED=${seed})`);

@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import WebSocket from "ws";
+import WebSocket, { WebSocketServer } from "ws";
 import { startEmulator, type Emulator } from "../../emulator";
 import { loadPerspective } from "../../lib/perspective/load";
 import { openClient, TdengineError } from "../../lib/tdengine/index";
@@ -60,6 +60,20 @@ describe("security", () => {
   const comms: string[] = [];
   let commsSocket: WebSocket | undefined;
 
+  // A server whose conn refusal echoes the password it was sent: every place the error travels must mask it.
+  let echo: WebSocketServer;
+  before(async () => {
+    echo = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/ws" });
+    await new Promise<void>((r) => echo.once("listening", () => r()));
+    echo.on("connection", (ws) =>
+      ws.on("message", (data: Buffer) => {
+        const req = JSON.parse(data.toString()) as { action: string; args: { req_id: number; password?: string } };
+        ws.send(JSON.stringify({ code: 0x0357, message: `Authentication failure for root:${req.args.password ?? ""}`, action: req.action, req_id: req.args.req_id }));
+      }),
+    );
+  });
+  after(() => new Promise<void>((r) => echo.close(() => r())));
+
   before(async () => {
     emu = await startEmulator();
     nr = await startNodeRed({ settings: { httpNodeAuth: { user: USER, pass: bcryptHash(VIEW_PASSWORD) } } });
@@ -75,10 +89,11 @@ describe("security", () => {
     await emu?.stop();
   });
 
-  it("a deploy with a wrong TDengine password and failing writes never reveals the password", async () => {
+  it("a deploy whose login fails with an error echoing the password, and failing writes, never reveals the password", async () => {
+    const echoUrl = `ws://127.0.0.1:${(echo.address() as AddressInfo).port}`;
     const flows = [
       { id: "tab", type: "tab", label: "sec" },
-      { id: "cfg", type: "tdengine-config", url: emu.wsUrl, database: "sec", timeout: 1000, maxBackoff: 200, credentials: { user: "root", password: DB_PASSWORD } },
+      { id: "cfg", type: "tdengine-config", url: echoUrl, database: "sec", timeout: 1000, maxBackoff: 200, credentials: { user: "root", password: DB_PASSWORD } },
       {
         id: "w", type: "tdengine-write", z: "tab", server: "cfg", stable: "meters", subtableMode: "template", subtable: "d_${g}",
         columns: "ts TIMESTAMP, v INT", tags: "g INT", autoCreate: true, batchSize: 10, flushInterval: 10, closeTimeout: 200, wires: [],
@@ -93,7 +108,7 @@ describe("security", () => {
     await waitFor("a refused login shown in a status", () => comms.some((m) => /status\/cfg|status\/w/.test(m) && /ring/.test(m)), { timeoutMs: 20000 });
     await waitFor("a failed write reported through catch -> debug", () => /debug/.test(comms.join("\n")) && /tdengine|TDengine|write|login|auth/i.test(nr.output()), { timeoutMs: 20000 });
     const seen = comms.join("\n") + nr.output();
-    assert.match(seen, /Authentication failure|authentication|password/i, "the refused login was reported somewhere (the grep below is meaningful)");
+    assert.match(seen, /Authentication failure for root:\*\*\*/, "the refused login, secret masked, was reported somewhere (the grep below is meaningful)");
     const flowsFile = readFileSync(join(nr.userDir, "flows.json"), "utf8");
     const exported = await (await nr.admin("GET", "/flows")).text();
     const exportedV2 = await (await nr.admin("GET", "/flows", undefined, { "Node-RED-API-Version": "v2" })).text();

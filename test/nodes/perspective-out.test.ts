@@ -347,6 +347,7 @@ describe("perspective-out", () => {
     helper.settings({
       httpNodeMiddleware: (req: { headers: Record<string, string> }, res: { sendStatus(n: number): void }, next: () => void) => {
         if (req.headers["x-token"] === "let-me-in") next();
+        else if (req.headers["x-token"] === "forbidden") res.sendStatus(403);
         else res.sendStatus(401);
       },
     });
@@ -369,6 +370,7 @@ describe("perspective-out", () => {
         });
       assert.equal(await upgrade({}), "status 401");
       assert.equal(await upgrade({ "x-token": "wrong" }), "status 401");
+      assert.equal(await upgrade({ "x-token": "forbidden" }), "status 403", "a 403 of the middleware refuses the upgrade too");
       assert.equal(await upgrade({ "x-token": "let-me-in" }), "open");
       assert.equal((await fetch(helper.url() + "/perspective/")).status, 401);
       const page = await fetch(helper.url() + "/perspective/", { headers: { "x-token": "let-me-in" } });

@@ -3,6 +3,8 @@
 // "Test connection" admin endpoint; and the password stays out of exports and replies.
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer } from "ws";
 import { startEmulator, type Emulator } from "../../emulator";
 import helper from "../support/helper";
 import { nodeModule } from "../support/package-info";
@@ -119,6 +121,45 @@ describe("tdengine-config node", () => {
     assert.ok(!logged.includes(wrong), "not in any log line");
   });
 
+  it("redacts the password from a server error that contains it: connection state, getClient errors, log, Test connection", async () => {
+    // A server whose conn refusal echoes the password it was sent (as a careless proxy might).
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/ws" });
+    await new Promise<void>((r) => wss.once("listening", () => r()));
+    wss.on("connection", (ws) =>
+      ws.on("message", (data: Buffer) => {
+        const req = JSON.parse(data.toString()) as { action: string; args: { req_id: number; password?: string } };
+        ws.send(JSON.stringify({ code: 0x0357, message: `Authentication failure for root:${req.args.password ?? ""}`, action: req.action, req_id: req.args.req_id }));
+      }),
+    );
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    try {
+      await helper.load([configNode, writeNode], [cfg({ url }), writer("w1", { z: undefined })], CREDS);
+      const seen = statuses("w1");
+      const c = helper.getNode("cfg") as unknown as { connectionStatus: { state: string; error?: Error }; getClient(ms: number): Promise<unknown> };
+      await waitFor("refused", () => c.connectionStatus.state === "disconnected");
+      helper.getNode("w1").receive({ payload: [{ ts: 1700000000000, v: 1, groupid: 1 }] });
+      await waitFor("the write node shows the outage", () => seen.some((st) => st.fill === "red"));
+      const err = await c.getClient(50).then(
+        () => assert.fail("must not connect"),
+        (e: Error) => e,
+      );
+      const test = await helper.request().post("/tdengine-config/cfg/test").send({ url, user: "root", password: "__PWRD__" }).expect(200);
+      const shown = {
+        status: c.connectionStatus.error?.message,
+        getClient: err.message,
+        statuses: seen.map((st) => st.text),
+        log: helper.log().args,
+        test: test.body as unknown,
+      };
+      assert.match(shown.status ?? "", /Authentication failure for root:\*\*\*/, "the message is kept, the secret masked");
+      assert.match(JSON.stringify(shown.test), /Authentication failure for root:\*\*\*/);
+      assert.ok(!JSON.stringify(shown).includes(SECRET), `the password shows: ${JSON.stringify(shown).slice(0, 2000)}`);
+    } finally {
+      await helper.unload();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+
   describe("Test connection endpoint", () => {
     it("connects with the dialog's values, using the stored password for the placeholder", async () => {
       await helper.load([configNode], [cfg()], CREDS);
@@ -132,6 +173,40 @@ describe("tdengine-config node", () => {
       await helper.load([configNode], [cfg()], CREDS);
       const res = await helper.request().post("/tdengine-config/cfg/test").send({ url: emu.wsUrl, user: "root", password: "__PWRD__", database: "not_created_yet" }).expect(200);
       assert.deepEqual(res.body, { ok: true, serverVersion: "3.3.6.0", warning: "database not_created_yet does not exist yet (the write node creates it)" });
+    });
+
+    it("sends the stored password only to the saved server: another host (or scheme) needs it typed again", async () => {
+      const other = await startEmulator(); // same default credentials: a leak would log in
+      try {
+        await helper.load([configNode], [cfg()], CREDS);
+        const before = emu.stats().requests;
+        for (const url of [other.wsUrl, emu.wsUrl.replace("127.0.0.1", "localhost"), emu.wsUrl.replace(/^ws:/, "wss:")]) {
+          for (const body of [{ url, user: "root", password: "__PWRD__" }, { url, user: "root" }]) {
+            const r = await helper.request().post("/tdengine-config/cfg/test").send(body).expect(200);
+            assert.equal(r.body.ok, false, `${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
+            assert.match(r.body.error, /the saved password is only sent to the saved server \(ws:\/\/127\.0\.0\.1:\d+\): type the password again/);
+          }
+        }
+        assert.equal(other.stats().requests + other.stats().connections, 0, "the other server was never contacted");
+        assert.equal(emu.stats().requests, before, "nor the saved one under another name");
+        const typed = await helper.request().post("/tdengine-config/cfg/test").send({ url: other.wsUrl, user: "root", password: SECRET }).expect(200);
+        assert.deepEqual(typed.body, { ok: true, serverVersion: "3.3.6.0" }, "a typed password may go anywhere");
+        const same = await helper.request().post("/tdengine-config/cfg/test").send({ url: emu.wsUrl + "/ws", user: "root", password: "__PWRD__" }).expect(200);
+        assert.equal(same.body.ok, true, "the saved server (another path) gets the stored password");
+      } finally {
+        await other.stop();
+      }
+    });
+
+    it("accepts JSON bodies only: a cross-site form (urlencoded, text/plain) cannot trigger a connection", async () => {
+      await helper.load([configNode], [cfg()], CREDS);
+      const before = emu.stats().requests;
+      const form = await helper.request().post("/tdengine-config/cfg/test").type("form").send({ url: emu.wsUrl, user: "root", password: "__PWRD__" });
+      assert.equal(form.status, 415);
+      assert.deepEqual(form.body, { ok: false, error: "Test connection accepts application/json requests only" });
+      const text = await helper.request().post("/tdengine-config/cfg/test").set("Content-Type", "text/plain").send(`{"url":"${emu.wsUrl}"}`);
+      assert.equal(text.status, 415);
+      assert.equal(emu.stats().requests, before, "TDengine was never contacted");
     });
 
     it("reports a failure without echoing the password", async () => {

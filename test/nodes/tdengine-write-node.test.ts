@@ -214,6 +214,71 @@ describe("tdengine-write node", () => {
     assert.equal(count(db), 90);
   });
 
+  it("writes columns and tags named like Object.prototype members (missing ones as NULL), msg.tags {} overriding nothing", async () => {
+    const db = nextDb();
+    const write = { stable: "proto", subtable: "d_${toString}", columns: "ts TIMESTAMP, constructor INT, valueOf DOUBLE, hasOwnProperty INT", tags: "toString INT, isPrototypeOf VARCHAR(8)" };
+    await helper.load([configNode, writeNode], flow(db, write), CREDS);
+    const out = collect("out");
+    const caught = collect("caught");
+    const w = helper.getNode("w");
+    w.receive({ payload: [{ ts: 1700000000000, constructor: 1, valueOf: 2.5, toString: 1, isPrototypeOf: "a" }, { ts: 1700000000001, toString: 2 }] });
+    w.receive({ payload: { ts: 1700000000002, hasOwnProperty: 5, toString: 3, isPrototypeOf: "c" }, tags: {} });
+    await waitFor("both messages done", () => out.length + caught.length === 2);
+    assert.equal(caught.length, 0, caught[0]?.error?.message);
+    const names = ["constructor", "valueOf", "hasOwnProperty", "toString", "isPrototypeOf"].map((n) => "`" + n + "`").join(", ");
+    const rows = emu.sql(`SELECT tbname, ts, ${names} FROM ${db}.proto ORDER BY ts`).rows;
+    assert.deepEqual(
+      rows.map((r) => r.map((v) => (typeof v === "bigint" ? Number(v) : v))),
+      [
+        ["d_1", 1700000000000, 1, 2.5, null, 1, "a"],
+        ["d_2", 1700000000001, null, null, null, 2, null],
+        ["d_3", 1700000000002, null, null, 5, 3, "c"],
+      ],
+    );
+  });
+
+  it("says which field the client could not encode, and never blames TDengine for it", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db, { precision: "ns" }), CREDS);
+    const caught = collect("caught");
+    const w = helper.getNode("w");
+    const good = meterRows(2);
+    // 1e300 ms is refused while mapping; 2300 fits a Date but not an int64 of nanoseconds: the encoder refuses it.
+    w.receive({ payload: [good[0], { ...good[1], ts: 1e300 }, { ...good[1], ts: "2300-01-01T00:00:00Z" }, good[1]] });
+    await waitFor("the message failed catchably", () => caught.length === 1);
+    const errors = caught[0].errors ?? [];
+    assert.deepEqual(errors.map((e) => [e.index, e.field]), [[1, "ts"], [2, "ts"]]);
+    assert.match(errors[0].reason, /^timestamp: epoch 1e\+300 ms is out of range/);
+    assert.match(errors[1].reason, /^not sent: the client could not encode the row for TDengine: .*column "ts" expects an integer in/);
+    for (const e of errors) assert.doesNotMatch(e.reason, /TDengine refused|0x0064/);
+    assert.equal(count(db), 2, "the batch-mates were written");
+  });
+
+  it("calls done() exactly once per message: written, partly rejected, refused as a whole, over the bound", async () => {
+    const db = nextDb();
+    await helper.load([configNode, writeNode], flow(db, { maxBuffered: 30 }), CREDS);
+    const w = helper.getNode("w") as unknown as { receive(m: object): void; _complete(m: { topic?: string }, err?: Error): void };
+    const calls = new Map<string, number>();
+    const complete = w._complete.bind(w);
+    w._complete = (m, err) => {
+      calls.set(String(m.topic), (calls.get(String(m.topic)) ?? 0) + 1);
+      complete(m, err);
+    };
+    const msgs = [
+      { topic: "good", payload: meterRows(10) },
+      { topic: "partly-bad", payload: [...meterRows(2, 10), { ts: "not a time", groupid: 1 }] },
+      { topic: "bad-override", payload: meterRows(1, 20), stable: "no such; table" },
+      { topic: "over-bound", payload: meterRows(40, 30) },
+      { topic: "empty", payload: [] },
+    ];
+    for (const m of msgs) w.receive(m);
+    await waitFor("every message completed", () => calls.size === msgs.length);
+    // Late second calls would come after the first ones: give the writer time to settle everything it holds.
+    await waitFor("nothing left buffered", () => count(db) === 12);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(Object.fromEntries(calls), { good: 1, "partly-bad": 1, "bad-override": 1, "over-bound": 1, empty: 1 });
+  });
+
   it("keeps rows through dropped and refused connections; afterwards every row is there exactly once", async () => {
     const db = nextDb();
     await helper.load([configNode, writeNode], flow(db, { batchSize: 50, flushInterval: 5 }), CREDS);
@@ -251,6 +316,8 @@ describe("tdengine-write node", () => {
     const expected = new Set(meterRows(total).map((r) => `d_${String(r.groupid)}|${String(r.ts)}`));
     assert.equal(keys.size, total);
     assert.deepEqual(keys, expected);
+    const overwritten = Object.entries(emu.stats().tables).filter(([t]) => t.startsWith(`${db}.`)).reduce((n, [, c]) => n + c.overwritten, 0);
+    assert.equal(overwritten, 0, "no row written twice");
     assert.ok(seen.some((st) => st.fill === "red" && st.shape === "ring"), "the status showed the outage");
     assert.equal(seen[seen.length - 1].fill, "green", "and recovered");
     assert.ok(out.some((m) => (m.payload as { latencyMs: number }).latencyMs > 500), "some messages waited through the outage");

@@ -43,6 +43,8 @@ export class FakeWriteClient extends EventEmitter implements TdengineClientApi {
   down = false;
   /** Number of upcoming execs that fail with "Table does not exist". */
   missingTable = 0;
+  /** Number of upcoming execs that fail like a socket dropped mid-request (kind "closed"). */
+  dropExecs = 0;
   /** Attempted execs (successful or not). */
   execAttempts = 0;
   private nextStmt = 1;
@@ -104,6 +106,10 @@ export class FakeWriteClient extends EventEmitter implements TdengineClientApi {
       exec: async () => {
         this.execAttempts++;
         if (this.down) throw new FakeTransportError("socket closed");
+        if (this.dropExecs > 0) {
+          this.dropExecs--;
+          throw new FakeTransportError("stmt2_exec: connection closed (1006)");
+        }
         if (this.missingTable > 0) {
           this.missingTable--;
           throw new FakeServerError(0x2603, "Table does not exist");

@@ -1,7 +1,8 @@
 // A taosAdapter look-alike that misbehaves on purpose, for robustness tests of the TDengine client. It speaks
 // just enough of the /ws protocol (conn, version, binary_query, fetch_raw_block, stmt2_*) to get a client past
 // each step, and for every request applies a fault chosen by the test: truncated, oversized, reordered,
-// duplicated or mis-addressed replies, garbage frames, wrong field types, silence, or a dropped connection.
+// duplicated or mis-addressed replies, garbage frames, wrong field types, silence, a dropped connection, or a
+// WebSocket frame announcing 1.4 GB.
 // Reply layouts are written out here from the protocol facts; nothing is shared with the client's decoder.
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -19,8 +20,10 @@ export const FAULTS = [
   "wrong-types",
   "server-error",
   "huge-length",
+  "huge-frame",
 ] as const;
-export type Fault = (typeof FAULTS)[number];
+/** "stall" (not in the fuzz mix): the server stops reading its socket, so even a close frame gets no answer. */
+export type Fault = (typeof FAULTS)[number] | "stall";
 
 export interface Incoming {
   action: string;
@@ -230,6 +233,21 @@ export async function startHostileServer(rnd: () => number, plan: (req: Incoming
         }
         case "server-error":
           return send(JSON.stringify({ ...goodJson(req, ++stmtSeq), code: 1 + int(0xffff), message: "hostile refusal" }), false);
+        case "stall":
+          (ws as unknown as { _socket?: { pause(): void } })._socket?.pause();
+          return;
+        case "huge-frame": {
+          // A binary frame header announcing 1.4 GB, then 4 MB of it: a client without a frame cap keeps
+          // buffering (and would until the whole 1.4 GB arrived).
+          const socket = (ws as unknown as { _socket?: { write(b: Buffer): boolean } })._socket;
+          const head = Buffer.alloc(10);
+          head[0] = 0x82; // FIN + binary
+          head[1] = 127; // 64-bit length follows
+          head.writeBigUInt64BE(1_400_000_000n, 2);
+          socket?.write(head);
+          socket?.write(Buffer.alloc(4 << 20, 0x7a));
+          return;
+        }
         case "huge-length": {
           if (req.action === "fetch_raw_block") {
             // A header that claims a 2 GB block in a frame of a few bytes.

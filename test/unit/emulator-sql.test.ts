@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it, beforeEach } from "node:test";
 import { Engine } from "../../emulator/sql/engine.js";
-import { nowIn } from "../../emulator/sql/time.js";
+import { nowIn, parseTimestampString } from "../../emulator/sql/time.js";
 import { Catalog } from "../../emulator/store/catalog.js";
 import { sqlHelpers } from "../support/sql-engine.js";
 
@@ -243,5 +243,13 @@ describe("emulator SQL: row cap", () => {
     const t = 1700000000000;
     for (let i = 0; i < 10; i++) run(`insert into db.t values (${t + i}, ${i})`);
     assert.deepEqual(rows("select v from db.t").map((r) => r[0]), [7, 8, 9]);
+  });
+});
+
+describe("emulator SQL: timestamp strings of the years 0000-0099", () => {
+  it("keep their year (no 1900 shift), with and without a zone", () => {
+    assert.equal(new Date(Number(parseTimestampString("0050-06-15T12:30:00Z", "ms"))).toISOString(), "0050-06-15T12:30:00.000Z");
+    assert.equal(new Date(Number(parseTimestampString("0001-01-01 00:00:00+00:00", "ms"))).getUTCFullYear(), 1);
+    assert.equal(new Date(Number(parseTimestampString("0099-12-31 23:59:59", "ms"))).getFullYear(), 99);
   });
 });

@@ -288,4 +288,30 @@ describe("poll: SQL mode", () => {
     data.push([1001, 4, "b"]);
     assert.deepEqual((await p.poll(c)).rows, [{ ts: 1001, v: 4, loc: "b" }]);
   });
+
+  it("never emits a row below the floor, even when the query returns it (rows before a restored watermark)", async () => {
+    const c = new FakeTdengineClient();
+    // A query that ignores its bound: it returns old rows every time, as a careless SQL can.
+    const data = [
+      [900, 1, "old"],
+      [999, 2, "old"],
+      [1000, 3, "at"],
+      [1001, 4, "new"],
+    ];
+    c.handler = () => ({
+      columns: [
+        { name: "ts", type: 9, typeName: "TIMESTAMP", length: 8, precision: "ms" },
+        { name: "v", type: 4, typeName: "INT", length: 4 },
+        { name: "loc", type: 8, typeName: "VARCHAR", length: 8 },
+      ],
+      rows: data,
+      precision: "ms",
+    });
+    const p = new Poller({ source: { mode: "sql", sql: "SELECT ts, v, loc FROM db.t WHERE ts >= $watermark", tsColumn: "ts" }, start: { kind: "everything" }, timestamps: "ms" });
+    // Resumed at 1000 (the row at 1000 already sent): the rows of 900 and 999 were sent before and are forgotten.
+    assert.equal(p.restore({ v: 1, fingerprint: p.fingerprint, precision: "ms", watermark: "1000", boundary: ["3\u0001at\u0001"] }), true);
+    const r = await p.poll(c);
+    assert.deepEqual(r.rows, [{ ts: 1001, v: 4, loc: "new" }], "only the new row: nothing below the floor, nor the row at it again");
+    assert.equal((await p.poll(c)).rows.length, 0, "and nothing on the next poll either");
+  });
 });

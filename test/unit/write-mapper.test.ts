@@ -49,6 +49,20 @@ describe("timestamps", () => {
   });
 });
 
+describe("timestamps of the years 0000-0099", () => {
+  it("are not moved to 1900-1999 (Date.UTC's two-digit year rule)", () => {
+    for (const [iso, year] of [["0000-01-01T00:00:00Z", 0], ["0050-06-15T12:30:00.250Z", 50], ["0099-12-31T23:59:59Z", 99], ["0100-01-01T00:00:00Z", 100]] as const) {
+      const t = readInstant(iso, "ms");
+      assert.ok(typeof t === "object" && t.ms !== undefined, String(t));
+      assert.equal(new Date(t.ms).getUTCFullYear(), year, iso);
+      assert.equal(new Date(t.ms).toISOString().slice(0, 19), iso.slice(0, 19));
+    }
+    const withZone = readInstant("0050-01-01T01:00:00+01:00", "ms");
+    assert.equal(typeof withZone === "object" && new Date(withZone.ms ?? 0).toISOString(), "0050-01-01T00:00:00.000Z");
+    assert.match(String(readInstant("0050-02-30T00:00:00Z", "ms")), /is not a valid date/);
+  });
+});
+
 describe("RowMapper", () => {
   it("maps the demo's rows: subtable from d_${groupid}, tags and columns in schema order", () => {
     const m = new RowMapper(METERS, OPTS);

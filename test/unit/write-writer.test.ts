@@ -113,6 +113,17 @@ describe("Writer failures", () => {
     await p.close(1000);
   });
 
+  it("narrows a refusal down to the single row, also in the smallest batch (two rows)", async () => {
+    const { p, client } = setup();
+    client.poison = 666;
+    const pair = rows(2);
+    pair[1].voltage = 666;
+    const o = await p.write({ payload: pair });
+    assert.equal(o.written, 1, "the good row of the pair is written");
+    assert.deepEqual(o.failed.map((f) => f.index), [1]);
+    await p.close(1000);
+  });
+
   it("re-prepares once after a statement-level error (table dropped) and writes the batch", async () => {
     const { p, client } = setup();
     await p.write({ payload: rows(10) });
@@ -143,6 +154,36 @@ describe("Writer failures", () => {
     assert.equal(client.rows.size, 300);
     assert.equal(p.pendingRows, 0);
     assert.deepEqual(events.filter((e) => e.type === "outage" || e.type === "recovered").map((e) => e.type), ["outage", "recovered"]);
+    await p.close(1000);
+  });
+
+  it("a socket closed in the middle of a write ('closed' transport error) retries the batch instead of rejecting rows", async () => {
+    const { p, client, events } = setup();
+    client.dropExecs = 2;
+    const o = await p.write({ payload: rows(30) });
+    assert.deepEqual([o.written, o.failed.length], [30, 0]);
+    assert.equal(client.execAttempts, 3, "two failed attempts, then the retry that landed");
+    assert.equal(client.rows.size, 30);
+    assert.ok(!events.some((e) => e.type === "rejected"));
+    assert.deepEqual(events.filter((e) => e.type === "outage" || e.type === "recovered").map((e) => e.type), ["outage", "recovered"]);
+    await p.close(1000);
+  });
+
+  it("the buffer bound counts rows in flight, not only rows waiting in the buffer", async () => {
+    let release!: () => void;
+    let asked = 0;
+    const client = new FakeWriteClient(METERS);
+    const gate = new Promise<TdengineClientApi>((r) => (release = () => r(client as unknown as TdengineClientApi)));
+    const getClient = (): Promise<TdengineClientApi> => {
+      asked++;
+      return gate;
+    };
+    const { p } = setup({ maxBufferedRows: 250, flushMs: 1, getClient }, client);
+    const first = p.write({ payload: rows(200) });
+    await waitFor("the batch is in flight (waiting for the connection)", () => asked > 0);
+    await assert.rejects(p.write({ payload: rows(100, 200) }), /write buffer full: 200 rows are waiting for TDengine \(bound 250\); refused 100 new rows/);
+    release();
+    assert.equal((await first).written, 200);
     await p.close(1000);
   });
 
