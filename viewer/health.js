@@ -51,10 +51,10 @@ export function describeHealth(health, local) {
  * The message shown in place of the viewers when a table has nothing to show, or undefined when it does.
  * @param {string} name table name
  * @param {object|undefined} health
- * @param {number} rows rows in the page's table
+ * @param {number|undefined} rows rows in the page's table (undefined while it loads)
  */
 export function emptyMessage(name, health, rows) {
-  if (rows > 0) return undefined;
+  if (rows !== 0) return undefined;
   const down = downSources(health);
   const lines = [`${name} has no rows yet.`];
   if (down.length) {

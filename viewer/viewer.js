@@ -135,7 +135,6 @@ function fillPicker() {
     o.textContent = h && h.state !== "ok" && h.state !== "unknown" ? `${o.value} (${h.state})` : o.value;
   }
   empty.hidden = names.length > 0;
-  grid.hidden = names.length === 0 || !viewersLoaded;
 }
 
 function chooseTable() {
@@ -153,7 +152,7 @@ function renderStatus() {
   healthLine.dataset.state = h.state;
   healthLine.textContent = h.text;
   healthLine.hidden = h.text === "";
-  if (state.table) info.textContent = `${state.rows} rows`;
+  if (state.table) info.textContent = state.rows === undefined ? `loading ${state.table}…` : `${state.rows} rows`;
   const lines = state.table ? emptyMessage(state.table, health, state.rows) : undefined;
   if (lines) {
     notice.replaceChildren(...lines.map((l) => Object.assign(document.createElement("p"), { textContent: l })));
@@ -167,7 +166,8 @@ function renderStatus() {
   } else {
     notice.hidden = true;
   }
-  grid.hidden = !viewersLoaded || !state.table;
+  // The viewers keep their place while a table loads; they give way to the message, or to the empty state.
+  grid.hidden = Boolean(lines) || tables.length === 0;
 }
 
 /** Reads the newest timestamp of the local table (for the row age shown, and freshness after a delta). */
@@ -181,6 +181,8 @@ async function noteNewest() {
 
 /** After each delta applied to the local table: counters, a freshness sample, the viewers on the first row. */
 async function afterDelta(local) {
+  // Deltas applied while replicate() is still finishing are counted by loadTable, which reads the size itself.
+  if (replica?.table !== local) return;
   state.updates++;
   state.rows = await local.size();
   const ts = await noteNewest();
@@ -189,8 +191,27 @@ async function afterDelta(local) {
   renderStatus();
 }
 
+/** The local table each viewer was loaded with. */
+const loadedWith = new WeakMap();
+/**
+ * Everything that loads, restores or ejects viewers runs here one step at a time: an eject while a load is
+ * still going on leaves a viewer waiting forever.
+ */
+let viewerOps = Promise.resolve();
+function onViewers(step) {
+  const run = viewerOps.then(step);
+  viewerOps = run.catch(reportError);
+  return run;
+}
+
 async function ejectViewers() {
-  for (const v of viewers) await v.eject().catch(() => undefined);
+  for (const v of viewers) {
+    if (!loadedWith.has(v)) continue;
+    loadedWith.delete(v);
+    // A render still pending from the last delta would find no table after the eject: let it finish first.
+    await v.flush().catch(() => undefined);
+    await v.eject().catch(() => undefined);
+  }
 }
 
 /** Drops the current replica: the server view, the viewers' views on the local table, then the local table. */
@@ -202,26 +223,38 @@ async function dropReplica() {
   if (!old) return;
   // After a reconnection the old session and its server view are already gone.
   if (old.client === client) await Promise.race([old.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
-  await ejectViewers();
+  await onViewers(ejectViewers);
   if (newestView) await newestView.delete().catch(() => undefined);
   newestView = undefined;
   await old.table.delete().catch(() => undefined);
 }
 
-async function showViewers(local) {
-  viewersLoaded = true;
-  const list = wantedLayouts || (await layoutsFor(tables.find((t) => t.name === state.table) || { name: state.table }, local));
-  wantedLayouts = undefined;
+/** Puts `list` (up to four viewer configurations) on the viewers, each loaded with `local`. */
+async function applyLayouts(local, list) {
   grid.dataset.count = String(Math.min(list.length, 4));
-  grid.hidden = false;
   for (let i = 0; i < viewers.length; i++) {
     const v = viewers[i];
     v.hidden = i >= list.length;
     if (v.hidden) continue;
-    await v.load(local);
+    if (loadedWith.get(v) !== local) {
+      await v.load(local);
+      loadedWith.set(v, local);
+    }
     await v.restore({ ...list[i] });
   }
-  state.loads++;
+}
+
+function showViewers(local) {
+  viewersLoaded = true;
+  return onViewers(async () => {
+    // Replaced meanwhile (another table, a reconnection): nothing to show any more.
+    if (replica?.table !== local) return;
+    const list = wantedLayouts || (await layoutsFor(tables.find((t) => t.name === state.table) || { name: state.table }, local));
+    wantedLayouts = undefined;
+    await applyLayouts(local, list);
+    state.loads++;
+    renderStatus();
+  });
 }
 
 /**
@@ -234,7 +267,7 @@ async function loadTable(desc, layouts) {
   const from = client;
   const remote = await from.open_table(desc.entity);
   state.table = desc.name;
-  state.rows = 0;
+  state.rows = undefined;
   wantedLayouts = layouts;
   localStorage.setItem("perspective-dashboard:table", desc.name);
   const opts = { tap, onDelta: (_delta, local) => void afterDelta(local).catch(reportError) };
@@ -359,7 +392,8 @@ window.addEventListener("hashchange", () => void refresh());
 
 document.getElementById("save-layout").addEventListener("click", async () => {
   if (!state.table || !viewersLoaded) return;
-  localStorage.setItem(layoutKey(state.table), JSON.stringify(await currentLayouts()));
+  const name = state.table;
+  localStorage.setItem(layoutKey(name), JSON.stringify(await onViewers(currentLayouts)));
 });
 
 document.getElementById("reset-layout").addEventListener("click", async () => {
@@ -368,9 +402,11 @@ document.getElementById("reset-layout").addEventListener("click", async () => {
   const desc = tables.find((t) => t.name === state.table);
   if (!desc) return;
   // Same local table, the configured (or default) layouts again: no need to replicate anew.
-  await ejectViewers();
-  viewersLoaded = false;
-  await showViewers(replica.table);
+  const local = replica.table;
+  await onViewers(async () => {
+    await applyLayouts(local, await layoutsFor(desc, local));
+    state.loads++;
+  });
 });
 
 setInterval(() => {
