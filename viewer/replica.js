@@ -197,8 +197,11 @@ async function replicateNow(remote, makeTable, opts, index, limit) {
   let updateId;
   try {
     updateId = await view.on_update(({ delta }) => {
-      if (early) early.push(delta);
-      else apply(delta);
+      // The delta may be a view on the client's WebAssembly memory, which a later allocation can detach:
+      // copy it before keeping it past this callback (measured: 50 replicas in one Node process crashed).
+      const own = delta.slice(0);
+      if (early) early.push(own);
+      else apply(own);
     }, { mode: "row" });
     const snapshot = await view.to_arrow();
     const covered = tap.takeDeltasBeforeSnapshot();

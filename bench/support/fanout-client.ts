@@ -12,12 +12,12 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import WebSocket from "ws";
 import { loadPerspective } from "../../lib/perspective/load";
+import { fieldsOf } from "../../test/support/perspective-frames";
 
 const [url, entity, mode, countArg] = process.argv.slice(2);
 const count = Number(countArg);
 
 interface ReplicaModule {
-  readHeader(b: Uint8Array): { kind?: number };
   WireTap: new () => { onSend(b: Uint8Array): void; onReceive(b: ArrayBuffer): void; sent: Map<number, number> };
   openClient(url: string, deps: unknown): Promise<{ client: PerspectiveClient; close(): void }>;
   replicate(remote: unknown, make: (d: ArrayBuffer, o: object) => Promise<LocalTable>, opts: object): Promise<{ table: LocalTable }>;
@@ -95,7 +95,7 @@ function makeViewBody(viewId: string): Uint8Array {
 }
 
 /** The body a real client puts in view_on_update({mode: "row"}), captured from its own frames to a server here. */
-async function captureOnUpdateBody(psp: Awaited<ReturnType<typeof loadPerspective>>, replica: ReplicaModule): Promise<Uint8Array> {
+async function captureOnUpdateBody(psp: Awaited<ReturnType<typeof loadPerspective>>): Promise<Uint8Array> {
   let body: Uint8Array | undefined;
   const server = new psp.PerspectiveServer();
   const holder: { client?: ReturnType<typeof psp.make_client> } = {};
@@ -103,7 +103,8 @@ async function captureOnUpdateBody(psp: Awaited<ReturnType<typeof loadPerspectiv
     await holder.client!.handle_response(resp);
   });
   holder.client = psp.make_client(async (req: Uint8Array) => {
-    if (replica.readHeader(req).kind === 21) body = fieldBytes(req, 21);
+    const onUpdate = fieldsOf(req).find((f) => f.field === 21);
+    if (onUpdate) body = (onUpdate.value as Uint8Array).slice();
     await session.handle_request(req);
   });
   // A schema object (column -> type name); the typings only list data shapes.
@@ -114,34 +115,6 @@ async function captureOnUpdateBody(psp: Awaited<ReturnType<typeof loadPerspectiv
   await t.delete();
   if (!body) throw new Error("could not capture the on_update request body");
   return body;
-}
-
-/** The bytes of length-delimited field `field` of a protobuf message. */
-function fieldBytes(msg: Uint8Array, field: number): Uint8Array | undefined {
-  let pos = 0;
-  const varint = (): number => {
-    let v = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      const b = msg[pos++];
-      v += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) break;
-      mul *= 128;
-    }
-    return v;
-  };
-  while (pos < msg.length) {
-    const tag = varint();
-    const wire = tag % 8;
-    if (wire === 0) {
-      varint();
-      continue;
-    }
-    const len = wire === 2 ? varint() : wire === 1 ? 8 : 4;
-    if (Math.floor(tag / 8) === field && wire === 2) return msg.slice(pos, pos + len);
-    pos += len;
-  }
-  return undefined;
 }
 
 async function startLight(index: number, onUpdateBody: Uint8Array): Promise<void> {
@@ -173,7 +146,7 @@ async function main(): Promise<void> {
   if (mode === "replica") {
     for (let i = 0; i < count; i++) await startReplica(psp, replica);
   } else {
-    const body = await captureOnUpdateBody(psp, replica);
+    const body = await captureOnUpdateBody(psp);
     for (let i = 0; i < count; i++) await startLight(i, body);
   }
   process.on("message", (m: { type: string }) => {
