@@ -10,7 +10,7 @@
 // process's other threads (the Perspective engine once it has a thread of its own, libuv, GC), bytes/s sent
 // to clients, freshness p50/p99 of applied deltas (now minus the newest row timestamp, same clock).
 // Usage: npm run build && node dist/bench/fanout.js [--seconds 20] [--rate 10000]
-//          [--runs none:0,replica:1,replica:10,replica:100,light:1000,chromium:1,chromium:10]
+//          [--runs none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100]
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,7 +27,8 @@ const perspectiveOut = require("../nodes/perspective-out/perspective-out");
 const SECONDS = argNumber("seconds", 20);
 const RATE = argNumber("rate", 10_000);
 const WARMUP_MS = 3000;
-const RUNS = argString("runs", "none:0,replica:1,replica:10,replica:100,light:1000,chromium:1,chromium:10")
+// 100 replicating clients last: starting 10 client processes is the slowest part on a loaded machine.
+const RUNS = argString("runs", "none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100")
   .split(",")
   .filter(Boolean)
   .map((r) => {
@@ -35,8 +36,12 @@ const RUNS = argString("runs", "none:0,replica:1,replica:10,replica:100,light:10
     if (!["replica", "light", "chromium", "none"].includes(kind) || !Number.isInteger(Number(n))) throw new Error(`bad run ${r}`);
     return { kind: kind as "replica" | "light" | "chromium" | "none", count: Number(n) };
   });
-/** Replicating Node clients per child process. */
-const REPLICAS_PER_PROCESS = 50;
+/**
+ * Replicating Node clients per child process. With 50 in one process, @finos/perspective 3.8.0's Node client
+ * threw "Cannot perform Construct on a detached ArrayBuffer" from inside its WASM after a while (many clients
+ * and local tables in one WASM instance); 10 per process ran cleanly.
+ */
+const REPLICAS_PER_PROCESS = 10;
 const TABLE = "fanout";
 const CITIES = ["California.SanFrancisco", "California.LosAngeles", "California.SanDiego", "California.SanJose", "California.PaloAlto"];
 const COLUMNS = [
@@ -194,6 +199,10 @@ interface Row {
   rssMb: number;
 }
 
+function markdownRow(r: Row): string {
+  return `| ${fmt(r.clients)} | ${r.label} | ${r.main.toFixed(3)} | ${(r.elu * 100).toFixed(1)} % | ${r.other.toFixed(3)} | ${r.proc.toFixed(3)} | ${fmt(r.bytesPerSec)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.samples)} | ${fmt(r.rssMb)} |`;
+}
+
 async function main(): Promise<void> {
   await helper.startServer();
   const port = await freePort();
@@ -228,8 +237,10 @@ async function main(): Promise<void> {
       bytes += r.bytes ?? 0;
     }
     samples.sort((a, b) => a - b);
-    rows.push({ label, clients, main: m.mainCores, elu: m.elu, proc: m.processCores, other: m.otherCores, p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length, bytesPerSec: bytes / SECONDS, rssMb: process.memoryUsage().rss / 2 ** 20 });
-    process.stderr.write(`${label}: main ${m.mainCores.toFixed(3)} cores, p99 ${percentile(samples, 99)} ms\n`);
+    const row: Row = { label, clients, main: m.mainCores, elu: m.elu, proc: m.processCores, other: m.otherCores, p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length, bytesPerSec: bytes / SECONDS, rssMb: process.memoryUsage().rss / 2 ** 20 };
+    rows.push(row);
+    // Each row as soon as it is measured, so a run cut short still leaves its figures.
+    process.stderr.write(`${markdownRow(row)}\n`);
   };
   for (const run of RUNS) {
     if (run.kind === "none") {
@@ -266,9 +277,7 @@ async function main(): Promise<void> {
   console.log("");
   console.log("| clients | kind | Node-RED main thread, cores | main event-loop utilisation | other threads of the process, cores | whole process, cores | bytes/s to clients | freshness p50 ms | freshness p99 ms | samples | Node-RED RSS MB at the end |");
   console.log("|---|---|---|---|---|---|---|---|---|---|---|");
-  for (const r of rows) {
-    console.log(`| ${fmt(r.clients)} | ${r.label} | ${r.main.toFixed(3)} | ${(r.elu * 100).toFixed(1)} % | ${r.other.toFixed(3)} | ${r.proc.toFixed(3)} | ${fmt(r.bytesPerSec)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.samples)} | ${fmt(r.rssMb)} |`);
-  }
+  for (const r of rows) console.log(markdownRow(r));
   await helper.unload();
   await helper.stopServer();
   process.exit(0);

@@ -197,13 +197,14 @@ async function replicateNow(remote, makeTable, opts, index, limit) {
   let updateId;
   try {
     updateId = await view.on_update(({ delta }) => {
-      // The delta may be a view on the client's WebAssembly memory, which a later allocation can detach:
-      // copy it before keeping it past this callback (measured: 50 replicas in one Node process crashed).
+      // Kept past this callback (queued, applied later): own a copy rather than trust the buffer the client
+      // library handed out to stay valid.
       const own = delta.slice(0);
       if (early) early.push(own);
       else apply(own);
     }, { mode: "row" });
-    const snapshot = await view.to_arrow();
+    // Own a copy, like the deltas.
+    const snapshot = (await view.to_arrow()).slice(0);
     const covered = tap.takeDeltasBeforeSnapshot();
     const options = index !== undefined ? { index } : limit !== undefined ? { limit } : {};
     local = await makeTable(snapshot, options);
