@@ -35,7 +35,7 @@ const wsUrl = (() => {
 const CONFIG_EVERY_MS = 3000;
 
 // Exposed for tests and for the curious: what the page is showing right now.
-const state = { connected: false, table: undefined, entity: undefined, generation: undefined, updates: 0, rows: 0, loads: 0, replications: 0, error: undefined };
+const state = { connected: false, table: undefined, entity: undefined, generation: undefined, updates: 0, rows: 0, loads: 0, replications: 0, skippedDeltas: 0, error: undefined };
 window.dashboard = state;
 const freshness = new Freshness();
 let tap = new WireTap();
@@ -281,6 +281,8 @@ async function loadTable(desc, layouts) {
   state.entity = desc.entity;
   state.generation = desc.generation;
   state.replications++;
+  // Deltas the snapshots already held (skipped), over this page's loads: shows the ordering at work.
+  state.skippedDeltas += r.stats.dropped;
   const schema = await r.table.schema();
   tsColumn = schema.ts === "datetime" ? "ts" : Object.keys(schema).find((c) => schema[c] === "datetime");
   if (tsColumn) newestView = await r.table.view({ columns: [tsColumn], sort: [[tsColumn, "desc"]] });

@@ -15,6 +15,8 @@ export interface Dash {
   rows: number;
   loads: number;
   replications: number;
+  /** Deltas the page skipped because its snapshot already held them. */
+  skippedDeltas: number;
   error?: string;
 }
 
