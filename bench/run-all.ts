@@ -49,6 +49,7 @@ const PARTS: Part[] = [
   { key: "query", title: "Query (tdengine-query, streaming reads)", script: "query.js", args: ["--rows", String(READ_ROWS), "--repeat", String(REPEAT)], what: "1M-row scan through the client's streaming API vs query() vs the official connector (when OFFICIAL_CONNECTOR_DIR names its built folder) vs tdengine-query per block; rows/s and peak RSS, each contender in its own process (bench/query.ts)." },
   { key: "poll", title: "Poll engine (lib/poll)", script: "poll.js", args: ["--rows", "200000", "--rate", "10000", "--seconds", "15"], what: "lib/poll catch-up vs the same paged queries by the bare client, and insert -> emitted freshness at 10k rows/s (bench/poll.ts)." },
   { key: "perspective", title: "perspective-out", script: "perspective.js", args: ["100000"], what: "Rows/s accepted by perspective-out, limit vs indexed table, 0 and 4 open views (bench/perspective.ts)." },
+  { key: "fanout", title: "Fan-out to replicating dashboards", script: "fanout.js", args: ["--seconds", String(Math.min(DURATION, 20))], what: "10k rows/s into a limit table served to 1, 10, 100 replicating Node clients, 1,000 light clients (stream taken, not applied) and 1 and 10 Chromium pages: Node-RED main-thread CPU and event-loop use, other threads, freshness p50/p99 measured in the clients (bench/fanout.ts)." },
   { key: "e2e", title: "End to end", script: "e2e.js", args: [...E2E_RATES, "--duration", String(DURATION), "--repeat", String(REPEAT), ...(PROFILE_RATE > 0 ? ["--profile-rate", String(PROFILE_RATE)] : [])], what: "Producer -> tdengine-write -> emulator (own process) -> tdengine-poll -> perspective-out -> Perspective client over the WebSocket (own process), per fixed rate (bench/e2e.ts)." },
   { key: "e2e-flush", title: "End to end, tdengine-write flushing every 10 ms", script: "e2e.js", args: ["--rates", "10000,50000", "--duration", String(Math.min(DURATION, 20)), "--repeat", String(REPEAT), "--flush", "10"], what: "The same pipeline with tdengine-write's flush interval at 10 ms instead of 100 ms, to show how much of the freshness is the write batching delay." },
   { key: "soak", title: "Soak", script: "soak.js", args: ["--minutes", String(MINUTES)], what: "The end-to-end pipeline at 10k rows/s for a long time: RSS at start and end, rows lost (bench/soak.ts)." },
@@ -115,6 +116,15 @@ function summary(done: Map<string, Done>): string[][] {
     }
     const node = /per block vs the bare stream: ([-+\d.]+) %/.exec(query);
     if (node) out.push(["tdengine-query per block vs bare stream", "within 10 %", `${node[1]} %`, Number(node[1]) >= -10 ? "met" : "missed"]);
+  }
+  const fanout = done.get("fanout")?.out;
+  if (fanout) {
+    const rows = markdownRows(fanout).filter((r) => /^\d/.test(r[0]));
+    const light = rows.find((r) => r[0] === "1,000");
+    if (light) out.push(["Node-RED main-thread CPU, 1,000 clients", "≤ 0.5 core", `${light[2]} cores`, Number(light[2]) <= 0.5 ? "met" : "missed"]);
+    const one = rows.find((r) => r[0] === "1" && /Node/.test(r[1]));
+    const hundred = rows.find((r) => r[0] === "100");
+    if (one && hundred) out.push(["freshness p99, 100 clients vs 1", "≤ +50 ms", `${hundred[8]} vs ${one[8]} ms`, parseCount(hundred[8]) - parseCount(one[8]) <= 50 ? "met" : "missed"]);
   }
   const soak = done.get("soak")?.out;
   if (soak) {

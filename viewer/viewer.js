@@ -1,19 +1,27 @@
-// The dashboard: one WebSocket to the Perspective host for all viewers, a table picker, layouts from the
-// node (or a default 2x2 for a time-series table), layouts saved per table in this browser, and automatic
-// reconnection when Node-RED restarts. Every file comes from this server; nothing is loaded from elsewhere.
+// The dashboard: one WebSocket to the Perspective host, a table picker, layouts from the node (or a default
+// 2x2 for a time-series table), layouts saved per table in this browser, and automatic reconnection when
+// Node-RED restarts. The shown table is REPLICATED into this page (replica.js): a snapshot and row deltas
+// from the server fill a table in the page's own Perspective worker, and the four viewers compute their
+// group-bys, expressions, filters and sorts on that local table, never on the server. Every file comes from
+// this server; nothing is loaded from elsewhere.
 /* global Option, URLSearchParams */
 // Load order matters: the viewer defines the element and its WASM, which the client then reuses.
 import "./assets/@finos/perspective-viewer/dist/cdn/perspective-viewer.js";
 import "./assets/@finos/perspective-viewer-datagrid/dist/cdn/perspective-viewer-datagrid.js";
 import "./assets/@finos/perspective-viewer-d3fc/dist/cdn/perspective-viewer-d3fc.js";
 import perspective from "./assets/@finos/perspective/dist/cdn/perspective.js";
+import { openClient, replicate, WireTap } from "./replica.js";
+import { Freshness } from "./freshness.js";
+import { describeHealth, emptyMessage } from "./health.js";
 
 const viewers = ["v1", "v2", "v3", "v4"].map((id) => document.getElementById(id));
 const picker = document.getElementById("table-picker");
 const info = document.getElementById("table-info");
+const healthLine = document.getElementById("health");
 const connection = document.getElementById("connection");
 const grid = document.getElementById("grid");
 const empty = document.getElementById("empty");
+const notice = document.getElementById("notice");
 
 const wsUrl = (() => {
   const u = new URL("ws", location.href);
@@ -23,19 +31,47 @@ const wsUrl = (() => {
   return u.href;
 })();
 
+/** How often config.json (table list and health) is read again besides on hosted-table changes. */
+const CONFIG_EVERY_MS = 3000;
+
 // Exposed for tests and for the curious: what the page is showing right now.
-const state = { connected: false, table: undefined, entity: undefined, generation: undefined, updates: 0, rows: 0, loads: 0, error: undefined };
+const state = { connected: false, table: undefined, entity: undefined, generation: undefined, updates: 0, rows: 0, loads: 0, replications: 0, skippedDeltas: 0, error: undefined };
 window.dashboard = state;
+const freshness = new Freshness();
+let tap = new WireTap();
+/** Freshness samples, and what this page asked the server for (request kind -> count, over all connections). */
+const sentTotals = new Map();
+window.dashboardMetrics = {
+  freshness,
+  /** Request kinds (Perspective protobuf field numbers) sent to the server, with counts. */
+  sentKinds: () => {
+    const all = new Map(sentTotals);
+    for (const [k, n] of tap.sent) all.set(k, (all.get(k) || 0) + n);
+    return Object.fromEntries(all);
+  },
+  bytesIn: () => tap.bytesIn,
+  /** The page's own table (in its worker), for tests: size and schema of what the viewers show. */
+  local: () => replica?.table,
+};
 
 let client;
-let table;
-let statsView;
+let socket;
+/** The page's own Perspective engine (a Web Worker); it outlives reconnections. */
+const worker = perspective.worker();
+worker.catch(reportError);
+let replica;
+let tsColumn;
+let newestView;
+let newestTs;
 let tables = [];
 let retryMs = 500;
 let connecting = false;
 let refreshing = Promise.resolve();
 /** Layouts the viewers had before the connection dropped, to put back once the table is there again. */
 let pendingLayouts;
+/** The viewers show the current replica (they wait for its first row). */
+let viewersLoaded = false;
+let wantedLayouts;
 
 function setConnection(s) {
   connection.dataset.state = s;
@@ -73,11 +109,11 @@ function savedLayouts(name) {
   }
 }
 
-async function layoutsFor(desc) {
+async function layoutsFor(desc, local) {
   const saved = savedLayouts(desc.name);
   if (saved) return saved;
   if (Array.isArray(desc.layouts) && desc.layouts.length) return desc.layouts;
-  return defaultLayouts(await table.schema(), desc.index);
+  return defaultLayouts(await local.schema(), desc.index);
 }
 
 async function fetchConfig() {
@@ -93,6 +129,11 @@ function fillPicker() {
     picker.replaceChildren(...names.map((n) => new Option(n, n)));
   }
   if (state.table) picker.value = state.table;
+  for (const o of picker.options) {
+    const h = tables.find((t) => t.name === o.value)?.health;
+    o.dataset.health = h?.state || "";
+    o.textContent = h && h.state !== "ok" && h.state !== "unknown" ? `${o.value} (${h.state})` : o.value;
+  }
   empty.hidden = names.length > 0;
 }
 
@@ -102,61 +143,154 @@ function chooseTable() {
   return names.includes(wanted) ? wanted : names[0];
 }
 
-async function updateInfo() {
-  if (!table) return;
-  state.rows = await table.size();
-  info.textContent = `${state.rows} rows · updated ${new Date().toLocaleTimeString()}`;
+/** Health line, row count and, when the table has nothing to show, a message in place of the viewers. */
+function renderStatus() {
+  const desc = tables.find((t) => t.name === state.table);
+  const health = desc?.health;
+  const newestAgeMs = newestTs !== undefined ? Date.now() - newestTs : undefined;
+  const h = describeHealth(health, { rows: state.rows, newestAgeMs });
+  healthLine.dataset.state = h.state;
+  healthLine.textContent = h.text;
+  healthLine.hidden = h.text === "";
+  if (state.table) info.textContent = state.rows === undefined ? `loading ${state.table}…` : `${state.rows} rows`;
+  const lines = state.table ? emptyMessage(state.table, health, state.rows) : undefined;
+  if (lines) {
+    notice.replaceChildren(...lines.map((l) => Object.assign(document.createElement("p"), { textContent: l })));
+    notice.dataset.state = h.down ? "error" : "waiting";
+    notice.hidden = false;
+  } else if (h.down) {
+    // Rows are there (possibly stale): keep the viewers, say above them what is wrong.
+    notice.replaceChildren(Object.assign(document.createElement("p"), { textContent: `${state.table}: ${h.text}` }));
+    notice.dataset.state = "banner";
+    notice.hidden = false;
+  } else {
+    notice.hidden = true;
+  }
+  // The viewers keep their place while a table loads; they give way to the message, or to the empty state.
+  grid.hidden = Boolean(lines) || tables.length === 0;
 }
 
-let emptyRetry;
+/** Reads the newest timestamp of the local table (for the row age shown, and freshness after a delta). */
+async function noteNewest() {
+  if (!newestView) return undefined;
+  const cols = await newestView.to_columns({ start_row: 0, end_row: 1 });
+  const ts = cols[tsColumn]?.[0];
+  if (typeof ts === "number") newestTs = ts;
+  return typeof ts === "number" ? ts : undefined;
+}
 
+/** After each delta applied to the local table: counters, a freshness sample, the viewers on the first row. */
+async function afterDelta(local) {
+  // Deltas applied while replicate() is still finishing are counted by loadTable, which reads the size itself.
+  if (replica?.table !== local) return;
+  state.updates++;
+  state.rows = await local.size();
+  const ts = await noteNewest();
+  if (ts !== undefined) freshness.add(Date.now() - ts);
+  if (!viewersLoaded && state.rows > 0) await showViewers(local);
+  renderStatus();
+}
+
+/** The local table each viewer was loaded with. */
+const loadedWith = new WeakMap();
 /**
- * Shows table `desc` in the viewers (again, after a reconnect or when its table was replaced). An empty table
- * is not loaded yet (the charts would draw paths of NaN): it is looked at again every second until rows come.
+ * Everything that loads, restores or ejects viewers runs here one step at a time: an eject while a load is
+ * still going on leaves a viewer waiting forever.
  */
-async function loadTable(desc, layouts) {
-  const candidate = await client.open_table(desc.entity);
-  if ((await candidate.size()) === 0) {
-    info.textContent = `${desc.name}: waiting for rows`;
-    if (!emptyRetry) {
-      emptyRetry = setTimeout(() => {
-        emptyRetry = undefined;
-        void refresh();
-      }, 1000);
-    }
-    return false;
+let viewerOps = Promise.resolve();
+function onViewers(step) {
+  const run = viewerOps.then(step);
+  viewerOps = run.catch(reportError);
+  return run;
+}
+
+async function ejectViewers() {
+  for (const v of viewers) {
+    if (!loadedWith.has(v)) continue;
+    loadedWith.delete(v);
+    // A render still pending from the last delta would find no table after the eject: let it finish first.
+    await v.flush().catch(() => undefined);
+    await v.eject().catch(() => undefined);
   }
-  const previous = statsView;
-  statsView = undefined;
-  if (previous) await previous.delete().catch(() => undefined);
-  table = candidate;
-  state.table = desc.name;
-  state.entity = desc.entity;
-  state.generation = desc.generation;
-  localStorage.setItem("perspective-dashboard:table", desc.name);
-  const list = layouts || (await layoutsFor(desc));
+}
+
+/** Drops the current replica: the server view, the viewers' views on the local table, then the local table. */
+async function dropReplica() {
+  const old = replica;
+  replica = undefined;
+  viewersLoaded = false;
+  newestTs = undefined;
+  if (!old) return;
+  // After a reconnection the old session and its server view are already gone.
+  if (old.client === client) await Promise.race([old.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+  await onViewers(ejectViewers);
+  if (newestView) await newestView.delete().catch(() => undefined);
+  newestView = undefined;
+  await old.table.delete().catch(() => undefined);
+}
+
+/** Puts `list` (up to four viewer configurations) on the viewers, each loaded with `local`. */
+async function applyLayouts(local, list) {
   grid.dataset.count = String(Math.min(list.length, 4));
   for (let i = 0; i < viewers.length; i++) {
     const v = viewers[i];
     v.hidden = i >= list.length;
-    if (v.hidden) {
-      if (state.loads > 0) await v.eject().catch(() => undefined);
-      continue;
+    if (v.hidden) continue;
+    if (loadedWith.get(v) !== local) {
+      await v.load(local);
+      loadedWith.set(v, local);
     }
-    // A viewer that showed another table starts from scratch: drawing the new table with the old
-    // configuration makes the charts log NaN paths.
-    if (state.loads > 0) await v.eject().catch(() => undefined);
-    await v.load(table);
     await v.restore({ ...list[i] });
   }
-  statsView = await table.view({ columns: [] });
-  await statsView.on_update(() => {
-    state.updates++;
-    void updateInfo();
+}
+
+function showViewers(local) {
+  viewersLoaded = true;
+  return onViewers(async () => {
+    // Replaced meanwhile (another table, a reconnection): nothing to show any more.
+    if (replica?.table !== local) return;
+    const list = wantedLayouts || (await layoutsFor(tables.find((t) => t.name === state.table) || { name: state.table }, local));
+    wantedLayouts = undefined;
+    await applyLayouts(local, list);
+    state.loads++;
+    renderStatus();
   });
-  await updateInfo();
-  state.loads++;
+}
+
+/**
+ * Shows table `desc` (again, after a reconnect or when its table was replaced): replicates it into the
+ * page's worker and loads the viewers on the local table. An empty table is replicated too, but the viewers
+ * wait for its first row (the charts would draw paths of NaN); the page says what it waits for meanwhile.
+ */
+async function loadTable(desc, layouts) {
+  await dropReplica();
+  const from = client;
+  const remote = await from.open_table(desc.entity);
+  state.table = desc.name;
+  state.rows = undefined;
+  wantedLayouts = layouts;
+  localStorage.setItem("perspective-dashboard:table", desc.name);
+  const opts = { tap, onDelta: (_delta, local) => void afterDelta(local).catch(reportError) };
+  if (desc.index) opts.index = desc.index;
+  else if (desc.limit) opts.limit = desc.limit;
+  const w = await worker;
+  const r = await replicate(remote, (data, options) => w.table(data, options), opts);
+  r.client = from;
+  replica = r;
+  // Only now: a failed attempt leaves these unset, so the next refresh tries again.
+  state.entity = desc.entity;
+  state.generation = desc.generation;
+  state.replications++;
+  // Deltas the snapshots already held (skipped), over this page's loads: shows the ordering at work.
+  state.skippedDeltas += r.stats.dropped;
+  const schema = await r.table.schema();
+  tsColumn = schema.ts === "datetime" ? "ts" : Object.keys(schema).find((c) => schema[c] === "datetime");
+  if (tsColumn) newestView = await r.table.view({ columns: [tsColumn], sort: [[tsColumn, "desc"]] });
+  state.rows = await r.table.size();
+  await noteNewest();
+  if (state.rows > 0 && !viewersLoaded) await showViewers(r.table);
   fillPicker();
+  renderStatus();
   return true;
 }
 
@@ -166,24 +300,30 @@ async function currentLayouts() {
   return out;
 }
 
-/** Re-reads the list of tables; reloads the viewers when the shown table was replaced or is gone. */
+function reportError(err) {
+  state.error = String(err && err.message ? err.message : err);
+}
+
+/** Re-reads the list of tables and their health; reloads the viewers when the shown table was replaced or is gone. */
 function refresh() {
   refreshing = refreshing.then(async () => {
-    if (!client) return;
     const cfg = await fetchConfig();
-    tables = cfg.tables;
-    const name = chooseTable();
+    tables = Array.isArray(cfg.tables) ? cfg.tables : [];
     fillPicker();
+    if (!client) return renderStatus();
+    const name = chooseTable();
     const desc = tables.find((t) => t.name === name);
-    if (!desc) return;
+    if (!desc) {
+      if (state.table) await dropReplica();
+      state.table = state.entity = state.generation = undefined;
+      return renderStatus();
+    }
     if (desc.name !== state.table || desc.entity !== state.entity || desc.generation !== state.generation) {
       const keep = pendingLayouts && pendingLayouts.table === desc.name ? pendingLayouts.layouts : undefined;
       if (await loadTable(desc, keep)) pendingLayouts = undefined;
     }
-  }).catch((err) => {
-    state.error = String(err && err.message ? err.message : err);
-    console.warn("dashboard refresh failed:", state.error);
-  });
+    renderStatus();
+  }).catch(reportError);
   return refreshing;
 }
 
@@ -201,33 +341,40 @@ async function connect() {
   connecting = true;
   try {
     if (state.entity !== undefined) {
-      // The old session and its views are gone: load the table again once it is there, keeping the layouts.
+      // The old session and its views are gone: replicate the table again once it is there, keeping the layouts.
       pendingLayouts = { table: state.table, layouts: await currentLayouts().catch(() => undefined) };
       state.entity = undefined;
       state.generation = undefined;
     }
-    const old = client;
-    client = undefined;
-    if (old) old.terminate().catch(() => undefined);
+    const old = socket;
+    client = socket = undefined;
+    if (old) old.close();
+    for (const [k, n] of tap.sent) sentTotals.set(k, (sentTotals.get(k) || 0) + n);
+    tap = new WireTap();
+    const { Client } = await customElements.get("perspective-viewer").__wasm_module__;
     // An upgrade can hang (a Node-RED that is still starting leaves unknown upgrade paths alone): give up
     // after a while and try again.
-    const attempt = perspective.websocket(wsUrl);
-    const c = await Promise.race([
-      attempt,
-      new Promise((_, reject) => setTimeout(() => reject(new Error("connect timeout")), 5000)),
-    ]).catch((err) => {
-      attempt.then((late) => late.terminate().catch(() => undefined), () => undefined);
-      throw err;
-    });
-    client = c;
-    c.on_error(() => {
-      if (client === c) {
-        client = undefined;
+    let lost = false;
+    const onClose = () => {
+      lost = true;
+      if (socket === conn) {
+        client = socket = undefined;
         connecting = false;
         scheduleReconnect();
       }
+    };
+    const attempt = openClient(wsUrl, { WebSocket, makeClient: (send, close) => new Client(send, close), tap, onClose });
+    const conn = await Promise.race([
+      attempt,
+      new Promise((_, reject) => setTimeout(() => reject(new Error("connect timeout")), 5000)),
+    ]).catch((err) => {
+      attempt.then((late) => late.close(), () => undefined);
+      throw err;
     });
-    await c.on_hosted_tables_update(() => void refresh());
+    if (lost) throw new Error("closed while connecting");
+    client = conn.client;
+    socket = conn;
+    await client.on_hosted_tables_update(() => void refresh());
     state.connected = true;
     retryMs = 500;
     setConnection("connected");
@@ -235,7 +382,7 @@ async function connect() {
     await refresh();
   } catch {
     connecting = false;
-    client = undefined;
+    client = socket = undefined;
     scheduleReconnect();
   }
 }
@@ -246,16 +393,30 @@ picker.addEventListener("change", () => {
 window.addEventListener("hashchange", () => void refresh());
 
 document.getElementById("save-layout").addEventListener("click", async () => {
-  if (!state.table) return;
-  localStorage.setItem(layoutKey(state.table), JSON.stringify(await currentLayouts()));
+  if (!state.table || !viewersLoaded) return;
+  const name = state.table;
+  localStorage.setItem(layoutKey(name), JSON.stringify(await onViewers(currentLayouts)));
 });
 
 document.getElementById("reset-layout").addEventListener("click", async () => {
-  if (!state.table) return;
+  if (!state.table || !replica) return;
   localStorage.removeItem(layoutKey(state.table));
   const desc = tables.find((t) => t.name === state.table);
-  if (desc) await loadTable(desc);
+  if (!desc) return;
+  // Same local table, the configured (or default) layouts again: no need to replicate anew.
+  const local = replica.table;
+  await onViewers(async () => {
+    await applyLayouts(local, await layoutsFor(desc, local));
+    state.loads++;
+  });
 });
 
+setInterval(() => {
+  void refresh();
+}, CONFIG_EVERY_MS);
+// The row age moves even when no rows come.
+setInterval(renderStatus, 1000);
+
 await customElements.whenDefined("perspective-viewer");
+await refresh();
 await connect();

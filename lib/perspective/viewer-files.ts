@@ -18,7 +18,7 @@ export const PERSPECTIVE_ASSETS = [
 ] as const;
 
 /** The page's own files, in viewer/ at the package root. */
-export const PAGE_FILES = ["index.html", "viewer.js", "viewer.css"] as const;
+export const PAGE_FILES = ["index.html", "viewer.js", "viewer.css", "replica.js", "freshness.js", "health.js"] as const;
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
