@@ -64,6 +64,8 @@ let tsColumn;
 let newestView;
 let newestTs;
 let tables = [];
+/** Tables published but not created yet (config.json `waiting`), with their health. */
+let waiting = [];
 let retryMs = 500;
 let connecting = false;
 let refreshing = Promise.resolve();
@@ -135,6 +137,26 @@ function fillPicker() {
     o.textContent = h && h.state !== "ok" && h.state !== "unknown" ? `${o.value} (${h.state})` : o.value;
   }
   empty.hidden = names.length > 0;
+  renderWaiting();
+}
+
+/**
+ * Tables that nodes publish but that have no first rows yet (config.json's `waiting`, e.g. while TDengine is
+ * down): the empty state names each with what its health says, instead of only "no tables yet".
+ */
+function renderWaiting() {
+  const box = document.getElementById("empty-waiting");
+  const items = waiting.filter((w) => w && typeof w.name === "string");
+  box.hidden = items.length === 0;
+  empty.querySelector("h2").textContent = items.length ? "Waiting for the first rows" : "No tables yet";
+  box.replaceChildren(
+    ...items.map((w) => {
+      const p = document.createElement("p");
+      p.dataset.state = w.health?.state || "unknown";
+      p.textContent = emptyMessage(w.name, w.health, 0).join(" ");
+      return p;
+    }),
+  );
 }
 
 function chooseTable() {
@@ -309,6 +331,7 @@ function refresh() {
   refreshing = refreshing.then(async () => {
     const cfg = await fetchConfig();
     tables = Array.isArray(cfg.tables) ? cfg.tables : [];
+    waiting = Array.isArray(cfg.waiting) ? cfg.waiting : [];
     fillPicker();
     if (!client) return renderStatus();
     const name = chooseTable();

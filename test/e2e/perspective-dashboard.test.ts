@@ -345,6 +345,20 @@ describe(`the Perspective dashboard page in Chromium (Node-RED ${runtimeVersion}
     assert.ok(lightness.every((l) => l < 0.25), `dark backgrounds: ${lightness.join(", ")}`);
     await page.unroute("**/perspective/config.json");
 
+    // 1b. A table a node publishes but that does not exist yet (its source never delivered): named, with why.
+    const waitingHealth = {
+      state: "error",
+      sources: [{ id: "p1", name: "poll meters", type: "tdengine-poll", state: "disconnected", lastError: { message: "connect ECONNREFUSED 127.0.0.1:6041", ageMs: 2000 } }],
+    };
+    await page.route("**/perspective/config.json", (route) => route.fulfill({ json: { tables: [], waiting: [{ name: "meters_values", health: waitingHealth }] } }));
+    await page.reload();
+    await waitFor("the waiting table in the empty state", async () => /meters_values has no rows yet/.test(await page.locator("#empty").innerText()), { timeoutMs: 30000 });
+    const waitingText = await page.locator("#empty").innerText();
+    assert.match(waitingText, /Waiting for the first rows/);
+    assert.match(waitingText, /poll meters: disconnected \(connect ECONNREFUSED 127\.0\.0\.1:6041, 2\.0 s ago\)/);
+    assert.equal(await page.locator("#empty-waiting p").getAttribute("data-state"), "error");
+    await page.unroute("**/perspective/config.json");
+
     // 2. A table without rows whose source is down, as the server's health reports it.
     const health = {
       state: "error",
