@@ -146,3 +146,13 @@ describe("SharedConnection over several endpoints", () => {
     await conn.release("u");
   });
 });
+
+describe("npm start's TDENGINE_URL", () => {
+  it("takes several addresses (commas, http turned into ws, DSN host list) and refuses a password", async () => {
+    const { tdengineWsUrl } = await import("../../scripts/demo.js");
+    assert.equal(tdengineWsUrl("ws://127.0.0.1:6041"), "ws://127.0.0.1:6041");
+    assert.equal(tdengineWsUrl("http://h1:6041, https://h2"), "ws://h1:6041,wss://h2");
+    assert.equal(tdengineWsUrl("ws://h1:6041,h2:6041"), "ws://h1:6041,ws://h2:6041");
+    assert.throws(() => tdengineWsUrl("ws://root:pw@h1:6041,h2"), /TDENGINE_URL.*Password/);
+  });
+});
