@@ -55,9 +55,12 @@ export function formatRate(r: number): string {
   return r >= 10000 ? `${Math.round(r / 1000)}k` : r >= 100 ? String(Math.round(r)) : r.toFixed(1).replace(/\.0$/, "");
 }
 
-/** With several endpoints, a connected status names the endpoint in use and how many are down (kept short). */
+/**
+ * With several endpoints, a connected status says which one is in use and how many are down, in a few characters
+ * ("· ep 2/3, 1 down"); the hosts are in the log and in Test connection's result.
+ */
 function withEndpoint(s: NodeStatus, connection: ConnectionStatus): NodeStatus {
-  if (connection.state !== "connected" || !connection.endpoint) return s;
-  const down = connection.down?.length ? ` (${connection.down.length} down)` : "";
-  return { ...s, text: `${s.text ?? ""} · ${connection.endpoint.slice(0, 24)}${down}` };
+  if (connection.state !== "connected" || !connection.endpointNo) return s;
+  const down = connection.down?.length ? `, ${connection.down.length} down` : "";
+  return { ...s, text: `${s.text ?? ""} · ep ${connection.endpointNo}${down}` };
 }

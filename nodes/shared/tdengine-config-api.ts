@@ -14,6 +14,8 @@ export interface ConnectionStatus {
   endpoint?: string;
   /** With several endpoints: host:port of those whose last attempt failed or whose connection was lost. */
   down?: string[];
+  /** With several endpoints: which one is in use, "2/3" (short enough for a status line). */
+  endpointNo?: string;
 }
 
 export interface TdengineConfigNode extends Node {

@@ -7,7 +7,7 @@ import type { Request, Response } from "express";
 import { openClient, quoteIdentifier } from "../../lib/tdengine";
 import type { ClientOptions } from "../../lib/tdengine/api";
 import { displayUrl, parseEndpoints, redactSecrets, SharedConnection, spreadIndex, type ConnectionStatus } from "../../lib/tdengine-connection";
-import type { TdengineConfigNode } from "../shared/tdengine-config-api";
+import type { ConnectionStatus as UserStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
 interface ConfigDef extends NodeDef {
   url?: string;
@@ -111,14 +111,17 @@ export = function (RED: NodeAPI): void {
 
     Object.defineProperty(node, "database", { value: (config.database ?? "").trim(), enumerable: true });
     // What users see: errors redacted, endpoints as host:port (only with several endpoints).
-    const shown = (s: ConnectionStatus): ConnectionStatus => {
-      const out: ConnectionStatus = { state: s.state };
+    const shown = (s: ConnectionStatus): UserStatus => {
+      const out: UserStatus = { state: s.state };
       if (s.error) out.error = redact(s.error);
-      if (several && s.endpoint) out.endpoint = hostOf(s.endpoint);
+      if (several && s.endpoint) {
+        out.endpoint = hostOf(s.endpoint);
+        out.endpointNo = `${endpoints.indexOf(s.endpoint) + 1}/${endpoints.length}`;
+      }
       if (several && s.down?.length) out.down = s.down.map(hostOf);
       return out;
     };
-    Object.defineProperty(node, "connectionStatus", { get: (): ConnectionStatus => shown(connection.status), enumerable: true });
+    Object.defineProperty(node, "connectionStatus", { get: (): UserStatus => shown(connection.status), enumerable: true });
     node.register = (user: Node) => connection.acquire(user);
     node.deregister = (user: Node) => connection.release(user);
     node.getClient = (wait?: number) =>
