@@ -42,6 +42,7 @@ const PARTS: Part[] = [
   { key: "perspective", title: "perspective-out", script: "perspective.js", args: ["100000"], what: "Rows/s accepted by perspective-out, limit vs indexed table, 0 and 4 open views (bench/perspective.ts)." },
   { key: "e2e", title: "End to end", script: "e2e.js", args: ["--duration", String(DURATION), "--repeat", String(REPEAT), "--profile-rate", String(PROFILE_RATE)], what: "Producer -> tdengine-write -> emulator (own process) -> tdengine-poll -> perspective-out -> Perspective client over the WebSocket (own process), per fixed rate (bench/e2e.ts)." },
   { key: "e2e-flush", title: "End to end, tdengine-write flushing every 10 ms", script: "e2e.js", args: ["--rates", "10000,50000", "--duration", String(Math.min(DURATION, 20)), "--repeat", String(REPEAT), "--flush", "10"], what: "The same pipeline with tdengine-write's flush interval at 10 ms instead of 100 ms, to show how much of the freshness is the write batching delay." },
+  { key: "failover", title: "Endpoint failover", script: "failover.js", args: ["--switches", "20", "--rate", "10000"], what: "tdengine-write at 10k rows/s into a 3-endpoint emulator cluster; the endpoint in use is stopped 20 times; switch time = last write acknowledged before -> first after, p50/p99 (bench/failover.ts). Goal: under 1 s." },
   { key: "soak", title: "Soak", script: "soak.js", args: ["--minutes", String(MINUTES)], what: "The end-to-end pipeline at 10k rows/s for a long time: RSS at start and end, rows lost (bench/soak.ts)." },
 ];
 
