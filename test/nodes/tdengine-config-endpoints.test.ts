@@ -6,6 +6,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { startEmulatorCluster, type EmulatorCluster } from "../../emulator";
 import { spreadIndex } from "../../lib/tdengine-connection";
 import helper from "../support/helper";
+import { recordStatuses } from "../support/node-statuses";
 import { nodeModule } from "../support/package-info";
 import { waitFor } from "../support/wait";
 
@@ -21,18 +22,6 @@ function flow(cfg: Record<string, unknown> = {}): object[] {
     { id: "cfg", type: "tdengine-config", url: cluster.wsUrls, database: "cdb", timeout: 2000, maxBackoff: 100, ...cfg },
     { id: "w", type: "tdengine-write", server: "cfg", stable: "meters", subtable: "d_${groupid}", columns: "ts TIMESTAMP, v INT", tags: "groupid INT", autoCreate: true, wires: [] },
   ];
-}
-
-type Status = { fill?: string; text?: string };
-function statuses(id: string): Status[] {
-  const n = helper.getNode(id) as unknown as { status: (s: Status) => void };
-  const seen: Status[] = [];
-  const orig = n.status.bind(n);
-  n.status = (s: Status) => {
-    seen.push(s);
-    orig(s);
-  };
-  return seen;
 }
 
 describe("tdengine-config with several endpoints", () => {
@@ -52,7 +41,7 @@ describe("tdengine-config with several endpoints", () => {
   it("the status names the endpoint in use and how many are down, and follows a failover", async () => {
     await cluster.endpoints[0].stop();
     await helper.load([configNode, writeNode], flow(), CREDS);
-    const seen = statuses("w");
+    const seen = recordStatuses("w");
     await waitFor("on endpoint 1", () => cluster.stats().perEndpoint[1] === 1);
     helper.getNode("w").receive({ payload: { ts: Date.now(), v: 1, groupid: 1 } });
     await waitFor("status names endpoint 2 of 3, 1 down", () => seen.some((s) => s.text?.endsWith("· ep 2/3, 1 down")));
