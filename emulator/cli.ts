@@ -1,8 +1,20 @@
-// Command line: npm run emulator -- --port 6041 [--host H] [--user U] [--password P] [--max-rows-per-table N]
-import { startEmulator, type EmulatorOptions } from "./index.js";
+// Command line: npm run emulator -- --port 6041 [--endpoints N] [--host H] [--user U] [--password P] [--max-rows-per-table N]
+// With --endpoints N (cluster mode) each endpoint can be stopped and started alone: type its number and Enter on
+// stdin, or send SIGUSR1 (stops the first running endpoint) / SIGUSR2 (starts every stopped one).
+import { startEmulator, startEmulatorCluster, type EmulatorCluster, type EmulatorOptions } from "./index.js";
 
-function parseArgs(argv: string[]): EmulatorOptions {
-  const opts: EmulatorOptions = { port: 6041 };
+const USAGE = `usage: emulator [--port 6041] [--endpoints 1] [--host 127.0.0.1] [--user root] [--password taosdata] [--max-rows-per-table N] [--reorder-replies]
+
+  --endpoints N   cluster mode: N taosAdapter endpoints on ports P..P+N-1 over one shared store.
+                  While it runs, stop or start one endpoint alone:
+                    type its number (0..N-1) and Enter   toggles it (stopped <-> listening)
+                    type "s" and Enter                   prints which endpoints are up
+                    kill -USR1 <pid>                     stops the first endpoint that is up
+                    kill -USR2 <pid>                     starts every stopped endpoint
+`;
+
+function parseArgs(argv: string[]): EmulatorOptions & { endpoints: number } {
+  const opts: EmulatorOptions & { endpoints: number } = { port: 6041, endpoints: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -14,6 +26,9 @@ function parseArgs(argv: string[]): EmulatorOptions {
     switch (a) {
       case "--port":
         opts.port = Number(need());
+        break;
+      case "--endpoints":
+        opts.endpoints = Number(need());
         break;
       case "--host":
         opts.host = need();
@@ -32,7 +47,7 @@ function parseArgs(argv: string[]): EmulatorOptions {
         break;
       case "--help":
       case "-h":
-        process.stdout.write("usage: emulator [--port 6041] [--host 127.0.0.1] [--user root] [--password taosdata] [--max-rows-per-table N] [--reorder-replies]\n");
+        process.stdout.write(USAGE);
         process.exit(0);
         break;
       default:
@@ -40,12 +55,59 @@ function parseArgs(argv: string[]): EmulatorOptions {
     }
   }
   if (!Number.isInteger(opts.port) || (opts.port as number) < 0) throw new Error("--port must be an integer");
+  if (!Number.isInteger(opts.endpoints) || opts.endpoints < 1 || opts.endpoints > 64) throw new Error("--endpoints must be an integer from 1 to 64");
   return opts;
 }
 
+function describe(cluster: EmulatorCluster): string {
+  return cluster.endpoints.map((e) => `${e.index}:${e.port}=${e.running() ? "up" : "stopped"}`).join(" ");
+}
+
+/** Stdin lines and USR1/USR2 stop and start single endpoints (a taosAdapter dying and coming back). */
+function controlCluster(cluster: EmulatorCluster): void {
+  const say = (s: string): void => void process.stdout.write(`${s}\n`);
+  const toggle = async (i: number): Promise<void> => {
+    const ep = cluster.endpoints[i];
+    if (ep.running()) await ep.stop();
+    else await ep.start();
+    say(`endpoint ${i} (${ep.wsUrl}) ${ep.running() ? "listening" : "stopped"}; ${describe(cluster)}`);
+  };
+  let buffered = "";
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk: string) => {
+    buffered = (buffered + chunk).slice(-1024);
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (line === "s") say(describe(cluster));
+      else if (/^\d+$/.test(line) && Number(line) < cluster.endpoints.length) void toggle(Number(line)).catch((e: Error) => say(`endpoint ${line}: ${e.message}`));
+      else if (line) say(`type an endpoint number 0..${cluster.endpoints.length - 1} to stop/start it, or "s" for status`);
+    }
+  });
+  process.on("SIGUSR1", () => {
+    const ep = cluster.endpoints.find((e) => e.running());
+    if (ep) void toggle(ep.index);
+  });
+  process.on("SIGUSR2", () => {
+    for (const ep of cluster.endpoints) if (!ep.running()) void toggle(ep.index);
+  });
+}
+
 async function main(): Promise<void> {
-  const emu = await startEmulator(parseArgs(process.argv.slice(2)));
-  process.stdout.write(`taosAdapter emulator listening on ${emu.httpUrl} (WebSocket ${emu.wsUrl}/ws)\n`);
+  const opts = parseArgs(process.argv.slice(2));
+  let emu: { stop(): Promise<void> };
+  if (opts.endpoints > 1) {
+    const cluster = await startEmulatorCluster(opts);
+    emu = cluster;
+    process.stdout.write(`taosAdapter emulator cluster, ${opts.endpoints} endpoints over one store: ${cluster.wsUrls}\n${describe(cluster)}\n`);
+    process.stdout.write(`type an endpoint number and Enter to stop/start it, "s" for status (--help for more)\n`);
+    controlCluster(cluster);
+  } else {
+    const single = await startEmulator(opts);
+    emu = single;
+    process.stdout.write(`taosAdapter emulator listening on ${single.httpUrl} (WebSocket ${single.wsUrl}/ws)\n`);
+  }
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

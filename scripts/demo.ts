@@ -10,12 +10,14 @@
 // alone with `npm run emulator -- --port <EMULATOR_PORT>`.
 //
 // Environment: PORT (Node-RED, default 1880), HOST (default 127.0.0.1), EMULATOR_PORT (default 6041),
-// TDENGINE_URL + TDENGINE_USER + TDENGINE_PASSWORD (a real taosAdapter instead of the emulator),
+// TDENGINE_URL + TDENGINE_USER + TDENGINE_PASSWORD (a real taosAdapter instead of the emulator; several
+// taosAdapters of a cluster comma-separated, failed over by tdengine-config),
 // DEMO_DIR (where the userDir lives, default .demo/ in the package).
 import { spawn, type ChildProcess } from "node:child_process";
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
+import { parseEndpoints } from "../lib/tdengine-connection/endpoints";
 
 const root = resolve(__dirname, "..", "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string };
@@ -37,11 +39,19 @@ function portFrom(value: string | undefined, name: string, dflt: number): number
   return n;
 }
 
-/** taosAdapter's WebSocket URL; an http(s) address (as used for REST) is accepted and turned into ws(s). */
-function tdengineWsUrl(url: string): string {
-  const u = url.trim().replace(/^http(s?):\/\//i, "ws$1://");
-  if (!/^wss?:\/\/[^\s/@]+/i.test(u)) throw new Error(`TDENGINE_URL must look like ws://host:6041, got ${JSON.stringify(url)}`);
-  return u;
+/**
+ * taosAdapter's WebSocket URL, or several (a cluster: comma-separated, or the connector's DSN host list
+ * ws://h1:6041,h2:6041); http(s) addresses (as used for REST) are accepted and turned into ws(s).
+ */
+export function tdengineWsUrl(url: string): string {
+  const u = url.trim().replace(/(^|[,\s])http(s?):\/\//gi, "$1ws$2://");
+  let parsed: string[];
+  try {
+    parsed = parseEndpoints(u).urls;
+  } catch (e) {
+    throw new Error(`TDENGINE_URL must look like ws://host:6041 (or several, comma-separated): ${(e as Error).message}`);
+  }
+  return parsed.join(",");
 }
 
 function config(env = process.env): DemoConfig {

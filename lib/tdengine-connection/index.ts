@@ -7,3 +7,4 @@ export {
   type SharedConnectionOptions,
 } from "./shared-connection";
 export { redactSecrets, displayUrl } from "./redact";
+export { parseEndpoints, spreadIndex, MAX_ENDPOINTS, type ParsedEndpoints } from "./endpoints";

@@ -2,6 +2,8 @@
 // user acquires it, closed when the last releases it, reopened with exponential backoff + jitter whenever it
 // fails or drops. Listeners hear about state changes only (never about individual retries), so a long outage
 // gives one "disconnected" event and one "connected" event, not one per attempt.
+// With several endpoints (the taosAdapters of a cluster) a failed or lost endpoint is followed at once by the next
+// one in the list; only when a whole round over the list failed does the backoff delay apply.
 import type { TdengineClientApi } from "../tdengine/api";
 import { TdengineError } from "../tdengine/errors";
 import { backoffDelay, type BackoffOptions } from "./backoff";
@@ -12,11 +14,19 @@ export interface ConnectionStatus {
   state: ConnectionState;
   /** The error that caused "disconnected" (the opener must keep secrets out of its messages). */
   error?: Error;
+  /** The endpoint in use (connected) or being tried; absent with a single unnamed endpoint. */
+  endpoint?: string;
+  /** Endpoints whose last attempt failed or whose connection was lost, oldest first. */
+  down?: string[];
 }
 
 export interface SharedConnectionOptions {
-  /** Opens one client (connect + authenticate); rejects when that fails. */
-  open: () => Promise<TdengineClientApi>;
+  /** Opens one client (connect + authenticate) to the given endpoint; rejects when that fails. */
+  open: (endpoint: string) => Promise<TdengineClientApi>;
+  /** The endpoints to rotate over (default: one, passed to open() as ""). */
+  endpoints?: string[];
+  /** Index of the endpoint tried first (e.g. a hash of the owner's id, to spread owners over a cluster). */
+  startIndex?: number;
   backoff?: BackoffOptions;
   /** Default wait of getClient() when no timeout is given (ms). */
   defaultWaitMs?: number;
@@ -49,9 +59,32 @@ export class SharedConnection {
   private running = false;
   private opening: Promise<void> | undefined;
   private closing: Promise<void> = Promise.resolve();
+  private readonly endpoints: string[];
+  /** The endpoint being tried or in use. */
+  private index: number;
+  /** Endpoints tried without success since the last connection or the last backoff pause. */
+  private failedInRound = 0;
+  private readonly down = new Map<string, Error>();
 
   constructor(opts: SharedConnectionOptions) {
     this.opts = opts;
+    this.endpoints = opts.endpoints && opts.endpoints.length > 0 ? [...opts.endpoints] : [""];
+    const start = Math.trunc(opts.startIndex ?? 0);
+    this.index = ((start % this.endpoints.length) + this.endpoints.length) % this.endpoints.length;
+  }
+
+  /** The endpoint a new connection goes to first, or the one in use. */
+  get endpoint(): string {
+    return this.endpoints[this.index];
+  }
+
+  /** Every endpoint and the error of its last failure, when it is down. */
+  get endpointHealth(): { endpoint: string; inUse: boolean; error?: Error }[] {
+    return this.endpoints.map((endpoint, i) => {
+      const error = this.down.get(endpoint);
+      const inUse = i === this.index && this.current.state === "connected";
+      return error ? { endpoint, inUse, error } : { endpoint, inUse };
+    });
   }
 
   get status(): ConnectionStatus {
@@ -126,6 +159,7 @@ export class SharedConnection {
     this.running = true;
     this.generation++;
     this.attempt = 0;
+    this.failedInRound = 0;
     this.setStatus({ state: "connecting" });
     // A restart right after a close waits for the old socket to be gone first.
     const gen = this.generation;
@@ -161,12 +195,14 @@ export class SharedConnection {
   private connect(gen: number): void {
     this.opening = (async () => {
       let client: TdengineClientApi;
+      const endpoint = this.endpoint;
       try {
-        client = await this.opts.open();
+        client = await this.opts.open(endpoint);
       } catch (err) {
         if (gen !== this.generation) return;
+        this.markDown(endpoint, asError(err));
         this.setStatus({ state: "disconnected", error: asError(err) });
-        this.scheduleRetry(gen);
+        this.next(gen);
         return;
       }
       if (gen !== this.generation) {
@@ -175,6 +211,8 @@ export class SharedConnection {
       }
       this.client = client;
       this.attempt = 0;
+      this.failedInRound = 0;
+      this.down.delete(endpoint);
       client.once("close", (err?: Error) => this.onDropped(gen, client, err));
       this.setStatus({ state: "connected" });
       for (const w of this.waiters) {
@@ -190,8 +228,32 @@ export class SharedConnection {
   private onDropped(gen: number, client: TdengineClientApi, err?: Error): void {
     if (gen !== this.generation || this.client !== client) return;
     this.client = undefined;
-    this.setStatus({ state: "disconnected", error: err ?? new Error("connection closed by the server") });
+    const error = err ?? new Error("connection closed by the server");
+    this.markDown(this.endpoint, error);
+    this.setStatus({ state: "disconnected", error });
+    this.next(gen);
+  }
+
+  /** After a failure: the next endpoint at once, or, when every endpoint failed in this round, a backoff pause. */
+  private next(gen: number): void {
+    this.failedInRound++;
+    this.index = (this.index + 1) % this.endpoints.length;
+    if (this.failedInRound < this.endpoints.length) {
+      // A timer, not a direct call: the failed open's own bookkeeping (this.opening) finishes first.
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (gen === this.generation) this.connect(gen);
+      }, 0);
+      return;
+    }
+    this.failedInRound = 0;
     this.scheduleRetry(gen);
+  }
+
+  private markDown(endpoint: string, error: Error): void {
+    // Re-inserted so the map's order is "oldest failure first".
+    this.down.delete(endpoint);
+    this.down.set(endpoint, error);
   }
 
   private scheduleRetry(gen: number): void {
@@ -202,8 +264,13 @@ export class SharedConnection {
     }, delay);
   }
 
-  private setStatus(s: ConnectionStatus): void {
-    const changed = s.state !== this.current.state;
+  private setStatus(status: ConnectionStatus): void {
+    const s: ConnectionStatus = { ...status };
+    if (this.endpoints.length > 1 || this.endpoints[0] !== "") {
+      s.endpoint = this.endpoint;
+      if (this.down.size > 0) s.down = [...this.down.keys()];
+    }
+    const changed = s.state !== this.current.state || (s.state === "connected" && s.endpoint !== this.current.endpoint);
     this.current = s;
     // Retries keep the state "disconnected": no event per attempt, only per change of state.
     if (!changed) return;

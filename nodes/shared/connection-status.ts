@@ -25,7 +25,7 @@ export function connectionStatusLine(
   let disposed = false;
   const refresh = (): void => {
     if (disposed) return;
-    const s = render(connection);
+    const s = withEndpoint(render(connection), connection);
     const key = `${s.fill}|${s.shape}|${s.text}`;
     if (key === shown) return;
     shown = key;
@@ -53,4 +53,14 @@ export function connectionStatusLine(
 /** Rows per second, short enough for a status line: 0.5, 12, 340, 25k. */
 export function formatRate(r: number): string {
   return r >= 10000 ? `${Math.round(r / 1000)}k` : r >= 100 ? String(Math.round(r)) : r.toFixed(1).replace(/\.0$/, "");
+}
+
+/**
+ * With several endpoints, a connected status says which one is in use and how many are down, in a few characters
+ * ("· ep 2/3, 1 down"); the hosts are in the log and in Test connection's result.
+ */
+function withEndpoint(s: NodeStatus, connection: ConnectionStatus): NodeStatus {
+  if (connection.state !== "connected" || !connection.endpointNo) return s;
+  const down = connection.down?.length ? `, ${connection.down.length} down` : "";
+  return { ...s, text: `${s.text ?? ""} · ep ${connection.endpointNo}${down}` };
 }

@@ -10,6 +10,12 @@ export interface ConnectionStatus {
   state: ConnectionState;
   /** The last error, when disconnected because of one (never contains the password). */
   error?: Error;
+  /** With several taosAdapter endpoints: host:port of the one in use or being tried. */
+  endpoint?: string;
+  /** With several endpoints: host:port of those whose last attempt failed or whose connection was lost. */
+  down?: string[];
+  /** With several endpoints: which one is in use, "2/3" (short enough for a status line). */
+  endpointNo?: string;
 }
 
 export interface TdengineConfigNode extends Node {

@@ -6,14 +6,16 @@ import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Request, Response } from "express";
 import { openClient, quoteIdentifier } from "../../lib/tdengine";
 import type { ClientOptions } from "../../lib/tdengine/api";
-import { displayUrl, redactSecrets, SharedConnection, type ConnectionStatus } from "../../lib/tdengine-connection";
-import type { TdengineConfigNode } from "../shared/tdengine-config-api";
+import { displayUrl, parseEndpoints, redactSecrets, SharedConnection, spreadIndex, type ConnectionStatus } from "../../lib/tdengine-connection";
+import type { ConnectionStatus as UserStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
 interface ConfigDef extends NodeDef {
   url?: string;
   database?: string;
   timeout?: string | number;
   maxBackoff?: string | number;
+  /** With several endpoints: start each config node at a different one (by a hash of its id). */
+  spread?: boolean;
 }
 
 interface Credentials {
@@ -38,40 +40,32 @@ function positive(v: unknown, fallback: number): number {
 }
 
 /**
- * Where a URL sends credentials: scheme and host:port. Stored secrets may only go where the saved URL points;
- * a dialog that names another server (or plain ws:// instead of wss://) must carry the secrets typed again.
+ * Where a URL field sends credentials: scheme and host:port of each endpoint. Stored secrets may only go where the
+ * saved URL points; a dialog that names another server (or plain ws:// instead of wss://) must carry the secrets
+ * typed again.
  */
-function destination(url: string): string | undefined {
+function destinations(urlField: string): Set<string> | undefined {
   try {
-    const u = new URL(url.trim() || DEFAULT_URL);
-    const scheme = u.protocol === "http:" ? "ws:" : u.protocol === "https:" ? "wss:" : u.protocol;
-    return `${scheme}//${u.host.toLowerCase()}`;
+    return new Set(parseEndpoints(urlField.trim() || DEFAULT_URL).urls.map((url) => {
+      const u = new URL(url);
+      return `${u.protocol}//${u.host.toLowerCase()}`;
+    }));
   } catch {
     return undefined;
   }
 }
 
-/** Checks the URL scheme; throws a readable error. */
-function checkUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error(`"${url}" is not a URL (expected ws://host:6041 or wss://host)`);
-  }
-  if (u.protocol !== "ws:" && u.protocol !== "wss:") throw new Error(`URL must start with ws:// or wss://, not ${u.protocol}//`);
-  if (u.username || u.password) throw new Error("put the user and password in the credential fields, not in the URL");
-  return url;
-}
-
 /**
  * The default database is not sent in `conn`: taosAdapter refuses a connection to a database that does not exist
  * yet, and tdengine-write may be about to create it. Nodes qualify every name with the database instead.
+ * `url` is the URL field (one or several endpoints); `url` of the result is the first endpoint.
  */
-function clientOptions(url: string, timeoutMs: number, creds: Credentials): ClientOptions {
+function clientOptions(url: string, timeoutMs: number, creds: Credentials): ClientOptions & { endpoints: string[] } {
+  const parsed = parseEndpoints(url);
   return {
-    url: checkUrl(url),
-    user: creds.user || undefined,
+    endpoints: parsed.urls,
+    url: parsed.urls[0],
+    user: creds.user || parsed.user || undefined,
     password: creds.password || undefined,
     token: creds.token || undefined,
     timeoutMs,
@@ -79,7 +73,7 @@ function clientOptions(url: string, timeoutMs: number, creds: Credentials): Clie
 }
 
 export = function (RED: NodeAPI): void {
-  // The saved URL of each deployed config node, for the Test connection endpoint (see destination()).
+  // The saved URL of each deployed config node, for the Test connection endpoint (see destinations()).
   const savedUrls = new Map<string, string>();
 
   function TdengineConfig(this: TdengineConfigNode & { credentials: Credentials }, config: ConfigDef): void {
@@ -102,7 +96,7 @@ export = function (RED: NodeAPI): void {
       return Object.assign(copy, { kind: (e as { kind?: unknown }).kind, code: (e as { code?: unknown }).code, retryable: (e as { retryable?: unknown }).retryable });
     };
 
-    let options: ClientOptions | undefined;
+    let options: (ClientOptions & { endpoints: string[] }) | undefined;
     let configError: Error | undefined;
     try {
       options = clientOptions(url, timeoutMs, creds);
@@ -111,11 +105,15 @@ export = function (RED: NodeAPI): void {
       node.error(RED._("tdengine-config.errors.config", { message: configError.message }));
     }
 
+    const endpoints = options?.endpoints ?? [url];
+    const several = endpoints.length > 1;
     const connection = new SharedConnection({
-      open: async () => {
+      endpoints,
+      startIndex: config.spread ? spreadIndex(node.id, endpoints.length) : 0,
+      open: async (endpoint) => {
         if (!options) throw configError;
         try {
-          return await openClient(options);
+          return await openClient({ ...options, url: endpoint });
         } catch (e) {
           throw redact(e as Error);
         }
@@ -125,28 +123,34 @@ export = function (RED: NodeAPI): void {
     });
 
     // One log line per state change, never per retry (SharedConnection only reports changes).
+    // With several endpoints, the line names the endpoint concerned.
+    const where = (s: ConnectionStatus): string => (several && s.endpoint ? displayUrl(s.endpoint) : shownUrl);
     connection.onState((s) => {
-      if (s.state === "connected") node.log(RED._("tdengine-config.log.connected", { url: shownUrl }));
-      else if (s.state === "disconnected") node.warn(RED._("tdengine-config.log.disconnected", { url: shownUrl, message: s.error ? redact(s.error).message : "" }));
+      if (s.state === "connected") node.log(RED._("tdengine-config.log.connected", { url: where(s) }));
+      else if (s.state === "disconnected") node.warn(RED._("tdengine-config.log.disconnected", { url: where(s), message: s.error ? redact(s.error).message : "" }));
       else if (s.state === "closed") node.log(RED._("tdengine-config.log.closed", { url: shownUrl }));
     });
 
     Object.defineProperty(node, "database", { value: (config.database ?? "").trim(), enumerable: true });
-    Object.defineProperty(node, "connectionStatus", {
-      get: (): ConnectionStatus => {
-        const s = connection.status;
-        return s.error ? { state: s.state, error: redact(s.error) } : s;
-      },
-      enumerable: true,
-    });
+    // What users see: errors redacted, endpoints as host:port (only with several endpoints).
+    const shown = (s: ConnectionStatus): UserStatus => {
+      const out: UserStatus = { state: s.state };
+      if (s.error) out.error = redact(s.error);
+      if (several && s.endpoint) {
+        out.endpoint = hostOf(s.endpoint);
+        out.endpointNo = `${endpoints.indexOf(s.endpoint) + 1}/${endpoints.length}`;
+      }
+      if (several && s.down?.length) out.down = s.down.map(hostOf);
+      return out;
+    };
+    Object.defineProperty(node, "connectionStatus", { get: (): UserStatus => shown(connection.status), enumerable: true });
     node.register = (user: Node) => connection.acquire(user);
     node.deregister = (user: Node) => connection.release(user);
     node.getClient = (wait?: number) =>
       connection.getClient(wait).catch((e: Error) => {
         throw redact(e);
       });
-    node.onState = (listener) =>
-      connection.onState((s) => listener(s.error ? { state: s.state, error: redact(s.error) } : s));
+    node.onState = (listener) => connection.onState((s) => listener(shown(s)));
 
     node.on("close", (removed: boolean, done: () => void) => {
       if (removed) savedUrls.delete(node.id);
@@ -185,12 +189,23 @@ export = function (RED: NodeAPI): void {
   );
 };
 
+/** host:port of an endpoint URL, for status lines. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "(invalid URL)";
+  }
+}
+
 interface TestReply {
   ok: boolean;
   serverVersion?: string;
   /** Connected, but the default database is unusable (e.g. not created yet). */
   warning?: string;
   error?: string;
+  /** With several endpoints: each one's result, and which one the deployed node uses now. */
+  endpoints?: { endpoint: string; ok: boolean; serverVersion?: string; error?: string; inUse?: boolean }[];
 }
 
 async function testConnection(RED: NodeAPI, id: string, savedUrl: string | undefined, body: Record<string, unknown>): Promise<TestReply> {
@@ -198,13 +213,16 @@ async function testConnection(RED: NodeAPI, id: string, savedUrl: string | undef
   const stored: Credentials = (RED.nodes.getCredentials(id) as Credentials | undefined) ?? deployed?.credentials ?? {};
   const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
   const url = (str(body.url) ?? "").trim() || DEFAULT_URL;
+  let asked: Set<string> | undefined;
   try {
-    checkUrl(url);
+    parseEndpoints(url);
+    asked = destinations(url);
   } catch (e) {
     return { ok: false, error: (e as Error).message };
   }
-  // Stored secrets go only to the server the saved URL names, never to one the request names.
-  const sameServer = savedUrl !== undefined && destination(url) !== undefined && destination(url) === destination(savedUrl);
+  // Stored secrets go only to the servers the saved URL names, never to one the request names.
+  const saved = savedUrl === undefined ? undefined : destinations(savedUrl);
+  const sameServer = asked !== undefined && saved !== undefined && [...asked].every((d) => saved.has(d));
   let refused: string | undefined;
   // The editor never receives a stored secret: a placeholder or an absent field means "use the stored one".
   const secret = (v: unknown, keep: string | undefined, what: string): string | undefined => {
@@ -225,22 +243,46 @@ async function testConnection(RED: NodeAPI, id: string, savedUrl: string | undef
   const secrets = [creds.password, creds.token];
   try {
     const timeoutMs = Math.min(positive(body.timeout, DEFAULT_TIMEOUT_MS), 15000);
-    const client = await openClient(clientOptions(url, timeoutMs, creds));
-    const serverVersion = client.serverVersion;
+    const options = clientOptions(url, timeoutMs, creds);
     const database = (str(body.database) ?? "").trim();
-    let warning: string | undefined;
-    try {
-      if (database) await client.exec(`USE ${quoteIdentifier(database, "database")}`);
-    } catch (e) {
-      // A database the flow is about to create is not a failure: say so plainly (code 0x0388: database not exist).
-      warning =
-        (e as { code?: unknown }).code === DATABASE_NOT_EXIST
-          ? `database ${database} does not exist yet (the write node creates it)`
-          : `database ${database}: ${redactSecrets((e as Error).message, secrets)}`;
-    } finally {
-      await client.close();
-    }
-    return warning ? { ok: true, serverVersion, warning } : { ok: true, serverVersion };
+    const probe = async (endpoint: string): Promise<TestReply> => {
+      try {
+        const client = await openClient({ ...options, url: endpoint });
+        const serverVersion = client.serverVersion;
+        let warning: string | undefined;
+        try {
+          if (database) await client.exec(`USE ${quoteIdentifier(database, "database")}`);
+        } catch (e) {
+          // A database the flow is about to create is not a failure: say so plainly (code 0x0388: database not exist).
+          warning =
+            (e as { code?: unknown }).code === DATABASE_NOT_EXIST
+              ? `database ${database} does not exist yet (the write node creates it)`
+              : `database ${database}: ${redactSecrets((e as Error).message, secrets)}`;
+        } finally {
+          await client.close();
+        }
+        return warning ? { ok: true, serverVersion, warning } : { ok: true, serverVersion };
+      } catch (e) {
+        return { ok: false, error: redactSecrets((e as Error).message, secrets) };
+      }
+    };
+    if (options.endpoints.length === 1) return await probe(options.endpoints[0]);
+    // Several endpoints: all probed at once, so the reply comes within one timeout.
+    const results = await Promise.all(options.endpoints.map(probe));
+    const inUse = (deployed as unknown as { connectionStatus?: ConnectionStatus } | null)?.connectionStatus;
+    const list = options.endpoints.map((ep, i) => {
+      const r = results[i];
+      const entry: NonNullable<TestReply["endpoints"]>[number] = { endpoint: displayUrl(ep), ok: r.ok };
+      if (r.serverVersion) entry.serverVersion = r.serverVersion;
+      if (r.error ?? r.warning) entry.error = r.error ?? r.warning;
+      if (inUse?.state === "connected" && inUse.endpoint === hostOf(ep)) entry.inUse = true;
+      return entry;
+    });
+    const first = results.find((r) => r.ok);
+    const down = list.filter((e) => !e.ok).map((e) => `${e.endpoint}: ${e.error ?? ""}`);
+    if (!first) return { ok: false, error: `no endpoint answered (${down.join("; ")})`, endpoints: list };
+    const warnings = [first.warning, down.length ? `down: ${down.join("; ")}` : undefined].filter(Boolean).join("; ");
+    return warnings ? { ok: true, serverVersion: first.serverVersion, warning: warnings, endpoints: list } : { ok: true, serverVersion: first.serverVersion, endpoints: list };
   } catch (e) {
     return { ok: false, error: redactSecrets((e as Error).message, secrets) };
   }
