@@ -8,7 +8,7 @@
 import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { request as httpsRequest, Server as HttpsServer } from "node:https";
 import type { Node, NodeAPI } from "node-red";
-import { attachEndpoint, type AuthResult, type Endpoint } from "../../lib/perspective/endpoint";
+import { attachEndpoint, type AuthResult, type Endpoint, type EndpointLimits } from "../../lib/perspective/endpoint";
 import { getHost, type PerspectiveHost } from "../../lib/perspective/host";
 import { serveViewer } from "../../lib/perspective/viewer-files";
 
@@ -21,6 +21,10 @@ export interface HostingSettings {
   port?: number;
   /** Bind address for an own port (default: Node-RED's uiHost, else all interfaces). */
   bind?: string;
+  /** Let browsers compute views on the server (default: they only replicate tables). */
+  serverViews?: boolean;
+  /** Per-client limits of the WebSocket (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<EndpointLimits>;
 }
 
 export interface Hosting {
@@ -197,7 +201,7 @@ function installAuthProbe(RED: NodeAPI, routePath: string): void {
 }
 
 function settingsSig(RED: NodeAPI, s: HostingSettings): string {
-  return JSON.stringify([s.path, s.port || 0, s.bind || "", nodeRoot(RED), serverId(RED.server)]);
+  return JSON.stringify([s.path, s.port || 0, s.bind || "", nodeRoot(RED), serverId(RED.server), Boolean(s.serverViews), s.limits ?? {}]);
 }
 
 async function closeEntry(e: Entry): Promise<void> {
@@ -240,6 +244,11 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
       : loopbackAuthorizer(RED, root.replace(/\/$/, "") + s.path + "/auth")
     : undefined;
 
+  const endpointOptions = (h: PerspectiveHost) => {
+    h.setWarningSink(onWarning);
+    return { path: wsUrlPath, host: h, authorize, onWarning, serverViews: s.serverViews, limits: s.limits };
+  };
+
   if (!own) {
     if (root === false) {
       entry.ready = Promise.reject(new Error("httpNodeRoot is false: Node-RED serves no HTTP nodes; set a port for the Perspective host"));
@@ -252,7 +261,7 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
         entry.routePath = s.path;
         installRoutes(RED, s.path);
         entry.ready = host.then((h) => {
-          entry.endpoint = attachEndpoint(RED.server as unknown as Server, { path: wsUrlPath, host: h, authorize, onWarning });
+          entry.endpoint = attachEndpoint(RED.server as unknown as Server, endpointOptions(h));
         });
       }
     }
@@ -298,7 +307,7 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
             srv.off("error", reject);
             srv.on("error", (err) => onWarning(`Perspective port ${s.port}: ${err.message}`));
             entry.ownServer = srv;
-            entry.endpoint = attachEndpoint(srv, { path: wsUrlPath, host: h, authorize, onWarning }, true);
+            entry.endpoint = attachEndpoint(srv, endpointOptions(h), true);
             resolve();
           });
         }),
