@@ -140,7 +140,12 @@ async function main(): Promise<void> {
   port.on("message", (m: ToEngine) => {
     if (m.op === "ping") return handle(m);
     if (m.op === "crash" || m.op === "hang") return void handle(m).catch((err: Error) => setImmediate(() => { throw err; }));
-    queue = queue.then(() => handle(m)).catch((err: unknown) => warn(`engine message failed: ${(err as Error)?.message ?? err}`));
+    // After each message the thread yields to its event loop, so a burst of requests (each short) cannot
+    // starve the heartbeat and get the engine restarted as if it were stuck.
+    queue = queue
+      .then(() => handle(m))
+      .catch((err: unknown) => warn(`engine message failed: ${(err as Error)?.message ?? err}`))
+      .then(() => new Promise<void>((r) => setImmediate(r)));
   });
   post({ op: "ready" });
 }

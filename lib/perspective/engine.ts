@@ -25,6 +25,8 @@ export class EngineGoneError extends Error {
 }
 
 const WORKER_FILE = join(__dirname, "engine-worker.js");
+/** Delay before a new spare is started after a restart. */
+const SPARE_DELAY_MS = 1000;
 
 class EngineThread {
   readonly worker: Worker;
@@ -122,6 +124,8 @@ export class EngineSupervisor {
   /** Engines started so far, the first included. */
   generation = 1;
   restarts = 0;
+  /** The last restart: why, when it began and when the new engine was refilled (ms since the epoch). */
+  lastRestart: { reason: string; startedAt: number; upAt?: number } | undefined;
   /** Called with each response of a browser session. */
   onResponse: (sid: number, buf: Uint8Array) => void = () => undefined;
   /** Called once a replacement engine is ready, before anyone else uses it (the host refills it). */
@@ -162,6 +166,22 @@ export class EngineSupervisor {
     if (!this.stopped && !this.spare) this.spare = this.spawn();
   }
 
+  /** Resolves once a warm spare engine is loaded (tests wait for it before they measure a restart). */
+  async spareReady(): Promise<void> {
+    for (;;) {
+      const s = this.spare;
+      if (s) {
+        try {
+          await s.ready;
+          if (s === this.spare) return;
+        } catch {
+          // it died; the next one is on its way
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   private tick(): void {
     const now = Date.now();
     const late = now - this.lastTick > this.heartbeatMs + 200;
@@ -183,6 +203,8 @@ export class EngineSupervisor {
     if (this.restarting) return this.restarting;
     this.restarting = (async () => {
       this.restarts++;
+      const record: { reason: string; startedAt: number; upAt?: number } = { reason, startedAt: Date.now() };
+      this.lastRestart = record;
       this.opts.onWarning?.(`Perspective engine restarted: ${reason}`);
       this.active.kill(reason);
       for (;;) {
@@ -200,12 +222,14 @@ export class EngineSupervisor {
           if (this.stopped) return;
         }
       }
-      this.ensureSpare();
+      // The next spare compiles Perspective (CPU-heavy): start it once the refill is done, not during it.
+      setTimeout(() => this.ensureSpare(), SPARE_DELAY_MS).unref();
       try {
         await this.onRestart(reason);
       } catch (err) {
         this.opts.onWarning?.(`refilling the Perspective engine failed: ${(err as Error).message}`);
       }
+      record.upAt = Date.now();
     })().finally(() => {
       this.restarting = undefined;
     });

@@ -380,3 +380,33 @@ export function parsePort(v: unknown): number | undefined {
   return n;
 }
 
+
+/** A whole number in [min, max] from an editor field; empty means the default (undefined). */
+function limitField(v: unknown, what: string, min: number, max: number): number | undefined {
+  if (v === undefined || v === null || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`invalid ${what} "${v}": a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** The per-client limits set on a perspective-config node (empty fields keep the defaults). */
+export function parseLimits(c: {
+  maxPayloadKb?: unknown;
+  maxViews?: unknown;
+  maxInFlight?: unknown;
+  maxConnections?: unknown;
+  maxBufferMb?: unknown;
+}): Partial<EndpointLimits> {
+  const out: Partial<EndpointLimits> = {};
+  const kb = limitField(c.maxPayloadKb, "largest frame (KiB)", 1, 1024 * 1024);
+  if (kb !== undefined) out.maxPayload = kb * 1024;
+  const views = limitField(c.maxViews, "views per connection", 1, 100000);
+  if (views !== undefined) out.maxViews = views;
+  const inFlight = limitField(c.maxInFlight, "requests in flight", 1, 100000);
+  if (inFlight !== undefined) out.maxInFlight = inFlight;
+  const conns = limitField(c.maxConnections, "connections", 1, 1000000);
+  if (conns !== undefined) out.maxConnections = conns;
+  const mb = limitField(c.maxBufferMb, "send buffer (MiB)", 1, 64 * 1024);
+  if (mb !== undefined) out.maxBufferedBytes = mb * 1024 * 1024;
+  return out;
+}
