@@ -43,6 +43,8 @@ class EngineThread {
     private readonly onExit: (t: EngineThread, why: string) => void,
   ) {
     this.worker = new Worker(WORKER_FILE);
+    // The engine never keeps Node-RED (or a test) alive on its own.
+    this.worker.unref();
     let readyResolve!: () => void;
     let readyReject!: (e: Error) => void;
     this.ready = new Promise<void>((res, rej) => {
@@ -67,9 +69,6 @@ class EngineThread {
     });
     this.worker.on("error", (err) => this.gone(`crashed: ${err.message}`, readyReject));
     this.worker.on("exit", (code) => this.gone(`exited with code ${code}`, readyReject));
-    // The engine never keeps Node-RED (or a test) alive on its own. After the listeners: adding a "message"
-    // listener refs the worker's port again.
-    this.worker.unref();
   }
 
   private gone(why: string, readyReject: (e: Error) => void): void {
