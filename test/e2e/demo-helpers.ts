@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { loadPerspective } from "../../lib/perspective/load";
 import { packageRoot } from "../support/node-red-process";
-import { viewColumns } from "../support/replica";
 import { waitFor } from "../support/wait";
 
 export interface ExampleNode {
@@ -58,7 +57,7 @@ export async function readPerspectiveTable(nodeRedUrl: string, name: string, col
     const table = await client.open_table(desc.entity);
     const view = await table.view({ columns });
     try {
-      return await viewColumns(view);
+      return (await view.to_columns()) as Record<string, unknown[]>;
     } finally {
       await view.delete();
     }
