@@ -1,12 +1,36 @@
 // The WebSocket endpoint of a Perspective host on an existing http.Server (Node-RED's own, or one of ours):
 // one `upgrade` listener per server, exact path match, every other upgrade request left alone for its owner
 // (Node-RED's editor comms, websocket nodes, other packages). One Perspective session per socket, closed with
-// the socket; browser sessions are read-only (protocol.ts).
+// the socket. Every socket is treated as hostile: requests pass an allowlist (protocol.ts), each client has
+// limits (frame size, views, requests in flight, send buffer), the number of clients is capped, and no
+// callback here lets an exception out into Node-RED; problems are logged once per client with its address.
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { PerspectiveHost } from "./host";
-import { checkReadOnly, encodeServerError } from "./protocol";
+import type { HostSession, PerspectiveHost } from "./host";
+import { checkRequest, encodeServerError, isSubscription, KIND, readMsgId, requestName, type RequestHeader } from "./protocol";
+
+/** Per-client limits. Defaults in DEFAULT_LIMITS. */
+export interface EndpointLimits {
+  /** Largest frame a browser may send, in bytes (ws maxPayload; larger frames close the socket with 1009). */
+  maxPayload: number;
+  /** Views one session may hold at a time. */
+  maxViews: number;
+  /** Requests one session may have waiting for their reply. */
+  maxInFlight: number;
+  /** Clients connected to this endpoint at a time. */
+  maxConnections: number;
+  /** A client whose unsent data passes this many bytes is not reading: it is dropped. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_LIMITS: EndpointLimits = {
+  maxPayload: 1024 * 1024,
+  maxViews: 16,
+  maxInFlight: 32,
+  maxConnections: 200,
+  maxBufferedBytes: 16 * 1024 * 1024,
+};
 
 export type AuthResult = { ok: true } | { ok: false; status: number; headers?: Record<string, string> };
 
@@ -14,8 +38,9 @@ export interface EndpointOptions {
   /** Exact URL path of the endpoint, e.g. "/perspective/ws". */
   path: string;
   host: PerspectiveHost;
-  /** Refuse requests that change or create tables (default true). */
-  readOnly?: boolean;
+  /** Let browsers compute views on the server (group_by, expressions, ...; default false: replication only). */
+  serverViews?: boolean;
+  limits?: Partial<EndpointLimits>;
   /** Decides whether an upgrade request may connect (e.g. the same auth as Node-RED's HTTP nodes). */
   authorize?: (req: IncomingMessage) => Promise<AuthResult>;
   /** Called when a client connects or disconnects. */
@@ -56,19 +81,39 @@ function refuse(socket: Duplex, status: number, headers: Record<string, string> 
   socket.on("error", () => undefined);
 }
 
+/** Close codes (RFC 6455 and the IANA registry) a client sees with the reason text. */
+const CLOSE = { UNSUPPORTED: 1003, POLICY: 1008, TOO_BIG: 1009, RESTART: 1012, TRY_LATER: 1013 } as const;
+
 class EndpointImpl implements Endpoint {
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private readonly wss: WebSocketServer;
+  private readonly limits: EndpointLimits;
   private closed = false;
+  /** Upgrades accepted but not yet connected, so a burst cannot slip past maxConnections. */
+  private upgrading = 0;
 
   constructor(
     private readonly server: Server,
     private readonly opts: EndpointOptions,
   ) {
-    this.wss.on("connection", (ws) => this.onConnection(ws));
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: this.limits.maxPayload });
+    this.wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
+      try {
+        this.onConnection(ws, req);
+      } catch (err) {
+        this.opts.onWarning?.(`Perspective client ${addressOf(req)}: ${(err as Error)?.message ?? err}`);
+        ws.terminate();
+      }
+    });
+    this.wss.on("error", (err) => this.opts.onWarning?.(`Perspective WebSocket: ${err.message}`));
   }
 
   get path(): string {
     return this.opts.path;
+  }
+
+  warn(message: string): void {
+    this.opts.onWarning?.(message);
   }
 
   get clients(): number {
@@ -88,38 +133,29 @@ class EndpointImpl implements Endpoint {
     }
     if (this.closed) return refuse(socket, 503);
     if (!auth.ok) return refuse(socket, auth.status, auth.headers);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit("connection", ws, req));
-  }
-
-  private onConnection(ws: WebSocket): void {
-    const send = (buf: Uint8Array): void => {
-      if (ws.readyState === ws.OPEN) ws.send(buf);
-    };
-    const session = this.opts.host.openSession(send);
-    const readOnly = this.opts.readOnly !== false;
-    this.opts.onClientsChanged?.(this.clients);
-    ws.on("message", (data, isBinary) => {
-      if (!isBinary) {
-        ws.close(1003, "binary Perspective protocol expected");
+    const full = this.wss.clients.size + this.upgrading >= this.limits.maxConnections;
+    this.upgrading++;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.upgrading--;
+      if (full) {
+        // Accepted only to say why: a browser sees the close reason, not just a failed upgrade.
+        ws.close(CLOSE.TRY_LATER, `too many clients (limit ${this.limits.maxConnections})`);
         return;
       }
-      const buf = toBytes(data);
-      if (readOnly) {
-        const verdict = checkReadOnly(buf);
-        if (!verdict.allow) {
-          if (verdict.header) send(encodeServerError(verdict.header, verdict.reason));
-          else ws.close(1008, "malformed request");
-          return;
-        }
-      }
-      session.handle_request(buf).catch((err: unknown) => {
-        this.opts.onWarning?.(`Perspective request failed: ${(err as Error)?.message ?? err}`);
-      });
+      this.wss.emit("connection", ws, req);
     });
-    ws.on("error", () => undefined);
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const client = new ClientSession(ws, addressOf(req), this.opts, this.limits);
+    this.opts.onClientsChanged?.(this.clients);
     ws.on("close", () => {
-      session.close();
-      this.opts.onClientsChanged?.(this.clients);
+      try {
+        client.close();
+        this.opts.onClientsChanged?.(this.clients);
+      } catch (err) {
+        this.opts.onWarning?.(`Perspective client ${client.address}: closing failed: ${(err as Error)?.message ?? err}`);
+      }
     });
   }
 
@@ -137,6 +173,133 @@ class EndpointImpl implements Endpoint {
     // ws 8 no longer drops open clients on close(): terminate them, which also closes their sessions.
     for (const c of this.wss.clients) c.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+function addressOf(req: IncomingMessage): string {
+  const s = req.socket;
+  const a = s?.remoteAddress ?? "unknown";
+  return a.includes(":") ? `[${a}]:${s?.remotePort ?? ""}` : `${a}:${s?.remotePort ?? ""}`;
+}
+
+/** One browser: its engine session, the allowlist, its limits, its views and requests in flight. */
+class ClientSession {
+  private readonly session: HostSession;
+  private readonly views = new Set<string>();
+  private readonly inFlight = new Map<number, { kind: number; at: number }>();
+  private warned = false;
+  private suppressed = 0;
+  private ended = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly address: string,
+    private readonly opts: EndpointOptions,
+    private readonly limits: EndpointLimits,
+  ) {
+    this.session = opts.host.openSession(
+      (buf) => this.guard(() => this.onResponse(buf)),
+      () => this.guard(() => this.drop(CLOSE.RESTART, "Perspective engine restarted, reconnect", this.lostWhat())),
+    );
+    ws.on("message", (data, isBinary) => this.guard(() => this.onMessage(data, isBinary)));
+    ws.on("error", (err) => this.warn(`socket error: ${err.message}`));
+  }
+
+  /** Runs a callback of this client so that nothing it throws reaches Node-RED. */
+  private guard(f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      this.warn(`${(err as Error)?.message ?? err}`);
+      this.drop(CLOSE.POLICY, "internal error");
+    }
+  }
+
+  /** The first problem of a client is logged with its address; later ones are counted and summed up at close. */
+  private warn(message: string): void {
+    if (this.warned) {
+      this.suppressed++;
+      return;
+    }
+    this.warned = true;
+    this.opts.onWarning?.(`Perspective client ${this.address}: ${message}`);
+  }
+
+  private send(buf: Uint8Array): void {
+    const ws = this.ws;
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount + buf.byteLength > this.limits.maxBufferedBytes) {
+      // Not reading its socket: queueing more would grow Node-RED's memory for it. Drop it, nobody waits.
+      this.drop(CLOSE.POLICY, "not reading (send buffer full)", `dropped: ${ws.bufferedAmount} bytes unsent (limit ${this.limits.maxBufferedBytes})`);
+      return;
+    }
+    ws.send(buf);
+  }
+
+  private onResponse(buf: Uint8Array): void {
+    if (this.inFlight.size > 0) {
+      const id = readMsgId(buf);
+      if (id !== undefined) this.inFlight.delete(id);
+    }
+    this.send(buf);
+  }
+
+  private refuse(header: RequestHeader | undefined, reason: string): void {
+    this.warn(`refused: ${reason}`);
+    if (header) this.send(encodeServerError(header, reason));
+    else this.drop(CLOSE.POLICY, "malformed request", reason);
+  }
+
+  private onMessage(data: unknown, isBinary: boolean): void {
+    if (this.ended) return;
+    if (!isBinary) {
+      this.drop(CLOSE.UNSUPPORTED, "binary Perspective protocol expected");
+      return;
+    }
+    const buf = toBytes(data);
+    const verdict = checkRequest(buf, { serverViews: this.opts.serverViews });
+    if (!verdict.allow) return this.refuse(verdict.header, verdict.reason);
+    const h = verdict.header;
+    if (h.kind === KIND.MAKE_VIEW) {
+      const id = h.viewId ?? "";
+      // Two views under one id make the engine's session close throw (3.8.0); one id, one view.
+      if (this.views.has(id)) return this.refuse(h, `table_make_view: the view id "${id.slice(0, 64)}" is already in use`);
+      if (this.views.size >= this.limits.maxViews) return this.refuse(h, `table_make_view: too many views (limit ${this.limits.maxViews} per connection)`);
+      this.views.add(id);
+    } else if (h.kind === KIND.VIEW_DELETE) {
+      this.views.delete(h.entityId);
+    }
+    if (!isSubscription(h)) {
+      if (this.inFlight.size >= this.limits.maxInFlight) {
+        return this.refuse(h, `${requestName(h.kind)}: too many requests in flight (limit ${this.limits.maxInFlight} per connection)`);
+      }
+      this.inFlight.set(h.msgId, { kind: h.kind!, at: Date.now() });
+    }
+    this.session.handle_request(buf);
+  }
+
+  /** What this client was waiting for, longest first: the likely cause of an engine restart. */
+  private lostWhat(): string | undefined {
+    const oldest = [...this.inFlight.values()].sort((a, b) => a.at - b.at)[0];
+    return oldest ? `engine restarted while its ${requestName(oldest.kind)} had run ${Date.now() - oldest.at} ms` : undefined;
+  }
+
+  private drop(code: number, reason: string, log?: string): void {
+    if (log) this.warn(log);
+    this.close();
+    const ws = this.ws;
+    if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) {
+      // The close frame waits behind unsent data; a client that does not read is cut off at once.
+      if (code === CLOSE.POLICY && reason.startsWith("not reading")) ws.terminate();
+      else ws.close(code, reason);
+    }
+  }
+
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.session.close();
+    if (this.suppressed > 0) this.opts.onWarning?.(`Perspective client ${this.address}: ${this.suppressed} more problem(s) not logged`);
   }
 }
 
@@ -163,7 +326,12 @@ export function attachEndpoint(server: Server, opts: EndpointOptions, owned = fa
       listener: (req, socket, head) => {
         const path = pathnameOf(req);
         const ep = path === undefined ? undefined : paths.get(path);
-        if (ep) void ep.handleUpgrade(req, socket, head);
+        if (ep) {
+          ep.handleUpgrade(req, socket, head).catch((err: Error) => {
+            ep.warn(`upgrade failed: ${err?.message ?? err}`);
+            socket.destroy();
+          });
+        }
         else if (e.owned) refuse(socket, 404);
         // Otherwise: not ours. Another listener (Node-RED's comms, a websocket node) owns it.
       },

@@ -1,8 +1,12 @@
-// A Perspective host: one isolated PerspectiveServer (so browsers of one host see only its tables), a local
-// client to create and feed tables, and the registry of named tables with the options they were made with.
-// Hosts live at module level, keyed by their owner's id, so tables survive a Node-RED redeploy.
-import { loadPerspective, type Client, type Table } from "./load";
+// A Perspective host: one Perspective engine in a worker thread (so browsers of one host see only its tables,
+// and no WASM work runs on Node-RED's thread), the registry of named tables with the options they were made
+// with, and per table a replay log to refill a restarted engine. Hosts live at module level, keyed by their
+// owner's id, so tables survive a Node-RED redeploy.
+import { EngineGoneError, EngineSupervisor, type EngineOptions } from "./engine";
+import type { EngineCall } from "./engine-messages";
+import { ReplayLog, type LogEntry, type LoggedOp } from "./replay-log";
 import { schemaKey, type Schema } from "./schema";
+import type { Columnar } from "./values";
 
 export interface TableOptions {
   /** Primary-key column: rows with an existing key replace that row. */
@@ -15,6 +19,15 @@ export interface TableSpec extends TableOptions {
   schema: Schema;
 }
 
+/** A table in the engine, as the flow writes to it. Every call resolves once the engine has applied it. */
+export interface EngineTable {
+  update(data: Columnar): Promise<void>;
+  replace(data: Columnar): Promise<void>;
+  clear(): Promise<void>;
+  remove(keys: unknown[]): Promise<void>;
+  size(): Promise<number>;
+}
+
 export interface HostedTable {
   readonly name: string;
   /**
@@ -24,7 +37,7 @@ export interface HostedTable {
    */
   readonly entityId: string;
   readonly spec: TableSpec;
-  readonly table: Table;
+  readonly table: EngineTable;
   /** Increases each time the name is bound to a new table (the viewer page reloads on a change). */
   readonly generation: number;
 }
@@ -34,62 +47,88 @@ export function specKey(spec: TableSpec): string {
   return JSON.stringify([schemaKey(spec.schema), spec.index ?? null, spec.index ? null : (spec.limit ?? null)]);
 }
 
-/** Session of a remote client, as make_session gives it. */
+/** Session of a remote client. */
 export interface HostSession {
-  handle_request(buf: Uint8Array): Promise<void>;
+  /** Passes request bytes on to the engine (the bytes are copied; the caller keeps its buffer). */
+  handle_request(buf: Uint8Array): void;
   close(): void;
 }
 
+interface TableState {
+  hosted: HostedTable;
+  log: ReplayLog;
+  /** Rows in the table at the last snapshot (sizes the next compaction). */
+  snapshotRows: number;
+  snapshotting: boolean;
+}
+
+interface SessionEntry {
+  send: (buf: Uint8Array) => void;
+  /** The engine restarted: the session's views are gone (the endpoint closes the socket). */
+  lost: () => void;
+}
+
+export type HostOptions = EngineOptions;
+
 export class PerspectiveHost {
-  private readonly tables = new Map<string, HostedTable>();
+  private readonly tables = new Map<string, TableState>();
   private readonly layouts = new Map<string, unknown>();
   /** Engine names still alive in the engine (including lazily deleted tables that views still hold). */
   private readonly liveEntities = new Set<string>();
+  private readonly sessions = new Map<number, SessionEntry>();
   private generation = 0;
-  private sessions = 0;
+  private nextSid = 1;
+  readonly engine: EngineSupervisor;
+  private warn: (m: string) => void = () => undefined;
+
   private constructor(
     readonly key: string,
-    private readonly server: { make_session(cb: (b: Uint8Array) => Promise<void>): HostSession; delete?(): void },
-    readonly client: Client,
-  ) {}
-
-  static async create(key: string): Promise<PerspectiveHost> {
-    const psp = await loadPerspective();
-    const server = new psp.PerspectiveServer();
-    // The local client talks to its own session in-process; no bytes leave the process.
-    const local: { client?: Client } = {};
-    const session = server.make_session(async (resp) => {
-      await local.client!.handle_response(resp);
-    });
-    local.client = psp.make_client(async (req) => {
-      await session.handle_request(req);
-    });
-    return new PerspectiveHost(key, server, local.client);
+    opts: HostOptions,
+  ) {
+    this.engine = new EngineSupervisor({ ...opts, onWarning: (m) => this.warn(m) });
+    this.engine.onResponse = (sid, buf) => this.sessions.get(sid)?.send(buf);
+    this.engine.onRestart = () => this.refill();
   }
 
-  /** Opens a session for a remote client; `send` gets each response (copied out of WASM memory). */
-  openSession(send: (buf: Uint8Array) => void): HostSession {
-    const session = this.server.make_session(async (buf) => send(buf.slice()));
-    this.sessions++;
+  /**
+   * A host whose engine is starting: usable at once (sessions and table calls queue in the worker until it has
+   * loaded Perspective), so the WebSocket endpoint is attached without waiting for WASM to compile.
+   */
+  static async create(key: string, opts: HostOptions = {}): Promise<PerspectiveHost> {
+    return new PerspectiveHost(key, opts);
+  }
+
+  /** Where engine warnings (restarts, failed requests) go; the latest owner's logger wins. */
+  setWarningSink(warn: (m: string) => void): void {
+    this.warn = warn;
+  }
+
+  /** Opens a session for a remote client; `send` gets each response, `lost` is called if the engine restarts. */
+  openSession(send: (buf: Uint8Array) => void, lost: () => void): HostSession {
+    const sid = this.nextSid++;
+    this.sessions.set(sid, { send, lost });
+    this.engine.openSession(sid);
     let closed = false;
     return {
-      handle_request: (buf) => session.handle_request(buf),
+      handle_request: (buf) => {
+        if (!closed) this.engine.request(sid, buf);
+      },
       close: () => {
         if (closed) return;
         closed = true;
-        this.sessions--;
-        // Releases the views this client held, so the tables can be deleted again.
-        session.close();
+        this.sessions.delete(sid);
+        // Releases the views this client held (in the engine), so the tables can be deleted again.
+        this.engine.closeSession(sid);
       },
     };
   }
 
   get clientCount(): number {
-    return this.sessions;
+    return this.sessions.size;
   }
 
   get(name: string): HostedTable | undefined {
-    return this.tables.get(name);
+    return this.tables.get(name)?.hosted;
   }
 
   names(): string[] {
@@ -101,20 +140,113 @@ export class PerspectiveHost {
    * table (the old one is deleted lazily, so open views keep their last data until the page moves on).
    */
   async ensure(name: string, spec: TableSpec): Promise<HostedTable> {
+    await this.engine.whenUp();
     const existing = this.tables.get(name);
-    if (existing && specKey(existing.spec) === specKey(spec)) return existing;
+    if (existing && specKey(existing.hosted.spec) === specKey(spec)) return existing.hosted;
     if (existing) this.drop(name);
     const generation = ++this.generation;
     const entityId = this.liveEntities.has(name) ? `${name}@${generation}` : name;
-    const options: { name: string; index?: string; limit?: number } = { name: entityId };
-    if (spec.index) options.index = spec.index;
-    else if (spec.limit) options.limit = spec.limit;
-    // A {column: type} object is a schema to the engine; the typings only list data shapes.
-    const table = await this.client.table(spec.schema as unknown as Record<string, unknown[]>, options);
+    const state: TableState = {
+      hosted: undefined as unknown as HostedTable,
+      log: new ReplayLog(spec.index ? undefined : spec.limit || undefined),
+      snapshotRows: 0,
+      snapshotting: false,
+    };
+    state.hosted = { name, entityId, spec, generation, table: this.tableApi(state) };
     this.liveEntities.add(entityId);
-    const hosted: HostedTable = { name, entityId, spec, table, generation };
-    this.tables.set(name, hosted);
-    return hosted;
+    this.tables.set(name, state);
+    try {
+      await this.engine.call(makeCall(state.hosted));
+    } catch (err) {
+      // Lost with a restarting engine: the refill creates it (it is registered).
+      if (!(err instanceof EngineGoneError)) {
+        this.tables.delete(name);
+        this.liveEntities.delete(entityId);
+        throw err;
+      }
+      await this.engine.whenUp();
+    }
+    return state.hosted;
+  }
+
+  private tableApi(state: TableState): EngineTable {
+    const id = (): string => state.hosted.entityId;
+    return {
+      update: (data) => this.apply(state, () => state.log.append(updateOp(data)), { fn: "update", entity: id(), data }),
+      replace: (data) => this.apply(state, () => state.log.reset(updateOp(data)), { fn: "replace", entity: id(), data }),
+      clear: () => this.apply(state, () => state.log.reset(), { fn: "clear", entity: id() }),
+      remove: (keys) => this.apply(state, () => state.log.append({ kind: "remove", keys }), { fn: "remove", entity: id(), keys }),
+      size: async () => {
+        await this.engine.whenUp();
+        return (await this.engine.call({ fn: "size", entity: id() })) as number;
+      },
+    };
+  }
+
+  /**
+   * One table operation: recorded in the table's replay log, then sent to the engine. When the engine dies
+   * meanwhile, the refill of its replacement replays the log, this operation included, so it is neither lost
+   * nor applied twice.
+   */
+  private async apply(state: TableState, record: () => LogEntry | undefined, call: EngineCall): Promise<void> {
+    await this.engine.whenUp();
+    if (this.tables.get(state.hosted.name) !== state) throw new Error(`the table ${state.hosted.name} was replaced`);
+    const entry = record();
+    try {
+      await this.engine.call(call);
+    } catch (err) {
+      if (err instanceof EngineGoneError) return this.engine.whenUp();
+      if (entry) state.log.discard(entry);
+      throw err;
+    }
+    if (state.log.wantsSnapshot(state.snapshotRows)) this.compact(state);
+  }
+
+  /** Replaces the table's log up to now by an Arrow snapshot of the table (index tables, tables without limit). */
+  private compact(state: TableState): void {
+    if (state.snapshotting) return;
+    state.snapshotting = true;
+    const upto = state.log.seq - 1;
+    this.engine.call({ fn: "snapshot", entity: state.hosted.entityId }).then(
+      (v) => {
+        const { arrow, rows } = v as { arrow: ArrayBuffer; rows: number };
+        state.snapshotRows = rows;
+        if (this.tables.get(state.hosted.name) === state) state.log.compact(upto, arrow, rows);
+      },
+      () => undefined,
+    ).finally(() => (state.snapshotting = false));
+  }
+
+  /** A new engine: recreate every table with its schema and options, replay its log, drop the old sessions. */
+  private async refill(): Promise<void> {
+    const lost = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of lost) {
+      try {
+        s.lost();
+      } catch {
+        // an endpoint's problem, not the refill's
+      }
+    }
+    this.liveEntities.clear();
+    for (const state of this.tables.values()) {
+      this.liveEntities.add(state.hosted.entityId);
+      await this.engine.call(makeCall(state.hosted));
+      const entity = state.hosted.entityId;
+      // Sent back to back (the engine applies them in order); only the last is awaited.
+      let last: Promise<unknown> = Promise.resolve();
+      for (const { op } of state.log.ops) {
+        const call: EngineCall =
+          op.kind === "update" ? { fn: "update", entity, data: op.data }
+          : op.kind === "remove" ? { fn: "remove", entity, keys: op.keys }
+          // A copy: the log keeps its snapshot for the next restart.
+          : { fn: "updateArrow", entity, arrow: op.arrow.slice(0) };
+        last = this.engine.call(call).catch((err: Error) => {
+          if (err instanceof EngineGoneError) throw err;
+        });
+      }
+      await last;
+    }
   }
 
   /**
@@ -126,9 +258,10 @@ export class PerspectiveHost {
     if (!t) return;
     this.tables.delete(name);
     this.layouts.delete(name);
-    t.table.delete({ lazy: true }).then(
-      () => this.liveEntities.delete(t.entityId),
-      () => this.liveEntities.delete(t.entityId),
+    const entity = t.hosted.entityId;
+    this.engine.call({ fn: "delete", entity }).then(
+      () => this.liveEntities.delete(entity),
+      () => this.liveEntities.delete(entity),
     );
   }
 
@@ -141,7 +274,7 @@ export class PerspectiveHost {
   describe(): { tables: { name: string; entity: string; generation: number; index?: string; limit?: number; layouts?: unknown }[] } {
     return {
       tables: [...this.tables.values()]
-        .map((t) => ({
+        .map(({ hosted: t }) => ({
           name: t.name,
           entity: t.entityId,
           generation: t.generation,
@@ -152,26 +285,49 @@ export class PerspectiveHost {
         .sort((a, b) => a.name.localeCompare(b.name)),
     };
   }
+
+  /** Test hooks: make the engine crash, or hang without answering its heartbeat. */
+  crashEngineForTest(): void {
+    this.engine.crashForTest();
+  }
+  hangEngineForTest(): void {
+    this.engine.hangForTest();
+  }
+}
+
+function updateOp(data: Columnar): LoggedOp {
+  const first = Object.values(data)[0];
+  return { kind: "update", data, rows: first ? first.length : 0 };
+}
+
+function makeCall(t: HostedTable): EngineCall {
+  return {
+    fn: "make",
+    schema: t.spec.schema,
+    options: { name: t.entityId, ...(t.spec.index ? { index: t.spec.index } : t.spec.limit ? { limit: t.spec.limit } : {}) },
+  };
 }
 
 const hosts = new Map<string, Promise<PerspectiveHost>>();
 
 /** The host for `key`, created on first use and kept for the life of the process. */
-export function getHost(key: string): Promise<PerspectiveHost> {
+export function getHost(key: string, opts: HostOptions = {}): Promise<PerspectiveHost> {
   let h = hosts.get(key);
   if (!h) {
-    h = PerspectiveHost.create(key);
+    h = PerspectiveHost.create(key, opts);
     hosts.set(key, h);
     h.catch(() => hosts.delete(key));
   }
   return h;
 }
 
-/** Drops every table of a host and forgets it (its config node was deleted). */
+/** Drops every table of a host, stops its engine and forgets it (its config node was deleted). */
 export async function removeHost(key: string): Promise<void> {
   const h = hosts.get(key);
   if (!h) return;
   hosts.delete(key);
   const host = await h.catch(() => undefined);
-  if (host) for (const name of host.names()) host.drop(name);
+  if (!host) return;
+  for (const name of host.names()) host.drop(name);
+  host.engine.stop();
 }

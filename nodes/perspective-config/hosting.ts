@@ -8,7 +8,7 @@
 import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { request as httpsRequest, Server as HttpsServer } from "node:https";
 import type { Node, NodeAPI } from "node-red";
-import { attachEndpoint, type AuthResult, type Endpoint } from "../../lib/perspective/endpoint";
+import { attachEndpoint, type AuthResult, type Endpoint, type EndpointLimits } from "../../lib/perspective/endpoint";
 import { getHost, type PerspectiveHost } from "../../lib/perspective/host";
 import { serveViewer } from "../../lib/perspective/viewer-files";
 import { withTableHealth } from "../../lib/health/table-publishers";
@@ -22,6 +22,10 @@ export interface HostingSettings {
   port?: number;
   /** Bind address for an own port (default: Node-RED's uiHost, else all interfaces). */
   bind?: string;
+  /** Let browsers compute views on the server (default: they only replicate tables). */
+  serverViews?: boolean;
+  /** Per-client limits of the WebSocket (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<EndpointLimits>;
 }
 
 export interface Hosting {
@@ -198,7 +202,7 @@ function installAuthProbe(RED: NodeAPI, routePath: string): void {
 }
 
 function settingsSig(RED: NodeAPI, s: HostingSettings): string {
-  return JSON.stringify([s.path, s.port || 0, s.bind || "", nodeRoot(RED), serverId(RED.server)]);
+  return JSON.stringify([s.path, s.port || 0, s.bind || "", nodeRoot(RED), serverId(RED.server), Boolean(s.serverViews), s.limits ?? {}]);
 }
 
 async function closeEntry(e: Entry): Promise<void> {
@@ -241,6 +245,11 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
       : loopbackAuthorizer(RED, root.replace(/\/$/, "") + s.path + "/auth")
     : undefined;
 
+  const endpointOptions = (h: PerspectiveHost) => {
+    h.setWarningSink(onWarning);
+    return { path: wsUrlPath, host: h, authorize, onWarning, serverViews: s.serverViews, limits: s.limits };
+  };
+
   if (!own) {
     if (root === false) {
       entry.ready = Promise.reject(new Error("httpNodeRoot is false: Node-RED serves no HTTP nodes; set a port for the Perspective host"));
@@ -253,7 +262,7 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
         entry.routePath = s.path;
         installRoutes(RED, s.path);
         entry.ready = host.then((h) => {
-          entry.endpoint = attachEndpoint(RED.server as unknown as Server, { path: wsUrlPath, host: h, authorize, onWarning });
+          entry.endpoint = attachEndpoint(RED.server as unknown as Server, endpointOptions(h));
         });
       }
     }
@@ -299,7 +308,7 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
             srv.off("error", reject);
             srv.on("error", (err) => onWarning(`Perspective port ${s.port}: ${err.message}`));
             entry.ownServer = srv;
-            entry.endpoint = attachEndpoint(srv, { path: wsUrlPath, host: h, authorize, onWarning }, true);
+            entry.endpoint = attachEndpoint(srv, endpointOptions(h), true);
             resolve();
           });
         }),
@@ -372,3 +381,33 @@ export function parsePort(v: unknown): number | undefined {
   return n;
 }
 
+
+/** A whole number in [min, max] from an editor field; empty means the default (undefined). */
+function limitField(v: unknown, what: string, min: number, max: number): number | undefined {
+  if (v === undefined || v === null || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`invalid ${what} "${v}": a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** The per-client limits set on a perspective-config node (empty fields keep the defaults). */
+export function parseLimits(c: {
+  maxPayloadKb?: unknown;
+  maxViews?: unknown;
+  maxInFlight?: unknown;
+  maxConnections?: unknown;
+  maxBufferMb?: unknown;
+}): Partial<EndpointLimits> {
+  const out: Partial<EndpointLimits> = {};
+  const kb = limitField(c.maxPayloadKb, "largest frame (KiB)", 1, 1024 * 1024);
+  if (kb !== undefined) out.maxPayload = kb * 1024;
+  const views = limitField(c.maxViews, "views per connection", 1, 100000);
+  if (views !== undefined) out.maxViews = views;
+  const inFlight = limitField(c.maxInFlight, "requests in flight", 1, 100000);
+  if (inFlight !== undefined) out.maxInFlight = inFlight;
+  const conns = limitField(c.maxConnections, "connections", 1, 1000000);
+  if (conns !== undefined) out.maxConnections = conns;
+  const mb = limitField(c.maxBufferMb, "send buffer (MiB)", 1, 64 * 1024);
+  if (mb !== undefined) out.maxBufferedBytes = mb * 1024 * 1024;
+  return out;
+}

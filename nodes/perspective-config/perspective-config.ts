@@ -1,11 +1,17 @@
 import type { NodeAPI, NodeDef } from "node-red";
 import { removeHost } from "../../lib/perspective/host";
-import { acquireHosting, normalisePath, parsePort, type Hosting, type PerspectiveConfigNode } from "./hosting";
+import { acquireHosting, normalisePath, parseLimits, parsePort, type Hosting, type PerspectiveConfigNode } from "./hosting";
 
 interface PerspectiveConfigDef extends NodeDef {
   path?: string;
   port?: string | number;
   bind?: string;
+  serverViews?: boolean;
+  maxPayloadKb?: string | number;
+  maxViews?: string | number;
+  maxInFlight?: string | number;
+  maxConnections?: string | number;
+  maxBufferMb?: string | number;
 }
 
 // The config node owns one reference on its hosting, so its page and WebSocket are served as long as it is
@@ -20,6 +26,8 @@ export = function (RED: NodeAPI): void {
         path: normalisePath(config.path),
         port: parsePort(config.port),
         bind: (config.bind ?? "").trim() || undefined,
+        serverViews: config.serverViews === true,
+        limits: parseLimits(config),
       };
       hosting = acquireHosting(RED, this.hostingSettings, (m) => this.warn(m));
       const where = hosting.pageUrlPath;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { loadPerspective } from "../../lib/perspective/load";
 import { packageRoot } from "../support/node-red-process";
+import { viewColumns } from "../support/replica";
 import { waitFor } from "../support/wait";
 
 export interface ExampleNode {
@@ -57,7 +58,7 @@ export async function readPerspectiveTable(nodeRedUrl: string, name: string, col
     const table = await client.open_table(desc.entity);
     const view = await table.view({ columns });
     try {
-      return (await view.to_columns()) as Record<string, unknown[]>;
+      return await viewColumns(view);
     } finally {
       await view.delete();
     }

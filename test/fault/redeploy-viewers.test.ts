@@ -8,6 +8,7 @@ import { startEmulator, type Emulator } from "../../emulator";
 import { loadPerspective, type Client } from "../../lib/perspective/load";
 import helper from "../support/helper";
 import { nodeModule } from "../support/package-info";
+import { viewColumns } from "../support/replica";
 import { waitFor } from "../support/wait";
 
 const configNode = nodeModule("tdengine-config");
@@ -101,7 +102,7 @@ describe(`${REDEPLOYS} redeploys with viewers connected`, () => {
     await waitFor(`viewers see all ${rowsWritten} rows`, async () => (await Promise.all(clients.map((c) => sizeSeen(c, rowsWritten)))).every(Boolean), { timeoutMs: 20000 });
     const t = await late.open_table("meters");
     const view = await t.view({ columns: ["ts"] });
-    const col = (await view.to_columns()) as { ts: number[] };
+    const col = (await viewColumns(view)) as { ts: number[] };
     await view.delete();
     // Every row is there, once: the poll node resumes from its watermark after each deploy even though
     // Node-RED drops its context (no persistent store configured here).

@@ -6,6 +6,7 @@ import WebSocket from "ws";
 import { getHost } from "../../lib/perspective/host";
 import { loadPerspective, type Client } from "../../lib/perspective/load";
 import helper from "../support/helper";
+import { replicaRows, viewRows } from "../support/replica";
 import { waitFor } from "../support/wait";
 
 const perspectiveOut = require("../../nodes/perspective-out/perspective-out");
@@ -95,15 +96,7 @@ function send(id: string, msg: Record<string, unknown>): Promise<{ error?: strin
   });
 }
 
-async function rowsOf(client: Client, table: string): Promise<Record<string, unknown>[]> {
-  const t = await client.open_table(table);
-  const v = await t.view();
-  try {
-    return (await v.to_json()) as Record<string, unknown>[];
-  } finally {
-    await v.delete();
-  }
-}
+const rowsOf = replicaRows;
 
 describe("perspective-out", () => {
   before(async () => {
@@ -315,7 +308,7 @@ describe("perspective-out", () => {
     const seen = updates;
     assert.equal((await send("out", { payload: { n: 100 } })).error, undefined);
     await waitFor("a notification after the redeploy on the view opened before it", () => updates > seen);
-    const kept = (await v.to_json()).map((r) => r.n);
+    const kept = (await viewRows(v)).map((r) => r.n);
     assert.deepEqual(kept, [...Array.from({ length: sent }, (_, i) => i + 1), 100], "same table, same rows, same view");
 
     await helper.setFlows(flow('{"n":"integer","label":"string"}'), "full");
@@ -323,7 +316,7 @@ describe("perspective-out", () => {
     const names: string[] = await client.get_hosted_table_names();
     const entity = names.find((n) => n.startsWith("keep"));
     assert.ok(entity && entity !== "keep", `the new table has its own engine name while the old one is held by a view (${names})`);
-    assert.deepEqual((await v.to_json()).map((r) => r.n), kept, "the old view still answers, with its last data");
+    assert.deepEqual((await viewRows(v)).map((r) => r.n), kept, "the old view still answers, with its last data");
     assert.deepEqual(await rowsOf(client, entity), [{ n: 5, label: "five" }]);
     await v.delete();
 
