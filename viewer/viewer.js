@@ -56,6 +56,12 @@ window.dashboardMetrics = {
 
 let client;
 let socket;
+/**
+ * Rejects when the current connection closes. A request on a closed Perspective client never settles, so
+ * every wait on the server in a load races this one: a load cut off by a reconnection gives up instead of
+ * holding up every later refresh (table switches included) for good.
+ */
+let connectionLost = new Promise(() => undefined);
 /** The page's own Perspective engine (a Web Worker); it outlives reconnections. */
 const worker = perspective.worker();
 worker.catch(reportError);
@@ -287,7 +293,9 @@ function showViewers(local) {
 async function loadTable(desc, layouts) {
   await dropReplica();
   const from = client;
-  const remote = await from.open_table(desc.entity);
+  const lost = connectionLost;
+  const untilLost = (p) => Promise.race([p, lost]);
+  const remote = await untilLost(from.open_table(desc.entity));
   state.table = desc.name;
   state.rows = undefined;
   wantedLayouts = layouts;
@@ -296,7 +304,12 @@ async function loadTable(desc, layouts) {
   if (desc.index) opts.index = desc.index;
   else if (desc.limit) opts.limit = desc.limit;
   const w = await worker;
-  const r = await replicate(remote, (data, options) => w.table(data, options), opts);
+  const attempt = replicate(remote, (data, options) => w.table(data, options), opts);
+  const r = await untilLost(attempt).catch((err) => {
+    // A replica finished after all is dropped with the old connection.
+    attempt.then((late) => late.table.delete().catch(() => undefined), () => undefined);
+    throw err;
+  });
   r.client = from;
   replica = r;
   // Only now: a failed attempt leaves these unset, so the next refresh tries again.
@@ -378,8 +391,12 @@ async function connect() {
     // An upgrade can hang (a Node-RED that is still starting leaves unknown upgrade paths alone): give up
     // after a while and try again.
     let lost = false;
+    let markLost;
+    const lostHere = new Promise((_, reject) => (markLost = reject));
+    lostHere.catch(() => undefined);
     const onClose = () => {
       lost = true;
+      markLost(new Error("connection lost"));
       if (socket === conn) {
         client = socket = undefined;
         connecting = false;
@@ -397,6 +414,7 @@ async function connect() {
     if (lost) throw new Error("closed while connecting");
     client = conn.client;
     socket = conn;
+    connectionLost = lostHere;
     await client.on_hosted_tables_update(() => void refresh());
     state.connected = true;
     retryMs = 500;

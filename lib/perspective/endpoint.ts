@@ -215,9 +215,12 @@ class ClientSession {
     }
   }
 
-  /** The first problem of a client is logged with its address; later ones are counted and summed up at close. */
-  private warn(message: string): void {
-    if (this.warned) {
+  /**
+   * The first problem of a client is logged with its address; later ones are counted and summed up at close.
+   * Why a client was cut off is always logged (it happens once per client).
+   */
+  private warn(message: string, always = false): void {
+    if (this.warned && !always) {
       this.suppressed++;
       return;
     }
@@ -285,7 +288,8 @@ class ClientSession {
   }
 
   private drop(code: number, reason: string, log?: string): void {
-    if (log) this.warn(log);
+    if (this.ended) return;
+    if (log) this.warn(log, true);
     this.close();
     const ws = this.ws;
     if (ws.readyState === ws.CONNECTING || ws.readyState === ws.OPEN) {

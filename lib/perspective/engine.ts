@@ -12,7 +12,11 @@ import type { EngineCall, FromEngine, ToEngine } from "./engine-messages";
 export interface EngineOptions {
   /** Heartbeat period (default 250 ms). */
   heartbeatMs?: number;
-  /** An engine that leaves a heartbeat unanswered this long is restarted (default 1000 ms). */
+  /**
+   * An engine that leaves a heartbeat unanswered this long is restarted (default 2000 ms: long enough that a
+   * legitimate large snapshot on a busy 2-core machine is not taken for a hang, which would cost every browser
+   * a reconnection).
+   */
   hangMs?: number;
   onWarning?: (message: string) => void;
 }
@@ -134,7 +138,7 @@ export class EngineSupervisor {
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.heartbeatMs = opts.heartbeatMs ?? 250;
-    this.hangMs = opts.hangMs ?? 1000;
+    this.hangMs = opts.hangMs ?? 2000;
     this.active = this.spawn();
     this.active.ready.then(() => this.ensureSpare(), () => undefined);
     this.timer = setInterval(() => this.tick(), this.heartbeatMs);

@@ -290,7 +290,10 @@ describe(`the Perspective dashboard page in Chromium (Node-RED ${runtimeVersion}
     await waitFor("the page to show meters_latest", async () => {
       const d = await dash(page);
       return d.table === "meters_latest" && d.loads > before.loads;
-    }, { timeoutMs: 60000 });
+    }, { timeoutMs: 60000 }).catch(async (err: Error) => {
+      // What the page and Node-RED were doing, for a failure seen only on a loaded machine.
+      throw new Error(`${err.message}\npage: ${JSON.stringify(await dash(page).catch(() => undefined))}\nproblems: ${w.problems.join("; ")}\nNode-RED: ${nr.output().slice(-3000)}`);
+    });
     assert.match(page.url(), /#table=meters_latest$/);
     const local = await localTable(page, ["tbname"]);
     assert.equal(local?.index, "tbname");

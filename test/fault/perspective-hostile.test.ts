@@ -206,6 +206,28 @@ describe("hostile Perspective clients", () => {
     await stillServing("after garbage");
   });
 
+  it("a client that stops reading is dropped once its send buffer passes the bound; the others carry on", async () => {
+    const host = await getHost("safe");
+    const c = raw("/safe/ws");
+    await c.opened;
+    c.ws.send(request(1, "live", KIND.MAKE_VIEW, makeViewBody("nr")));
+    await waitFor("the view", () => c.replies.some((r) => r.msgId === 1 && r.kind === KIND.MAKE_VIEW));
+    const clients = host.clientCount;
+    // From now on this client reads nothing: what Node-RED sends it piles up in the kernel, then in ws.
+    (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    let id = 1;
+    await waitFor("the non-reading client to be dropped", () => {
+      // A few snapshots (~100 KB each) per poll: few enough in flight never to trip the in-flight limit first.
+      for (let i = 0; i < 8; i++) c.ws.send(request(++id, "nr", KIND.VIEW_TO_ARROW));
+      return host.clientCount < clients;
+    }, { timeoutMs: 30000 });
+    assert.ok(warnings.some((w) => /not reading|unsent \(limit 1048576\)/.test(w)), warnings.join("\n"));
+    (c.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await c.closed;
+    console.log(`# non-reading client dropped after ${id - 1} snapshot requests`);
+    await stillServing("after dropping the client that stopped reading");
+  });
+
   it(`a seeded fuzz of well-formed requests of every kind, on both hosts, for 30 s`, async () => {
     let state = 0x13579bdf;
     const rand = (n: number): number => {

@@ -10,6 +10,7 @@ import { startEmulator, type Emulator } from "../../emulator";
 import { loadPerspective, type Client } from "../../lib/perspective/load";
 import helper from "../support/helper";
 import { root } from "../support/package-info";
+import { replicaRows } from "../support/replica";
 import { waitFor } from "../support/wait";
 
 import configNode = require("../../nodes/tdengine-config/tdengine-config");
@@ -66,12 +67,7 @@ describe("examples/tdengine-downsampled.json", () => {
     const rows = async (): Promise<Record<string, unknown>[]> => {
       const names = await client!.get_hosted_table_names();
       if (!names.includes("meters_1s")) return [];
-      const v = await (await client!.open_table("meters_1s")).view();
-      try {
-        return (await v.to_json()) as Record<string, unknown>[];
-      } finally {
-        await v.delete();
-      }
+      return replicaRows(client!, "meters_1s");
     };
     let got: Record<string, unknown>[] = [];
     await waitFor("three averaged rows in meters_1s", async () => (got = await rows()).length >= 3, { timeoutMs: 15_000 });
