@@ -1,6 +1,7 @@
 // The dashboard side of the end-to-end benchmark, run in its own process (spawned with an IPC channel):
-// a Perspective client over the WebSocket (@finos/perspective websocket()), one view on the served table, and
-// on every on_update a fetch of the newest row timestamp, as a viewer refetches on update. Freshness of a row =
+// a Perspective client over the WebSocket (@finos/perspective websocket()) that replicates the served table as
+// the dashboard page does (a flat view's Arrow snapshot into a local table, then its row deltas), and after each
+// applied delta reads the newest row timestamp from the local table, as the page's viewers redraw. Freshness of a row =
 // the time its update reached this client minus the row's timestamp (same machine, same clock).
 // Every row millisecond newly covered by an update is one sample (the producer writes the same number of rows in
 // every millisecond, so per-millisecond samples weigh rows equally).
@@ -54,7 +55,13 @@ async function main(): Promise<void> {
     else await new Promise((r) => setTimeout(r, 100));
   }
   if (!table) throw new Error(`table ${tableName} never appeared`);
-  const view = await table.view({ group_by: ["groupid"], columns: ["ts", "seq"], aggregates: { ts: "max", seq: "max" } });
+  // The only view a browser may open on the server by default: flat, whole table. Deltas are applied to a
+  // local table in arrival order; the snapshot is taken after subscribing (deltas it already holds are
+  // idempotent here: only the newest timestamp is read).
+  const flat = await table.view();
+  const local = await perspective.table(await flat.to_arrow(), { limit: 1_000_000 });
+  const view = await local.view({ columns: ["ts", "seq"], sort: [["ts", "desc"]] });
+  let applying: Promise<void> = Promise.resolve();
   let fetching = false;
   let again = false;
   const fetchNewest = async (): Promise<void> => {
@@ -78,9 +85,14 @@ async function main(): Promise<void> {
       fetching = false;
     }
   };
-  await view.on_update(() => {
-    fetchNewest().catch((e: unknown) => send({ type: "error", message: String(e) }));
-  });
+  await flat.on_update(({ delta }: { delta?: ArrayBuffer }) => {
+    if (!delta) return;
+    const own = delta.slice(0);
+    applying = applying
+      .then(() => local.update(own))
+      .then(() => fetchNewest())
+      .catch((e: unknown) => send({ type: "error", message: String(e) }));
+  }, { mode: "row" });
   await fetchNewest();
   process.on("message", (m: { type: string }) => {
     if (m.type === "reset") {
@@ -91,7 +103,7 @@ async function main(): Promise<void> {
     } else if (m.type === "report") {
       send({ type: "report", samples, p50: quantile(0.5), p99: quantile(0.99), max: quantile(1), maxTs, maxSeq, updates });
     } else if (m.type === "stop") {
-      void view
+      void flat
         .delete()
         .catch(() => undefined)
         .then(() => client.terminate())

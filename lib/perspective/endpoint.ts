@@ -8,7 +8,10 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { HostSession, PerspectiveHost } from "./host";
-import { checkRequest, encodeServerError, isSubscription, KIND, readMsgId, requestName, type RequestHeader } from "./protocol";
+import {
+  checkRequest, encodeEmptyResponse, encodeResponsePrefix, encodeServerError, encodeUpdateResponse, isSubscription, KIND, readMsgId,
+  requestName, type RequestHeader,
+} from "./protocol";
 
 /** Per-client limits. Defaults in DEFAULT_LIMITS. */
 export interface EndpointLimits {
@@ -185,7 +188,10 @@ function addressOf(req: IncomingMessage): string {
 /** One browser: its engine session, the allowlist, its limits, its views and requests in flight. */
 class ClientSession {
   private readonly session: HostSession;
-  private readonly views = new Set<string>();
+  /** Views by id: the table each is on, and whether it is a flat view of the whole table. */
+  private readonly views = new Map<string, { table: string; whole: boolean }>();
+  /** on_update subscriptions served from the table's shared deltas (fanout.ts), by their msg_id. */
+  private readonly deltaSubs = new Map<number, { viewId: string; off: () => void }>();
   private readonly inFlight = new Map<number, { kind: number; at: number }>();
   private warned = false;
   private suppressed = 0;
@@ -268,9 +274,23 @@ class ClientSession {
       // Two views under one id make the engine's session close throw (3.8.0); one id, one view.
       if (this.views.has(id)) return this.refuse(h, `table_make_view: the view id "${id.slice(0, 64)}" is already in use`);
       if (this.views.size >= this.limits.maxViews) return this.refuse(h, `table_make_view: too many views (limit ${this.limits.maxViews} per connection)`);
-      this.views.add(id);
+      this.views.set(id, { table: h.entityId, whole: h.wholeTable === true });
     } else if (h.kind === KIND.VIEW_DELETE) {
       this.views.delete(h.entityId);
+      for (const [msgId, s] of this.deltaSubs) {
+        if (s.viewId !== h.entityId) continue;
+        s.off();
+        this.deltaSubs.delete(msgId);
+      }
+    } else if (h.kind === KIND.VIEW_ON_UPDATE && h.rowMode) {
+      const view = this.views.get(h.entityId);
+      if (view?.whole) return this.subscribeShared(h, view.table);
+    } else if (h.kind === KIND.VIEW_REMOVE_ON_UPDATE && h.removeId !== undefined && this.deltaSubs.has(h.removeId)) {
+      const s = this.deltaSubs.get(h.removeId)!;
+      s.off();
+      this.deltaSubs.delete(h.removeId);
+      this.send(encodeEmptyResponse(encodeResponsePrefix(h.msgId, h.entityId), KIND.VIEW_REMOVE_ON_UPDATE));
+      return;
     }
     if (!isSubscription(h)) {
       if (this.inFlight.size >= this.limits.maxInFlight) {
@@ -279,6 +299,22 @@ class ClientSession {
       this.inFlight.set(h.msgId, { kind: h.kind!, at: Date.now() });
     }
     this.session.handle_request(buf);
+  }
+
+  /**
+   * A row-mode on_update of a whole-table flat view: answered from the table's shared deltas, in the frames
+   * the engine would have sent this client (no reply now: the engine sends none either).
+   */
+  private subscribeShared(h: RequestHeader, table: string): void {
+    if (this.deltaSubs.has(h.msgId)) return this.refuse(h, `view_on_update: the message id ${h.msgId} is already a subscription`);
+    if (this.deltaSubs.size >= this.limits.maxViews) {
+      return this.refuse(h, `view_on_update: too many subscriptions (limit ${this.limits.maxViews} per connection)`);
+    }
+    const prefix = encodeResponsePrefix(h.msgId, h.entityId);
+    const off = this.session.subscribeDeltas(table, {
+      deliver: (delta, port) => this.guard(() => this.send(encodeUpdateResponse(prefix, delta, port))),
+    });
+    this.deltaSubs.set(h.msgId, { viewId: h.entityId, off });
   }
 
   /** What this client was waiting for, longest first: the likely cause of an engine restart. */

@@ -27,6 +27,9 @@ export type ToEngine =
   | { op: "request"; sid: number; buf: Uint8Array }
   | { op: "close"; sid: number }
   | { op: "call"; id: number; call: EngineCall }
+  /** Start / stop the table's shared flat view whose row deltas go to every subscribed browser (fanout.ts). */
+  | { op: "watch"; entity: string }
+  | { op: "unwatch"; entity: string }
   /** Test hooks of the supervisor: die, or spin without answering heartbeats. */
   | { op: "crash" }
   | { op: "hang" };
@@ -36,4 +39,6 @@ export type FromEngine =
   | { op: "pong"; n: number }
   | { op: "response"; sid: number; buf: Uint8Array }
   | { op: "result"; id: number; value?: unknown; error?: string }
-  | { op: "warning"; message: string };
+  | { op: "warning"; message: string }
+  /** A row delta of a watched table, serialised once for all its subscribers. */
+  | { op: "delta"; entity: string; buf?: Uint8Array; port: number };

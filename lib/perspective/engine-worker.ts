@@ -27,6 +27,13 @@ async function main(): Promise<void> {
   });
   local.client = client;
   const tables = new Map<string, Table>();
+  /** Watched tables: one flat view each, its row deltas posted once for every subscribed browser. */
+  const watches = new Map<string, { delete(): Promise<void> }>();
+  const unwatch = async (entity: string): Promise<void> => {
+    const v = watches.get(entity);
+    watches.delete(entity);
+    await v?.delete().catch((err: unknown) => warn(`closing the shared view of ${entity} failed: ${(err as Error)?.message ?? err}`));
+  };
   const sessions = new Map<number, Session>();
 
   const table = (entity: string): Table => {
@@ -65,6 +72,8 @@ async function main(): Promise<void> {
       case "delete": {
         const t = table(c.entity);
         tables.delete(c.entity);
+        // Our own view would hold the table forever (a lazy delete waits for every view).
+        await unwatch(c.entity);
         // Lazily: a plain delete fails while a browser holds a view, and leaves the handle unusable. A lazy
         // delete resolves only when the last view goes, so it is not awaited here (it would hold up the queue).
         t.delete({ lazy: true }).catch((err: unknown) => warn(`deleting ${c.entity} failed: ${(err as Error)?.message ?? err}`));
@@ -125,6 +134,22 @@ async function main(): Promise<void> {
         }
         return;
       }
+      case "watch": {
+        if (watches.has(m.entity) || !tables.has(m.entity)) return;
+        const entity = m.entity;
+        const v = await table(entity).view();
+        watches.set(entity, v);
+        // Called in the same turn as the update that caused it, before the next queued message (a browser's
+        // snapshot request) is handled: a delta reaches the host before any snapshot that already holds it.
+        await v.on_update(({ delta, port_id }: { delta?: ArrayBuffer; port_id?: number }) => {
+          const buf = delta ? new Uint8Array(delta.slice(0)) : undefined;
+          post({ op: "delta", entity, buf, port: port_id ?? 0 }, buf ? [buf.buffer as ArrayBuffer] : []);
+        }, { mode: "row" });
+        return;
+      }
+      case "unwatch":
+        await unwatch(m.entity);
+        return;
       case "crash":
         throw new Error("engine crash requested by a test");
       case "hang":

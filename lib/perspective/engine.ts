@@ -133,6 +133,8 @@ export class EngineSupervisor {
   lastRestart: { reason: string; startedAt: number; upAt?: number } | undefined;
   /** Called with each response of a browser session. */
   onResponse: (sid: number, buf: Uint8Array) => void = () => undefined;
+  /** Called with each row delta of a watched table. */
+  onDelta: (entity: string, buf: Uint8Array | undefined, port: number) => void = () => undefined;
   /** Called once a replacement engine is ready, before anyone else uses it (the host refills it). */
   onRestart: (reason: string) => Promise<void> = async () => undefined;
 
@@ -155,6 +157,7 @@ export class EngineSupervisor {
       (t, m) => {
         if (t !== this.active) return;
         if (m.op === "response") this.onResponse(m.sid, m.buf);
+        else if (m.op === "delta") this.onDelta(m.entity, m.buf, m.port);
         else if (m.op === "warning") this.opts.onWarning?.(`Perspective engine: ${m.message}`);
       },
       (t, why) => {
@@ -259,6 +262,14 @@ export class EngineSupervisor {
     // which is then moved to the engine.
     const own = buf.slice();
     this.active.post({ op: "request", sid, buf: own }, [own.buffer as ArrayBuffer]);
+  }
+
+  watch(entity: string): void {
+    this.active.post({ op: "watch", entity });
+  }
+
+  unwatch(entity: string): void {
+    this.active.post({ op: "unwatch", entity });
   }
 
   closeSession(sid: number): void {

@@ -3,6 +3,7 @@
 // with, and per table a replay log to refill a restarted engine. Hosts live at module level, keyed by their
 // owner's id, so tables survive a Node-RED redeploy.
 import { EngineGoneError, EngineSupervisor, type EngineOptions } from "./engine";
+import { Fanout, type DeltaSubscriber } from "./fanout";
 import type { EngineCall } from "./engine-messages";
 import { ReplayLog, type LogEntry, type LoggedOp } from "./replay-log";
 import { schemaKey, type Schema } from "./schema";
@@ -51,6 +52,8 @@ export function specKey(spec: TableSpec): string {
 export interface HostSession {
   /** Passes request bytes on to the engine (the bytes are copied; the caller keeps its buffer). */
   handle_request(buf: Uint8Array): void;
+  /** Row deltas of the table `entity`, serialised once for all subscribers; returns the unsubscribe. */
+  subscribeDeltas(entity: string, sub: DeltaSubscriber): () => void;
   close(): void;
 }
 
@@ -79,6 +82,7 @@ export class PerspectiveHost {
   private generation = 0;
   private nextSid = 1;
   readonly engine: EngineSupervisor;
+  readonly fanout: Fanout;
   private warn: (m: string) => void = () => undefined;
 
   private constructor(
@@ -88,6 +92,12 @@ export class PerspectiveHost {
     this.engine = new EngineSupervisor({ ...opts, onWarning: (m) => this.warn(m) });
     this.engine.onResponse = (sid, buf) => this.sessions.get(sid)?.send(buf);
     this.engine.onRestart = () => this.refill();
+    this.fanout = new Fanout(
+      (entity) => this.engine.watch(entity),
+      (entity) => this.engine.unwatch(entity),
+      (err) => this.warn(`sending a row delta failed: ${(err as Error)?.message ?? err}`),
+    );
+    this.engine.onDelta = (entity, buf, port) => this.fanout.deliver(entity, buf, port);
   }
 
   /**
@@ -109,13 +119,24 @@ export class PerspectiveHost {
     this.sessions.set(sid, { send, lost });
     this.engine.openSession(sid);
     let closed = false;
+    const subscriptions = new Set<() => void>();
     return {
       handle_request: (buf) => {
         if (!closed) this.engine.request(sid, buf);
       },
+      subscribeDeltas: (entity, sub) => {
+        if (closed) return () => undefined;
+        this.fanout.add(entity, sub);
+        const off = (): void => {
+          if (subscriptions.delete(off)) this.fanout.remove(entity, sub);
+        };
+        subscriptions.add(off);
+        return off;
+      },
       close: () => {
         if (closed) return;
         closed = true;
+        for (const off of [...subscriptions]) off();
         this.sessions.delete(sid);
         // Releases the views this client held (in the engine), so the tables can be deleted again.
         this.engine.closeSession(sid);
@@ -228,6 +249,7 @@ export class PerspectiveHost {
         // an endpoint's problem, not the refill's
       }
     }
+    this.fanout.reset();
     this.liveEntities.clear();
     for (const state of this.tables.values()) {
       this.liveEntities.add(state.hosted.entityId);

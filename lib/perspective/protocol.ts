@@ -106,6 +106,12 @@ export interface RequestHeader {
   unknownConfig?: number[];
   /** get_hosted_tables: the subscribe flag (on_hosted_tables_update). */
   subscribe?: boolean;
+  /** table_make_view: no view config at all, i.e. every column of the table, unsorted (what a page replicates). */
+  wholeTable?: boolean;
+  /** view_on_update: row mode asked for (the reply carries the delta rows). */
+  rowMode?: boolean;
+  /** view_remove_on_update: the subscription to end (the msg_id of its view_on_update). */
+  removeId?: number;
 }
 
 export type Verdict = { allow: true; header: RequestHeader } | { allow: false; header?: RequestHeader; reason: string };
@@ -154,10 +160,12 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
 
 function readMakeView(body: Uint8Array, header: RequestHeader): void {
   const r = new Reader(body);
+  header.wholeTable = true;
   while (!r.done) {
     const { field, value } = r.field();
     if (field === 1 && value instanceof Uint8Array) header.viewId = decoder.decode(value);
     else if (field === 2 && value instanceof Uint8Array) {
+      if (value.length > 0) header.wholeTable = false;
       const c = new Reader(value);
       while (!c.done) {
         const f = c.field().field;
@@ -170,6 +178,17 @@ function readMakeView(body: Uint8Array, header: RequestHeader): void {
       }
     }
   }
+}
+
+/** Reads field 1 (a varint) of a message body, or undefined. */
+function firstVarint(body: Uint8Array): number | undefined {
+  const r = new Reader(body);
+  let v: number | undefined;
+  while (!r.done) {
+    const { field, value } = r.field();
+    if (field === 1 && typeof value === "number") v = value;
+  }
+  return v;
 }
 
 function readHostedTables(body: Uint8Array, header: RequestHeader): void {
@@ -197,6 +216,9 @@ export function readRequestHeader(buf: Uint8Array): RequestHeader {
       if (value instanceof Uint8Array) {
         if (field === KIND.MAKE_VIEW) readMakeView(value, header);
         else if (field === KIND.GET_HOSTED_TABLES) readHostedTables(value, header);
+        // ViewOnUpdateReq.mode (1): ROW = 0, present only when asked for.
+        else if (field === KIND.VIEW_ON_UPDATE) header.rowMode = firstVarint(value) === 0;
+        else if (field === KIND.VIEW_REMOVE_ON_UPDATE) header.removeId = firstVarint(value) ?? 0;
       }
     }
   }
@@ -284,4 +306,55 @@ export function encodeServerError(header: Pick<RequestHeader, "msgId" | "entityI
   writeBytes(err, 1, encoder.encode(message));
   writeBytes(out, 50, err);
   return Uint8Array.from(out);
+}
+
+/** msg_id (1) and entity_id (2) of a Response: what differs between the frames of two subscribers. */
+export function encodeResponsePrefix(msgId: number, entityId: string): Uint8Array {
+  const out: number[] = [];
+  if (msgId) {
+    writeVarint(out, 1 * 8 + 0);
+    writeVarint(out, msgId);
+  }
+  if (entityId) writeBytes(out, 2, encoder.encode(entityId));
+  return Uint8Array.from(out);
+}
+
+/** A Response whose oneof `kind` is an empty message (view_remove_on_update_resp and the like). */
+export function encodeEmptyResponse(prefix: Uint8Array, kind: number): Uint8Array {
+  const out: number[] = [...prefix];
+  writeBytes(out, kind, []);
+  return Uint8Array.from(out);
+}
+
+/**
+ * A Response carrying view_on_update_resp (21): delta (1, bytes, when there is one) and port_id (2, left out
+ * when 0, as proto3 does), after a subscriber's prefix. One allocation, the delta copied once.
+ */
+export function encodeUpdateResponse(prefix: Uint8Array, delta: Uint8Array | undefined, port: number): Buffer {
+  const inner: number[] = [];
+  if (delta) {
+    writeVarint(inner, 1 * 8 + 2);
+    writeVarint(inner, delta.length);
+  }
+  const tail: number[] = [];
+  if (port) {
+    writeVarint(tail, 2 * 8 + 0);
+    writeVarint(tail, port);
+  }
+  const innerLen = inner.length + (delta?.length ?? 0) + tail.length;
+  const head: number[] = [];
+  writeVarint(head, KIND.VIEW_ON_UPDATE * 8 + 2);
+  writeVarint(head, innerLen);
+  const out = Buffer.allocUnsafe(prefix.length + head.length + innerLen);
+  let pos = 0;
+  out.set(prefix, pos);
+  pos += prefix.length;
+  for (const b of head) out[pos++] = b;
+  for (const b of inner) out[pos++] = b;
+  if (delta) {
+    out.set(delta, pos);
+    pos += delta.length;
+  }
+  for (const b of tail) out[pos++] = b;
+  return out;
 }
