@@ -48,11 +48,12 @@ describe("examples/tdengine-downsampled.json", () => {
 
     emu.sql("CREATE DATABASE power PRECISION 'ms'");
     emu.sql("CREATE STABLE power.meters (ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT) TAGS (groupid INT, location VARCHAR(16))");
-    // Two complete seconds, ten seconds ago, and one row in the current (incomplete) second.
+    // Two complete seconds, ten seconds ago, and one row in a second that has not ended yet: 5 minutes ahead, so
+    // that on a slow machine it is not complete by the time the test reads the table (as "now" would be).
     const base = Math.floor((Date.now() - 10_000) / 1000) * 1000;
     emu.sql(`INSERT INTO power.d0 USING power.meters TAGS (0, 'SF') VALUES (${base + 100}, 1, 220, 0.5) (${base + 600}, 3, 222, 0.5) (${base + 1100}, 5, 224, 0.5)`);
     emu.sql(`INSERT INTO power.d1 USING power.meters TAGS (1, 'LA') VALUES (${base + 200}, 10, 230, 0.5)`);
-    emu.sql(`INSERT INTO power.d2 USING power.meters TAGS (2, 'SF') VALUES (${base + 300}, 2, 230, 0.5) (${Date.now()}, 99, 999, 0.5)`);
+    emu.sql(`INSERT INTO power.d2 USING power.meters TAGS (2, 'SF') VALUES (${base + 300}, 2, 230, 0.5) (${Date.now() + 300_000}, 99, 999, 0.5)`);
 
     const cfg = byType("tdengine-config");
     const nodes = example
