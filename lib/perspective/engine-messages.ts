@@ -35,7 +35,8 @@ export type ToEngine =
   | { op: "hang" };
 
 export type FromEngine =
-  | { op: "ready" }
+  /** tid: the engine thread's kernel id (Linux), so the supervisor can read its CPU time. */
+  | { op: "ready"; tid?: number }
   | { op: "pong"; n: number }
   | { op: "response"; sid: number; buf: Uint8Array }
   | { op: "result"; id: number; value?: unknown; error?: string }

@@ -5,6 +5,7 @@
 import { parentPort } from "node:worker_threads";
 import { loadPerspective, type Client, type Table } from "./load";
 import type { EngineCall, FromEngine, ToEngine } from "./engine-messages";
+import { currentThreadId } from "./thread-cpu";
 
 interface Session {
   handle_request(buf: Uint8Array): Promise<void>;
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
       .catch((err: unknown) => warn(`engine message failed: ${(err as Error)?.message ?? err}`))
       .then(() => new Promise<void>((r) => setImmediate(r)));
   });
-  post({ op: "ready" });
+  post({ op: "ready", tid: currentThreadId() });
 }
 
 main().catch((err: unknown) => {

@@ -8,16 +8,19 @@
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import type { EngineCall, FromEngine, ToEngine } from "./engine-messages";
+import { threadCpuMs } from "./thread-cpu";
 
 export interface EngineOptions {
   /** Heartbeat period (default 250 ms). */
   heartbeatMs?: number;
   /**
-   * An engine that leaves a heartbeat unanswered this long is restarted (default 2000 ms: long enough that a
-   * legitimate large snapshot on a busy 2-core machine is not taken for a hang, which would cost every browser
-   * a reconnection).
+   * An engine that leaves a heartbeat unanswered while it burns this much CPU is restarted (default 1500 ms).
+   * Counted in the engine thread's CPU time where the OS tells it (Linux), else in wall time: on a busy machine
+   * a starved engine is slow, not hung, and a false restart costs every browser a reconnection.
    */
   hangMs?: number;
+  /** An engine silent this long in wall time is restarted whatever its CPU time (default 15 s). */
+  hangWallMs?: number;
   onWarning?: (message: string) => void;
 }
 
@@ -38,8 +41,10 @@ class EngineThread {
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextCall = 1;
   dead = false;
-  /** Sequence and send time of the heartbeat waiting for its pong. */
-  ping: { n: number; at: number } | undefined;
+  /** Sequence, send time and engine CPU time (ms) at sending of the heartbeat waiting for its pong. */
+  ping: { n: number; at: number; cpu?: number } | undefined;
+  /** The engine thread's kernel id, once it is ready (Linux). */
+  tid: number | undefined;
   private pings = 0;
 
   constructor(
@@ -55,7 +60,10 @@ class EngineThread {
     });
     this.ready.catch(() => undefined);
     this.worker.on("message", (m: FromEngine) => {
-      if (m.op === "ready") return readyResolve();
+      if (m.op === "ready") {
+        this.tid = m.tid;
+        return readyResolve();
+      }
       if (m.op === "pong") {
         if (this.ping?.n === m.n) this.ping = undefined;
         return;
@@ -104,8 +112,13 @@ class EngineThread {
     });
   }
 
+  /** CPU ms the engine thread has used, or undefined where the OS does not say. */
+  cpuMs(): number | undefined {
+    return this.tid === undefined ? undefined : threadCpuMs(this.tid);
+  }
+
   sendPing(): void {
-    this.ping = { n: ++this.pings, at: Date.now() };
+    this.ping = { n: ++this.pings, at: Date.now(), cpu: this.cpuMs() };
     this.post({ op: "ping", n: this.ping.n });
   }
 
@@ -122,6 +135,7 @@ export class EngineSupervisor {
   private spare: EngineThread | undefined;
   private readonly heartbeatMs: number;
   private readonly hangMs: number;
+  private readonly hangWallMs: number;
   private readonly timer: NodeJS.Timeout;
   private lastTick = Date.now();
   private stopped = false;
@@ -140,7 +154,8 @@ export class EngineSupervisor {
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.heartbeatMs = opts.heartbeatMs ?? 250;
-    this.hangMs = opts.hangMs ?? 2000;
+    this.hangMs = opts.hangMs ?? 1500;
+    this.hangWallMs = opts.hangWallMs ?? 15000;
     this.active = this.spawn();
     this.active.ready.then(() => this.ensureSpare(), () => undefined);
     this.timer = setInterval(() => this.tick(), this.heartbeatMs);
@@ -199,7 +214,12 @@ export class EngineSupervisor {
     // Our own thread was held up (a blocked Node-RED loop): its pongs may be queued, so judge next time.
     if (late) return;
     if (t.ping) {
-      if (now - t.ping.at > this.hangMs) void this.restart(`no heartbeat for ${now - t.ping.at} ms`);
+      const wall = now - t.ping.at;
+      const cpu = t.ping.cpu === undefined ? undefined : t.cpuMs();
+      const busy = cpu === undefined || t.ping.cpu === undefined ? wall : cpu - t.ping.cpu;
+      if (busy > this.hangMs || wall > this.hangWallMs) {
+        void this.restart(`no heartbeat for ${wall} ms${cpu === undefined ? "" : ` (${busy} ms of engine CPU)`}`);
+      }
       return;
     }
     t.ready.then(() => t === this.active && !t.ping && t.sendPing(), () => undefined);
