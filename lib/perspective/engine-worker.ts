@@ -2,6 +2,7 @@
 // that creates and feeds the tables. Everything here may be slow (WASM), so nothing here runs on Node-RED's
 // thread. Messages are handled strictly in order (a table op, then a snapshot, then a request...), which the
 // host's replay log relies on.
+import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { loadPerspective, type Client, type Table } from "./load";
 import type { EngineCall, FromEngine, ToEngine } from "./engine-messages";
@@ -13,6 +14,8 @@ interface Session {
 }
 
 const port = parentPort!;
+/** Nice value of the engine thread (Node-RED's stays as it is). */
+const ENGINE_NICE = 10;
 const post = (m: FromEngine, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 const warn = (message: string): void => post({ op: "warning", message });
 
@@ -173,7 +176,17 @@ async function main(): Promise<void> {
       .catch((err: unknown) => warn(`engine message failed: ${(err as Error)?.message ?? err}`))
       .then(() => new Promise<void>((r) => setImmediate(r)));
   });
-  post({ op: "ready", tid: currentThreadId() });
+  const tid = currentThreadId();
+  if (tid !== undefined) {
+    try {
+      // Node-RED's own thread first: when the CPU is short, the flows keep their pace and the dashboard
+      // engine takes what is left (Linux: a thread's nice value is its own).
+      setPriority(tid, ENGINE_NICE);
+    } catch {
+      // not allowed here: the engine runs at Node-RED's priority
+    }
+  }
+  post({ op: "ready", tid });
 }
 
 main().catch((err: unknown) => {
