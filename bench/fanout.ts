@@ -207,7 +207,8 @@ async function main(): Promise<void> {
   await helper.startServer();
   const port = await freePort();
   await helper.load([perspectiveConfig, perspectiveOut], [
-    { id: "host", type: "perspective-config", path: "/perspective", port: String(port), bind: "127.0.0.1" },
+    // Connections raised above the default 200 for the 1,000-client run.
+    { id: "host", type: "perspective-config", path: "/perspective", port: String(port), bind: "127.0.0.1", maxConnections: "5000" },
     { id: "out", type: "perspective-out", server: "host", table: TABLE, mode: "limit", limit: 1000, interval: 50 },
   ]);
   const out = helper.getNode("out") as unknown as { receive(m: object): void };
