@@ -29,7 +29,15 @@ export interface CoalescerOptions {
   intervalMs: number;
   /** Called after each successful flush with the number of rows written by update/replace operations. */
   onFlushed?: (rows: number) => void;
+  /**
+   * Rows that may wait for the engine (default 1,000,000: seconds of the fastest flows, a few hundred MB). The engine runs on its own thread and can fall behind
+   * a fast flow (a starved or restarting engine): past this, a message's rows are refused with an error
+   * instead of growing Node-RED's memory without bound.
+   */
+  maxPendingRows?: number;
 }
+
+export const DEFAULT_MAX_PENDING_ROWS = 1_000_000;
 
 function sameColumns(a: Columnar, b: Columnar): boolean {
   const ka = Object.keys(a);
@@ -58,6 +66,7 @@ export class UpdateCoalescer {
   private flushing: Promise<void> | undefined;
   private lastFlush = 0;
   private closed = false;
+  private queuedRows = 0;
 
   constructor(
     private readonly sink: () => Promise<TableSink>,
@@ -66,9 +75,7 @@ export class UpdateCoalescer {
 
   /** Rows waiting to be written. */
   get pendingRows(): number {
-    let n = 0;
-    for (const p of this.queue) if (p.op.kind === "update" || p.op.kind === "replace") n += p.op.rows;
-    return n;
+    return this.queuedRows;
   }
 
   push(op: TableOp, cb: Callback): void {
@@ -76,6 +83,13 @@ export class UpdateCoalescer {
       cb(new Error("the node is closing"));
       return;
     }
+    const rows = op.kind === "update" || op.kind === "replace" ? op.rows : 0;
+    const max = this.opts.maxPendingRows ?? DEFAULT_MAX_PENDING_ROWS;
+    if (rows > 0 && this.queuedRows > 0 && this.queuedRows + rows > max) {
+      cb(new Error(`the Perspective engine is behind: ${this.queuedRows} rows are waiting to be written (limit ${max}); these ${rows} rows were not written`));
+      return;
+    }
+    this.queuedRows += rows;
     this.queue.push({ op, cb });
     this.schedule();
   }
@@ -99,6 +113,7 @@ export class UpdateCoalescer {
     if (this.queue.length === 0) return Promise.resolve();
     const batch = this.queue;
     this.queue = [];
+    this.queuedRows = 0;
     this.flushing = this.apply(batch).finally(() => {
       this.flushing = undefined;
       this.lastFlush = Date.now();

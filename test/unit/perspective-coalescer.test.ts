@@ -84,6 +84,38 @@ describe("UpdateCoalescer", () => {
     assert.deepEqual(results, [undefined, "the node is closing"]);
   });
 
+  it("refuses a message's rows with an error once too many wait for a slow engine, and accepts again when it catches up", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const written: number[] = [];
+    const sink: TableSink = {
+      update: async (d) => {
+        await gate;
+        written.push(...(d.a as number[]));
+      },
+      replace: async () => undefined,
+      clear: async () => undefined,
+      remove: async () => undefined,
+    };
+    const c = new UpdateCoalescer(async () => sink, { intervalMs: 0, maxPendingRows: 10 });
+    const { cb, results } = collect();
+    c.push({ kind: "update", chunks: [{ a: [0] }], rows: 1 }, cb);
+    const first = c.flush(); // the engine is now busy with row 0
+    for (let i = 1; i <= 12; i++) c.push({ kind: "update", chunks: [{ a: [i] }], rows: 1 }, cb);
+    assert.equal(c.pendingRows, 10, "no more than the bound waits");
+    release();
+    await first;
+    await c.flush();
+    assert.deepEqual(written, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.equal(results.filter((r) => r === undefined).length, 11);
+    const refused = results.filter((r) => r !== undefined);
+    assert.equal(refused.length, 2);
+    assert.match(refused[0]!, /the Perspective engine is behind: 10 rows are waiting to be written \(limit 10\); these 1 rows were not written/);
+    c.push({ kind: "update", chunks: [{ a: [13] }], rows: 1 }, cb);
+    await c.flush();
+    assert.deepEqual(written.slice(-1), [13], "accepted again once the queue drained");
+  });
+
   it("fails every queued operation when there is no table to write to", async () => {
     const c = new UpdateCoalescer(async () => Promise.reject(new Error("no table yet")), { intervalMs: 1000 });
     const { cb, results } = collect();
