@@ -48,6 +48,7 @@ const PARTS: Part[] = [
   { key: "read", title: "Read", script: "read.js", args: ["--rows", String(READ_ROWS), "--repeat", String(REPEAT)], what: "1M-row scan decoded by the client; rows/s emitted by the tdengine-poll node catching up over the same table (bench/read.ts)." },
   { key: "query", title: "Query (tdengine-query, streaming reads)", script: "query.js", args: ["--rows", String(READ_ROWS), "--repeat", String(REPEAT)], what: "1M-row scan through the client's streaming API vs query() vs the official connector (when OFFICIAL_CONNECTOR_DIR names its built folder) vs tdengine-query per block; rows/s and peak RSS, each contender in its own process (bench/query.ts)." },
   { key: "poll", title: "Poll engine (lib/poll)", script: "poll.js", args: ["--rows", "200000", "--rate", "10000", "--seconds", "15"], what: "lib/poll catch-up vs the same paged queries by the bare client, and insert -> emitted freshness at 10k rows/s (bench/poll.ts)." },
+  { key: "lookback", title: "Poll lookback (late rows)", script: "lookback.js", args: ["--rate", "50000", "--seconds", String(Math.min(DURATION, 15)), "--repeat", String(REPEAT), "--lookback", "1000"], what: "lib/poll with the example flow's settings over a table written at 50,000 rows/s, lookback 0 vs 1000 ms (one late row a second, caught once): CPU of writer + poller and of the emulator (bench/lookback.ts). Goal: late rows caught at ≤ 1.2x the CPU of no lookback." },
   { key: "perspective", title: "perspective-out", script: "perspective.js", args: ["100000"], what: "Rows/s accepted by perspective-out, limit vs indexed table, 0 and 4 open views (bench/perspective.ts)." },
   { key: "fanout", title: "Fan-out to replicating dashboards", script: "fanout.js", args: ["--seconds", String(Math.min(DURATION, 20))], what: "10k rows/s into a limit table served to 1, 10, 100 replicating Node clients, 1,000 light clients (stream taken, not applied) and 1 and 10 Chromium pages: Node-RED main-thread CPU and event-loop use, other threads, freshness p50/p99 measured in the clients (bench/fanout.ts)." },
   { key: "e2e", title: "End to end", script: "e2e.js", args: [...E2E_RATES, "--duration", String(DURATION), "--repeat", String(REPEAT), ...(PROFILE_RATE > 0 ? ["--profile-rate", String(PROFILE_RATE)] : [])], what: "Producer -> tdengine-write -> emulator (own process) -> tdengine-poll -> perspective-out -> Perspective client over the WebSocket (own process), per fixed rate (bench/e2e.ts)." },
@@ -117,6 +118,11 @@ function summary(done: Map<string, Done>): string[][] {
     }
     const node = /per block vs the bare stream: ([-+\d.]+) %/.exec(query);
     if (node) out.push(["tdengine-query per block vs bare stream", "within 10 %", `${node[1]} %`, Number(node[1]) >= -10 ? "met" : "missed"]);
+  }
+  const lookback = done.get("lookback")?.out;
+  if (lookback) {
+    const m = /writer \+ poller CPU ([\d.]+)x, emulator CPU ([\d.]+)x/.exec(lookback);
+    if (m) out.push(["lookback 1000 ms / 0 at 50k rows/s, CPU poller / emulator", "≤ 1.2x", `${m[1]}x / ${m[2]}x`, Number(m[1]) <= 1.2 && Number(m[2]) <= 1.2 ? "met" : "missed"]);
   }
   const fanout = done.get("fanout")?.out;
   if (fanout) {
