@@ -99,17 +99,18 @@ async function once(url: string, emulatorPid: number, lookbackMs: number, n: num
       lastMs = now;
       if (ts.length === 0) return;
       busy = true;
-      const writes = [insertAt(stmt, ts, names)];
+      // One bind + exec at a time on the statement: a second bind before the first exec would replace it.
+      let write = insertAt(stmt, ts, names);
       written += ts.length * TABLES;
       if (lookbackMs > 0 && now - lastLate >= 1000) {
         // A late row: 500 ms behind the newest, in a subtable of its own.
         lastLate = now;
-        writes.push(insertAt(stmt, [now - 500], ["late"]));
+        write = write.then(() => insertAt(stmt, [now - 500], ["late"]));
         lateKeys.push(`late@${now - 500}`);
         late++;
         written++;
       }
-      Promise.all(writes).then(
+      write.then(
         () => (busy = false),
         (err: unknown) => {
           clearInterval(timer);

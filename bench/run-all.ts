@@ -45,6 +45,7 @@ const PARTS: Part[] = [
   { key: "codec", title: "Client codec, no I/O", script: "client-codec.js", args: [], what: "stmt2 bind encoding and raw-block decoding of 1M rows in memory (bench/client-codec.ts)." },
   { key: "emulator", title: "Emulator alone", script: "emulator.js", args: [], what: "The emulator driven with hand-built frames: stmt2 ingest and 1M-row scans (bench/emulator.ts)." },
   { key: "ingest", title: "Ingest", script: "ingest.js", args: ["--rows", String(INGEST_ROWS), "--repeat", String(REPEAT)], what: "Bare client into the emulator (own process) by stmt2, multi-row SQL and schemaless for batches of 100/1,000/10,000; encode-only CPU cost; tdengine-write in Node-RED vs the bare client in the same run (bench/ingest.ts, which runs bench/write-node.ts)." },
+  { key: "write-path", title: "tdengine-write's own CPU, no I/O", script: "write-path.js", args: ["--rows", String(FULL ? 500_000 : 200_000), "--repeat", String(FULL ? 11 : 5)], what: "CPU per row of lib/write (map, check, batch, group) + the stmt2 encoder vs the bare client's column arrays + the same encoder, in one process without I/O (bench/write-path.ts). Goal: tdengine-write / bare client ≥ 0.95." },
   { key: "read", title: "Read", script: "read.js", args: ["--rows", String(READ_ROWS), "--repeat", String(REPEAT)], what: "1M-row scan decoded by the client; rows/s emitted by the tdengine-poll node catching up over the same table (bench/read.ts)." },
   { key: "query", title: "Query (tdengine-query, streaming reads)", script: "query.js", args: ["--rows", String(READ_ROWS), "--repeat", String(REPEAT)], what: "1M-row scan through the client's streaming API vs query() vs the official connector (when OFFICIAL_CONNECTOR_DIR names its built folder) vs tdengine-query per block; rows/s and peak RSS, each contender in its own process (bench/query.ts)." },
   { key: "poll", title: "Poll engine (lib/poll)", script: "poll.js", args: ["--rows", "200000", "--rate", "10000", "--seconds", "15"], what: "lib/poll catch-up vs the same paged queries by the bare client, and insert -> emitted freshness at 10k rows/s (bench/poll.ts)." },
@@ -118,6 +119,12 @@ function summary(done: Map<string, Done>): string[][] {
     }
     const node = /per block vs the bare stream: ([-+\d.]+) %/.exec(query);
     if (node) out.push(["tdengine-query per block vs bare stream", "within 10 %", `${node[1]} %`, Number(node[1]) >= -10 ? "met" : "missed"]);
+  }
+  const writePath = done.get("write-path")?.out;
+  if (writePath) {
+    for (const r of markdownRows(writePath).filter((x) => /^[\d,]+$/.test(x[0]) && x.length === 5)) {
+      out.push([`tdengine-write / bare client CPU per row, no I/O, batch ${r[0]}`, "≥ 0.95", r[3], Number(r[3]) >= 0.95 ? "met" : "missed"]);
+    }
   }
   const lookback = done.get("lookback")?.out;
   if (lookback) {
