@@ -1,9 +1,10 @@
 // What tdengine-poll's late-row lookback costs: lib/poll with the demo flow's settings (interval 250 ms, pages of
 // 10,000, Date timestamps) over a table written at a steady rate by stmt2 (every 10 ms) into the emulator in its
 // own process, with lookback 0 and with lookback L (the example flow's 1000 ms), runs alternating. With a
-// lookback, one row per second is written 500 ms behind the newest (a late row) and must be emitted once.
+// lookback, one row every --late-every ms (default 1000; 0 = none) is written 500 ms behind the newest (a late
+// row) and must be emitted once.
 // CPU of this process (writer + poller) and of the emulator over the measured window, median of --repeat runs.
-// Usage: node dist/bench/lookback.js [--rate 50000] [--seconds 15] [--repeat 3] [--lookback 1000]
+// Usage: node dist/bench/lookback.js [--rate 50000] [--seconds 15] [--repeat 3] [--lookback 1000] [--late-every 1000]
 // Prints a Markdown table; nothing is asserted (speed is not a test).
 import { Poller, TickScheduler } from "../lib/poll";
 import { openClient } from "../lib/tdengine";
@@ -14,6 +15,7 @@ const RATE = argNumber("rate", 50_000);
 const SECONDS = argNumber("seconds", 15);
 const REPEAT = argNumber("repeat", 3);
 const LOOKBACK = argNumber("lookback", 1000);
+const LATE_EVERY = argNumber("late-every", 1000);
 // One row per subtable per millisecond: the rate sets the number of subtables.
 const TABLES = Math.max(1, Math.round(RATE / 1000));
 
@@ -26,6 +28,8 @@ interface Run {
   lateCaught: number;
   windowReads: number;
   polls: number;
+  /** Rows the poller decoded (new ones and re-read ones): the work a lookback adds, whatever the machine's load. */
+  rowsRead: number;
   cpuSelf: number;
   cpuEmulator: number;
 }
@@ -58,10 +62,12 @@ async function once(url: string, emulatorPid: number, lookbackMs: number, n: num
   let duplicates = 0;
   let windowReads = 0;
   let polls = 0;
+  let rowsRead = 0;
   const sched = new TickScheduler(
     async () => {
       const r = await poller.poll(admin);
       polls++;
+      rowsRead += r.rowsRead;
       if ((r as { lookbackRead?: boolean }).lookbackRead) windowReads++; // absent before the COUNT path
       for (const row of r.rows) {
         const k = `${String(row.tbname)}@${(row.ts as Date).getTime()}`;
@@ -102,7 +108,7 @@ async function once(url: string, emulatorPid: number, lookbackMs: number, n: num
       // One bind + exec at a time on the statement: a second bind before the first exec would replace it.
       let write = insertAt(stmt, ts, names);
       written += ts.length * TABLES;
-      if (lookbackMs > 0 && now - lastLate >= 1000) {
+      if (lookbackMs > 0 && LATE_EVERY > 0 && now - lastLate >= LATE_EVERY) {
         // A late row: 500 ms behind the newest, in a subtable of its own.
         lastLate = now;
         write = write.then(() => insertAt(stmt, [now - 500], ["late"]));
@@ -131,7 +137,7 @@ async function once(url: string, emulatorPid: number, lookbackMs: number, n: num
   await admin.exec(`DROP DATABASE ${db}`);
   await admin.close();
   const lateCaught = lateKeys.filter((k) => seen.has(k)).length;
-  return { lookbackMs, written, emitted, duplicates, late, lateCaught, windowReads, polls, cpuSelf: (cpu.user + cpu.system) / 1e6 / seconds, cpuEmulator };
+  return { lookbackMs, written, emitted, duplicates, late, lateCaught, windowReads, polls, rowsRead, cpuSelf: (cpu.user + cpu.system) / 1e6 / seconds, cpuEmulator };
 }
 
 async function main(): Promise<void> {
@@ -143,7 +149,7 @@ async function main(): Promise<void> {
       for (const lb of [0, LOOKBACK]) {
         const x = await once(emu.url, emu.child.pid!, lb, ++n);
         runs.push(x);
-        process.stderr.write(`lookback ${lb}: cpu self ${x.cpuSelf.toFixed(2)} emulator ${x.cpuEmulator.toFixed(2)}; emitted ${x.emitted}/${x.written}, dup ${x.duplicates}, late ${x.lateCaught}/${x.late}, window reads ${x.windowReads}/${x.polls}\n`);
+        process.stderr.write(`lookback ${lb}: cpu self ${x.cpuSelf.toFixed(2)} emulator ${x.cpuEmulator.toFixed(2)}; emitted ${x.emitted}/${x.written}, dup ${x.duplicates}, late ${x.lateCaught}/${x.late}, window reads ${x.windowReads}/${x.polls}, rows read ${x.rowsRead}\n`);
       }
     }
   } finally {
@@ -152,23 +158,23 @@ async function main(): Promise<void> {
   const f2 = (v: number): string => v.toFixed(2);
   const lines = [
     `Machine: ${machine()}. ${RATE.toLocaleString("en-US")} rows/s into ${TABLES} subtables, ${SECONDS} s per run, median of ${REPEAT} runs per setting (alternating); poll every 250 ms, pages of 10,000, Date timestamps; emulator in its own process.`,
-    `Command: node dist/bench/lookback.js --rate ${RATE} --seconds ${SECONDS} --repeat ${REPEAT} --lookback ${LOOKBACK}`,
+    `Command: node dist/bench/lookback.js --rate ${RATE} --seconds ${SECONDS} --repeat ${REPEAT} --lookback ${LOOKBACK} --late-every ${LATE_EVERY}`,
     "",
-    "| lookback | CPU writer + poller (cores) | CPU emulator (cores) | rows emitted / written | duplicates | late rows caught | polls that re-read the window |",
-    "|---:|---:|---:|---|---:|---|---|",
+    "| lookback | CPU writer + poller (cores) | CPU emulator (cores) | rows read per row emitted | rows emitted / written | duplicates | late rows caught | polls that re-read the window |",
+    "|---:|---:|---:|---:|---|---:|---|---|",
   ];
   const by = new Map<number, Run[]>();
   for (const x of runs) by.set(x.lookbackMs, [...(by.get(x.lookbackMs) ?? []), x]);
   for (const [lb, xs] of by) {
     lines.push(
-      `| ${lb} ms | ${f2(median(xs.map((x) => x.cpuSelf)))} | ${f2(median(xs.map((x) => x.cpuEmulator)))} | ${xs.map((x) => `${x.emitted}/${x.written}`).join(", ")} | ${xs.map((x) => x.duplicates).join(", ")} | ${xs.map((x) => `${x.lateCaught}/${x.late}`).join(", ")} | ${xs.map((x) => `${x.windowReads}/${x.polls}`).join(", ")} |`,
+      `| ${lb} ms | ${f2(median(xs.map((x) => x.cpuSelf)))} | ${f2(median(xs.map((x) => x.cpuEmulator)))} | ${f2(median(xs.map((x) => x.rowsRead / Math.max(1, x.emitted))))} | ${xs.map((x) => `${x.emitted}/${x.written}`).join(", ")} | ${xs.map((x) => x.duplicates).join(", ")} | ${xs.map((x) => `${x.lateCaught}/${x.late}`).join(", ")} | ${xs.map((x) => `${x.windowReads}/${x.polls}`).join(", ")} |`,
     );
   }
   const base = by.get(0) ?? [];
   const lb = by.get(LOOKBACK) ?? [];
   if (base.length && lb.length) {
     const ratio = (g: (x: Run) => number): string => f2(median(lb.map(g)) / median(base.map(g)));
-    lines.push("", `Lookback ${LOOKBACK} ms / lookback 0: writer + poller CPU ${ratio((x) => x.cpuSelf)}x, emulator CPU ${ratio((x) => x.cpuEmulator)}x.`);
+    lines.push("", `Lookback ${LOOKBACK} ms / lookback 0: writer + poller CPU ${ratio((x) => x.cpuSelf)}x, emulator CPU ${ratio((x) => x.cpuEmulator)}x, rows read per row emitted ${ratio((x) => x.rowsRead / Math.max(1, x.emitted))}x.`);
   }
   process.stdout.write(lines.join("\n") + "\n");
 }
