@@ -4,7 +4,8 @@
 // --repeat runs. With --profile-rate R, one more run at R with CPU profiles of all three processes and their top
 // functions by self time. See bench/support/pipeline.ts for what is counted and how "held" is decided.
 // Usage: NR_RUNTIME=node-red-4 node dist/bench/e2e.js [--rates 1000,10000,50000,100000] [--duration 60]
-//          [--repeat 3] [--warmup 5] [--poll 250] [--flush 100] [--profile-rate 50000] [--profile-dir dist/bench-profiles]
+//          [--repeat 3] [--warmup 5] [--poll 250] [--lookback 0] [--flush 100] [--profile-rate 50000]
+//          [--profile-dir dist/bench-profiles]
 import { join } from "node:path";
 import helper from "../test/support/helper";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
@@ -18,6 +19,7 @@ const REPEAT = argNumber("repeat", 3);
 const WARMUP = argNumber("warmup", 5);
 const POLL = argNumber("poll", 250);
 const FLUSH = argNumber("flush", 100);
+const LOOKBACK = argNumber("lookback", 0);
 const PROFILE_RATE = argNumber("profile-rate", 0);
 const PROFILE_DIR = argString("profile-dir", "dist/bench-profiles");
 
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
   try {
     for (const rate of RATES) {
       for (let r = 0; r < REPEAT; r++) {
-        const res = await runPipeline({ rate, seconds: DURATION, warmupSeconds: WARMUP, pollIntervalMs: POLL, writeFlushMs: FLUSH, label: `r${rate}_${++run}` });
+        const res = await runPipeline({ rate, seconds: DURATION, warmupSeconds: WARMUP, pollIntervalMs: POLL, lookbackMs: LOOKBACK, writeFlushMs: FLUSH, label: `r${rate}_${++run}` });
         all.set(rate, [...(all.get(rate) ?? []), res]);
         process.stderr.write(
           `e2e ${rate} rows/s run ${r + 1}: ${res.held ? "held" : `NOT held (${res.whyNot})`}; freshness p50 ${res.freshness.p50} p99 ${res.freshness.p99} ms; ` +
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
     if (PROFILE_RATE > 0) {
       const dir = join(process.cwd(), PROFILE_DIR);
       const label = `profile_r${PROFILE_RATE}`;
-      const res = await runPipeline({ rate: PROFILE_RATE, seconds: Math.min(DURATION, 30), warmupSeconds: WARMUP, pollIntervalMs: POLL, writeFlushMs: FLUSH, label, profileDir: dir });
+      const res = await runPipeline({ rate: PROFILE_RATE, seconds: Math.min(DURATION, 30), warmupSeconds: WARMUP, pollIntervalMs: POLL, lookbackMs: LOOKBACK, writeFlushMs: FLUSH, label, profileDir: dir });
       profile += `\nProfiled run at ${fmt(PROFILE_RATE)} rows/s (${res.seconds.toFixed(0)} s; profiling slows every process a little): ${res.held ? "held" : `not held (${res.whyNot})`}, CPU node-red ${f1(res.nodeRed.cpu)}, emulator ${f1(res.emulator.cpu)}, client ${f1(res.client.cpu)} cores. Top functions by self time (profiles in ${PROFILE_DIR}/):\n`;
       for (const [what, file] of [
         ["Node-RED process (tdengine-write, tdengine-poll, perspective-out, producer), measured window", `nodered-${label}.cpuprofile`],
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
       }
     }
     const lines = [
-      `Machine: ${machine()}, ${runtimeName} ${runtimeVersion}. ${DURATION} s measured per run after ${WARMUP} s warm-up, median of ${REPEAT} runs per rate; poll interval ${POLL} ms, tdengine-write batch 1000 / flush ${FLUSH} ms, perspective-out limit 1000 / interval 50 ms.`,
+      `Machine: ${machine()}, ${runtimeName} ${runtimeVersion}. ${DURATION} s measured per run after ${WARMUP} s warm-up, median of ${REPEAT} runs per rate; poll interval ${POLL} ms, lookback ${LOOKBACK} ms, tdengine-write batch 1000 / flush ${FLUSH} ms, perspective-out limit 1000 / interval 50 ms.`,
       "",
       "| R rows/s | held (runs) | freshness p50 ms | freshness p99 ms | CPU Node-RED | CPU emulator | CPU client | emulator share | peak RSS Node-RED / emulator / client MB | rows lost | backlog first → last quarter (rows) |",
       "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---|",

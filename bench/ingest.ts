@@ -33,7 +33,7 @@ function makeRows(n: number): Row[] {
 
 /** What a hand-written producer does for stmt2: rows -> per-subtable column arrays. */
 function toBinds(rows: Row[]): TableBind[] {
-  const byTable = new Map<number, TableBind>();
+  const byTable = new Map<number, TableBind & { columns: unknown[][] }>();
   for (const r of rows) {
     let b = byTable.get(r.groupid);
     if (!b) {

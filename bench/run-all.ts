@@ -45,9 +45,11 @@ const PARTS: Part[] = [
   { key: "codec", title: "Client codec, no I/O", script: "client-codec.js", args: [], what: "stmt2 bind encoding and raw-block decoding of 1M rows in memory (bench/client-codec.ts)." },
   { key: "emulator", title: "Emulator alone", script: "emulator.js", args: [], what: "The emulator driven with hand-built frames: stmt2 ingest and 1M-row scans (bench/emulator.ts)." },
   { key: "ingest", title: "Ingest", script: "ingest.js", args: ["--rows", String(INGEST_ROWS), "--repeat", String(REPEAT)], what: "Bare client into the emulator (own process) by stmt2, multi-row SQL and schemaless for batches of 100/1,000/10,000; encode-only CPU cost; tdengine-write in Node-RED vs the bare client in the same run (bench/ingest.ts, which runs bench/write-node.ts)." },
+  { key: "write-path", title: "tdengine-write's own CPU, no I/O", script: "write-path.js", args: ["--rows", String(FULL ? 500_000 : 200_000), "--repeat", String(FULL ? 11 : 5)], what: "CPU per row of lib/write (map, check, batch, group) + the stmt2 encoder vs the bare client's column arrays + the same encoder, in one process without I/O (bench/write-path.ts). Goal: tdengine-write / bare client ≥ 0.95." },
   { key: "read", title: "Read", script: "read.js", args: ["--rows", String(READ_ROWS), "--repeat", String(REPEAT)], what: "1M-row scan decoded by the client; rows/s emitted by the tdengine-poll node catching up over the same table (bench/read.ts)." },
   { key: "query", title: "Query (tdengine-query, streaming reads)", script: "query.js", args: ["--rows", String(READ_ROWS), "--repeat", String(REPEAT)], what: "1M-row scan through the client's streaming API vs query() vs the official connector (when OFFICIAL_CONNECTOR_DIR names its built folder) vs tdengine-query per block; rows/s and peak RSS, each contender in its own process (bench/query.ts)." },
   { key: "poll", title: "Poll engine (lib/poll)", script: "poll.js", args: ["--rows", "200000", "--rate", "10000", "--seconds", "15"], what: "lib/poll catch-up vs the same paged queries by the bare client, and insert -> emitted freshness at 10k rows/s (bench/poll.ts)." },
+  { key: "lookback", title: "Poll lookback (late rows)", script: "lookback.js", args: ["--rate", "50000", "--seconds", String(Math.min(DURATION, 15)), "--repeat", String(REPEAT), "--lookback", "1000"], what: "lib/poll with the example flow's settings over a table written at 50,000 rows/s, lookback 0 vs 1000 ms (one late row a second, caught once): CPU of writer + poller and of the emulator (bench/lookback.ts). Goal: late rows caught at ≤ 1.2x the CPU of no lookback." },
   { key: "perspective", title: "perspective-out", script: "perspective.js", args: ["100000"], what: "Rows/s accepted by perspective-out, limit vs indexed table, 0 and 4 open views (bench/perspective.ts)." },
   { key: "fanout", title: "Fan-out to replicating dashboards", script: "fanout.js", args: ["--seconds", String(Math.min(DURATION, 20))], what: "10k rows/s into a limit table served to 1, 10, 100 replicating Node clients, 1,000 light clients (stream taken, not applied) and 1 and 10 Chromium pages: Node-RED main-thread CPU and event-loop use, other threads, freshness p50/p99 measured in the clients (bench/fanout.ts)." },
   { key: "e2e", title: "End to end", script: "e2e.js", args: [...E2E_RATES, "--duration", String(DURATION), "--repeat", String(REPEAT), ...(PROFILE_RATE > 0 ? ["--profile-rate", String(PROFILE_RATE)] : [])], what: "Producer -> tdengine-write -> emulator (own process) -> tdengine-poll -> perspective-out -> Perspective client over the WebSocket (own process), per fixed rate (bench/e2e.ts)." },
@@ -117,6 +119,17 @@ function summary(done: Map<string, Done>): string[][] {
     }
     const node = /per block vs the bare stream: ([-+\d.]+) %/.exec(query);
     if (node) out.push(["tdengine-query per block vs bare stream", "within 10 %", `${node[1]} %`, Number(node[1]) >= -10 ? "met" : "missed"]);
+  }
+  const writePath = done.get("write-path")?.out;
+  if (writePath) {
+    for (const r of markdownRows(writePath).filter((x) => /^[\d,]+$/.test(x[0]) && x.length === 5)) {
+      out.push([`tdengine-write / bare client CPU per row, no I/O, batch ${r[0]}`, "≥ 0.95", r[3], Number(r[3]) >= 0.95 ? "met" : "missed"]);
+    }
+  }
+  const lookback = done.get("lookback")?.out;
+  if (lookback) {
+    const m = /writer \+ poller CPU ([\d.]+)x, emulator CPU ([\d.]+)x/.exec(lookback);
+    if (m) out.push(["lookback 1000 ms / 0 at 50k rows/s, CPU poller / emulator", "≤ 1.2x", `${m[1]}x / ${m[2]}x`, Number(m[1]) <= 1.2 && Number(m[2]) <= 1.2 ? "met" : "missed"]);
   }
   const fanout = done.get("fanout")?.out;
   if (fanout) {

@@ -79,7 +79,7 @@ async function bareClient(client: TdengineClientApi, db: string, rows: Row[], ba
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (const part of chunks(rows, batch)) {
-    const byTable = new Map<string, TableBind>();
+    const byTable = new Map<string, TableBind & { columns: unknown[][] }>();
     for (const r of part) {
       const name = `d_${r.groupid}`;
       let b = byTable.get(name);

@@ -25,6 +25,8 @@ export interface PipelineOptions {
   seconds: number;
   warmupSeconds?: number;
   pollIntervalMs?: number;
+  /** tdengine-poll's lookback for late rows (ms; the example flow uses 1000). */
+  lookbackMs?: number;
   /** tdengine-write batch size and flush interval. */
   writeBatch?: number;
   writeFlushMs?: number;
@@ -184,7 +186,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         { id: "wout", type: "helper" },
         {
           id: "p", type: "tdengine-poll", server: "cfg", mode: "table", table: "meters", columns: "current, voltage, phase, seq", tags: "groupid, location",
-          includeTbname: true, tsColumn: "ts", interval: o.pollIntervalMs ?? 250, start: "now", pageSize: 10000, maxRowsPerPoll: 100000, timestamps: "date",
+          includeTbname: true, tsColumn: "ts", interval: o.pollIntervalMs ?? 250, start: "now", lookback: o.lookbackMs ?? 0, pageSize: 10000, maxRowsPerPoll: 100000, timestamps: "date",
           wires: [["po"]],
         },
         { id: "po", type: "perspective-out", table, mode: "limit", limit: o.limit ?? 1000, interval: o.viewIntervalMs ?? 50 },

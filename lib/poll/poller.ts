@@ -7,13 +7,20 @@
 // next page from its newest timestamp, until a short page says the poller has caught up. If one timestamp has
 // more rows than a page (so `ts >= bound` cannot advance), that timestamp is read whole with `ts = bound`
 // and paging continues with `ts > bound`.
+//
+// Late rows (lookback): re-reading the whole lookback window on every poll costs as much as reading every row
+// again lookback/interval times over. In table mode a poll first counts the rows of the window
+// [watermark - lookback, watermark] with one COUNT(*) and compares the count with the rows it emitted there (all
+// remembered, see RecentKeys): equal means nothing arrived late, and the poll reads from the watermark only;
+// different means late rows (or deletions), and the poll reads the whole window, de-duplicated as always. A
+// DELETE of as many rows as arrived late in the same window would hide them from the count (and only then).
 import { createHash } from "node:crypto";
 import type { ColumnMeta, Precision, QueryResult } from "../tdengine/api";
 import type { QueryWithParamsOptions } from "../tdengine/client";
 import { RecentKeys } from "./recent-keys";
 import { makeRowConverter, type RowConverter, type TimestampOutput } from "./rows";
 import { StatementCache } from "./statement-cache";
-import { buildTableQuery, prepareUserSql, TBNAME, validateTableSource, type BoundOp, type TableSource } from "./sql";
+import { buildTableQuery, buildWindowCountQuery, prepareUserSql, TBNAME, validateTableSource, type BoundOp, type TableSource } from "./sql";
 import { epochToMs, INT64_MAX, msToEpoch, toEpoch, UNITS_PER_MS } from "./timestamps";
 
 /**
@@ -73,6 +80,8 @@ export interface PollResult {
   pages: number;
   /** Rows decoded (new + duplicates). */
   rowsRead: number;
+  /** Table mode with a lookback: whether the window was re-read because its row count showed late rows. */
+  lookbackRead?: boolean;
   /** Newest timestamp among the emitted rows, epoch ms. */
   newestMs?: number;
   /** Rows without a usable timestamp (SQL mode), left out. */
@@ -212,6 +221,12 @@ export class Poller {
     const floor = this.floor();
     let bound = floor;
     let op: BoundOp = ">=";
+    let lookbackRead: boolean | undefined;
+    if (this.source.mode === "table" && this.lookbackMs > 0 && floor !== undefined && this.watermark !== undefined && floor < this.watermark) {
+      lookbackRead = await this.windowHasUnseenRows(client, this.source.table, floor, this.watermark);
+      // Nothing late: the rows at the watermark (remembered) and after it are all there is to read.
+      if (!lookbackRead) bound = this.watermark;
+    }
 
     for (;;) {
       let res: QueryResult;
@@ -283,6 +298,7 @@ export class Poller {
       caughtUp,
       pages,
       rowsRead,
+      lookbackRead,
       newestMs: newest !== undefined && this.precision ? epochToMs(newest, this.precision) : undefined,
       rowsWithoutTs,
       stalled,
@@ -326,6 +342,16 @@ export class Poller {
     if (floor !== undefined) this.recent.pruneBelow(floor);
     const evicted = this.recent.enforceBound();
     if (evicted !== undefined && (this.minFloor === undefined || evicted + 1n > this.minFloor)) this.minFloor = evicted + 1n;
+  }
+
+  /** Whether [lo, hi] holds rows other than the ones emitted (a different count; rows are unique per tbname and ts). */
+  private async windowHasUnseenRows(client: QueryClient, table: TableSource, lo: bigint, hi: bigint): Promise<boolean> {
+    const opts: QueryWithParamsOptions = { statements: this.statements };
+    if (this.requestTimeoutMs) opts.timeoutMs = this.requestTimeoutMs;
+    const res = await client.queryWithParams(buildWindowCountQuery(table), [lo, hi], opts);
+    // An aggregate over no rows may answer no row at all.
+    const count = res.rows.length === 0 ? 0 : Number(res.rows[0][0]);
+    return count !== this.recent.countFrom(lo);
   }
 
   private query(client: QueryClient, op: BoundOp, bound: bigint | undefined, limit?: number): Promise<QueryResult> {

@@ -44,6 +44,13 @@ export class RecentKeys {
     }
   }
 
+  /** Number of keys remembered at or after `ts`. */
+  countFrom(ts: bigint): number {
+    let below = 0;
+    for (let i = this.head; i < this.order.length && this.order[i] < ts; i++) below += this.groups.get(this.order[i])?.size ?? 0;
+    return this.count - below;
+  }
+
   keysAt(ts: bigint): string[] {
     return [...(this.groups.get(ts) ?? [])];
   }

@@ -55,6 +55,15 @@ export function buildTableQuery(src: TableSource, op: BoundOp, limit?: number): 
   return sql;
 }
 
+/**
+ * SELECT COUNT(*) FROM `db`.`table` WHERE `ts` >= ? AND `ts` <= ?: how many rows the lookback window holds, which
+ * the poller compares with the rows it emitted there to learn whether any arrived late.
+ */
+export function buildWindowCountQuery(src: TableSource): string {
+  const ts = quoteIdentifier(src.tsColumn);
+  return `SELECT COUNT(*) FROM ${qualifiedName(src.database, src.table)} WHERE ${ts} >= ? AND ${ts} <= ?`;
+}
+
 /** Placeholder for the watermark in SQL mode. A bare `?` works too. */
 export const WATERMARK_PLACEHOLDER = "$watermark";
 

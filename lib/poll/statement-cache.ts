@@ -5,8 +5,8 @@
 import type { Stmt2, TdengineClientApi } from "../tdengine/api";
 import type { PreparedStatementHolder } from "../tdengine/client";
 
-/** Table mode uses at most three statements (>=, = and > bounds); one spare. */
-const DEFAULT_MAX_STATEMENTS = 4;
+/** Table mode uses at most four statements (>=, = and > bounds, the lookback's COUNT); one spare. */
+const DEFAULT_MAX_STATEMENTS = 5;
 
 interface Entry {
   sql: string;

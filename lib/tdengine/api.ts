@@ -115,9 +115,18 @@ export interface TableBind {
   table?: string;
   /** One value per tag placeholder, in placeholder order. */
   tags?: unknown[];
-  /** Column-major values: columns[c][r] = value of column placeholder c in row r. All columns equally long. */
-  columns: unknown[][];
+  /**
+   * Column-major values: columns[c][r] = value of column placeholder c in row r. All columns equally long. A
+   * column may be a typed array instead: when its element type is the placeholder's own (Int32Array for INT,
+   * Float32Array for FLOAT, Float64Array for DOUBLE, BigInt64Array for BIGINT and TIMESTAMP...) its bytes are
+   * copied as they are, which is the fast way to bind many rows; any other typed array is read value by value.
+   */
+  columns: (unknown[] | BindTypedArray)[];
+  /** nulls[c][r] === 1 makes row r of column c NULL whatever its value (typed arrays cannot hold null). */
+  nulls?: (Uint8Array | undefined)[];
 }
+
+export type BindTypedArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 
 export interface Stmt2Field {
   name: string;

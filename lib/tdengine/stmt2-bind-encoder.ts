@@ -12,6 +12,7 @@
 import type { Precision, Stmt2Field, TableBind } from "./api";
 import { TYPE, fixedSize, isVarType } from "./constants";
 import { TdengineError } from "./errors";
+import { endianness } from "node:os";
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
@@ -66,141 +67,285 @@ function timestampValue(t: Target, where: string, v: unknown): bigint {
   return bigValue(t, where, v, I64_MIN, I64_MAX);
 }
 
-function bytesValue(t: Target, where: string, v: unknown): Buffer {
+
+/** A column's values: an array, or a typed array (NULL rows then marked in a separate mask). */
+type Column = ArrayLike<unknown>;
+
+// Typed arrays whose elements are laid out exactly as stmt2 wants the type's values (on a little-endian host):
+// such a column is copied into the payload as it is, without a look at each value.
+const LITTLE_ENDIAN = endianness() === "LE";
+const NATIVE: Record<number, unknown> = {
+  [TYPE.TINYINT]: Int8Array,
+  [TYPE.SMALLINT]: Int16Array,
+  [TYPE.INT]: Int32Array,
+  [TYPE.BIGINT]: BigInt64Array,
+  [TYPE.UTINYINT]: Uint8Array,
+  [TYPE.USMALLINT]: Uint16Array,
+  [TYPE.UINT]: Uint32Array,
+  [TYPE.UBIGINT]: BigUint64Array,
+  [TYPE.FLOAT]: Float32Array,
+  [TYPE.DOUBLE]: Float64Array,
+  [TYPE.TIMESTAMP]: BigInt64Array,
+};
+
+/** One column block, sized before anything is written (the payload is then allocated once). */
+interface Block {
+  t: Target;
+  values: Column;
+  nulls: Uint8Array | undefined;
+  n: number;
+  withLengths: boolean;
+  allNull: boolean;
+  /** Bytes of the value buffer. */
+  bufLen: number;
+  /** Variable types: each non-NULL value as a string (written as UTF-8) or bytes, and its byte length. */
+  items?: (string | Uint8Array | undefined)[];
+  lens?: Int32Array;
+  where: string;
+}
+
+function isNull(values: Column, nulls: Uint8Array | undefined, i: number): boolean {
+  if (nulls !== undefined && nulls[i] === 1) return true;
+  const v = values[i];
+  return v === null || v === undefined;
+}
+
+/** The value of a variable-type cell as text or bytes, checked against the type. */
+function varValue(t: Target, where: string, v: unknown): string | Uint8Array {
   switch (t.type) {
     case TYPE.VARCHAR:
     case TYPE.NCHAR:
-      if (typeof v === "string") return Buffer.from(v, "utf8");
-      if (v instanceof Uint8Array && t.type === TYPE.VARCHAR) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      if (typeof v === "string") return v;
+      if (v instanceof Uint8Array && t.type === TYPE.VARCHAR) return v;
       return bad(t, where, v, "a string");
     case TYPE.JSON:
-      if (typeof v === "string") return Buffer.from(v, "utf8");
-      if (typeof v === "object" && v !== null && !(v instanceof Uint8Array)) return Buffer.from(JSON.stringify(v), "utf8");
+      if (typeof v === "string") return v;
+      if (typeof v === "object" && v !== null && !(v instanceof Uint8Array)) return JSON.stringify(v);
       return bad(t, where, v, "a JSON string or object");
     case TYPE.DECIMAL:
     case TYPE.DECIMAL64: {
       const s = typeof v === "string" ? v.trim() : typeof v === "bigint" ? v.toString() : typeof v === "number" && Number.isFinite(v) ? String(v) : undefined;
       if (s === undefined || !DECIMAL_TEXT.test(s)) return bad(t, where, v, "a decimal number or string");
-      return Buffer.from(s, "ascii");
+      return s;
     }
     default:
       // VARBINARY, GEOMETRY (WKB), BLOB
-      if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      if (v instanceof Uint8Array) return v;
       return bad(t, where, v, "a Uint8Array");
   }
 }
 
-/** One column block for `values` of one placeholder. */
-export function encodeColumnBlock(t: Target, values: readonly unknown[], where: string): Buffer {
+function planBlock(t: Target, values: Column, nulls: Uint8Array | undefined, where: string): Block {
   const n = values.length;
+  if (nulls !== undefined && nulls.length !== n) throw TdengineError.invalid(`${where}: ${t.name} has ${n} values but a NULL mask of ${nulls.length}`);
   const withLengths = needsLengths(t.type);
-  const headerLen = 17 + n + (withLengths ? 4 * n : 0);
   let allNull = true;
   for (let i = 0; i < n; i++) {
-    if (values[i] !== null && values[i] !== undefined) {
+    if (!isNull(values, nulls, i)) {
       allNull = false;
       break;
     }
   }
   const size = fixedSize(t.type);
   if (!withLengths && size === 0) throw TdengineError.invalid(`${where}: ${t.name} has type code ${t.type}, which stmt2 cannot bind`);
-  let parts: Buffer[] | undefined;
+  const block: Block = { t, values, nulls, n, withLengths, allNull, bufLen: 0, where };
+  if (allNull) return block;
+  if (!withLengths) {
+    block.bufLen = n * size;
+    return block;
+  }
+  const items = new Array<string | Uint8Array | undefined>(n);
+  const lens = new Int32Array(n);
   let bufLen = 0;
-  if (!allNull) {
-    if (withLengths) {
-      parts = new Array<Buffer>(n);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (v === null || v === undefined) continue;
-        const b = bytesValue(t, `${where} row ${i}`, v);
-        parts[i] = b;
-        bufLen += b.byteLength;
-      }
-    } else {
-      bufLen = n * size;
-    }
+  for (let i = 0; i < n; i++) {
+    if (isNull(values, nulls, i)) continue;
+    const v = varValue(t, `${where} row ${i}`, values[i]);
+    const len = typeof v === "string" ? Buffer.byteLength(v, "utf8") : v.byteLength;
+    items[i] = v;
+    lens[i] = len;
+    bufLen += len;
   }
-  const out = Buffer.alloc(headerLen + bufLen);
-  out.writeUInt32LE(headerLen + bufLen, 0);
-  out.writeUInt32LE(t.type, 4);
-  out.writeUInt32LE(n, 8);
-  if (withLengths) out[12 + n] = 1;
-  out.writeUInt32LE(bufLen, headerLen - 4);
-  if (allNull) {
-    out.fill(1, 12, 12 + n);
-    return out;
-  }
-  if (withLengths) {
-    let p = headerLen;
+  block.items = items;
+  block.lens = lens;
+  block.bufLen = bufLen;
+  return block;
+}
+
+function blockSize(b: Block): number {
+  return 17 + b.n + (b.withLengths ? 4 * b.n : 0) + b.bufLen;
+}
+
+/** Writes a planned block at `p` (every byte of it); returns the position after it. */
+function writeBlock(out: Buffer, view: DataView, p: number, b: Block): number {
+  const { n, values, nulls } = b;
+  const headerLen = 17 + n + (b.withLengths ? 4 * n : 0);
+  view.setUint32(p, headerLen + b.bufLen, true);
+  view.setUint32(p + 4, b.t.type, true);
+  view.setUint32(p + 8, n, true);
+  for (let i = 0; i < n; i++) out[p + 12 + i] = isNull(values, nulls, i) ? 1 : 0;
+  out[p + 12 + n] = b.withLengths ? 1 : 0;
+  view.setUint32(p + headerLen - 4, b.bufLen, true);
+  const base = p + headerLen;
+  if (b.withLengths) {
+    const { items, lens } = b;
+    let q = base;
     for (let i = 0; i < n; i++) {
-      const b = parts![i];
-      if (b === undefined) {
-        out[12 + i] = 1;
-        continue;
-      }
-      out.writeInt32LE(b.byteLength, 13 + n + 4 * i);
-      out.set(b, p);
-      p += b.byteLength;
+      const item = items?.[i];
+      const len = item === undefined ? 0 : lens![i];
+      view.setInt32(p + 13 + n + 4 * i, len, true);
+      if (item === undefined) continue;
+      if (typeof item === "string") out.write(item, q, len, "utf8");
+      else out.set(item, q);
+      q += len;
     }
-    return out;
+  } else if (!b.allNull) {
+    writeFixed(b, out, view, base);
   }
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  writeFixed(t, view, headerLen, values, out, where);
+  return base + b.bufLen;
+}
+
+/** One column block for `values` of one placeholder. */
+export function encodeColumnBlock(t: Target, values: Column, where: string, nulls?: Uint8Array): Buffer {
+  const b = planBlock(t, values, nulls, where);
+  const out = Buffer.allocUnsafe(blockSize(b));
+  writeBlock(out, new DataView(out.buffer, out.byteOffset, out.byteLength), 0, b);
   return out;
 }
 
-function writeFixed(t: Target, view: DataView, base: number, values: readonly unknown[], out: Buffer, where: string): void {
-  const n = values.length;
+/** What a number must be to be written as a wire type without a look at it in the value-by-value path. */
+const NUMBER_RANGE: Record<number, { lo: number; hi: number; integer: boolean }> = {
+  [TYPE.TINYINT]: { lo: -128, hi: 127, integer: true },
+  [TYPE.SMALLINT]: { lo: -32768, hi: 32767, integer: true },
+  [TYPE.INT]: { lo: -2147483648, hi: 2147483647, integer: true },
+  [TYPE.UTINYINT]: { lo: 0, hi: 255, integer: true },
+  [TYPE.USMALLINT]: { lo: 0, hi: 65535, integer: true },
+  [TYPE.UINT]: { lo: 0, hi: 4294967295, integer: true },
+  [TYPE.BIGINT]: { lo: -Number.MAX_SAFE_INTEGER, hi: Number.MAX_SAFE_INTEGER, integer: true },
+  [TYPE.UBIGINT]: { lo: 0, hi: Number.MAX_SAFE_INTEGER, integer: true },
+  [TYPE.TIMESTAMP]: { lo: -Number.MAX_SAFE_INTEGER, hi: Number.MAX_SAFE_INTEGER, integer: true },
+  // Any number, NaN included (rounded to 32 bits for FLOAT, as setFloat32 does).
+  [TYPE.FLOAT]: { lo: -Infinity, hi: Infinity, integer: false },
+  [TYPE.DOUBLE]: { lo: -Infinity, hi: Infinity, integer: false },
+};
+
+/**
+ * The numbers of a Float64Array (how tdengine-write holds them) written as the wire type, NULL slots zeroed, in one
+ * tight loop; false at the first value that does not fit, which the value-by-value path then reports with its row.
+ */
+function writeNumbers(view: DataView, base: number, values: Float64Array, nulls: Uint8Array | undefined, type: number): boolean {
+  const range = NUMBER_RANGE[type];
+  if (range === undefined) return false;
+  const { lo, hi, integer } = range;
+  const size = fixedSize(type);
+  for (let i = 0; i < values.length; i++) {
+    let v = values[i];
+    if (nulls !== undefined && nulls[i] === 1) v = 0;
+    else if (!(v >= lo && v <= hi && (!integer || Math.floor(v) === v)) && (integer || v === v)) return false;
+    const at = base + size * i;
+    switch (type) {
+      case TYPE.TINYINT:
+        view.setInt8(at, v);
+        break;
+      case TYPE.UTINYINT:
+        view.setUint8(at, v);
+        break;
+      case TYPE.SMALLINT:
+        view.setInt16(at, v, true);
+        break;
+      case TYPE.USMALLINT:
+        view.setUint16(at, v, true);
+        break;
+      case TYPE.INT:
+        view.setInt32(at, v, true);
+        break;
+      case TYPE.UINT:
+        view.setUint32(at, v, true);
+        break;
+      case TYPE.FLOAT:
+        view.setFloat32(at, v, true);
+        break;
+      case TYPE.DOUBLE:
+        view.setFloat64(at, v, true);
+        break;
+      default:
+        setSafeInt64(view, at, v);
+    }
+  }
+  return true;
+}
+
+/** An integer within ±2^53 as a little-endian i64, without a BigInt. */
+function setSafeInt64(view: DataView, at: number, v: number): void {
+  const low = v >>> 0; // v modulo 2^32
+  view.setUint32(at, low, true);
+  view.setInt32(at + 4, (v - low) / 4294967296, true);
+}
+
+function writeFixed(b: Block, out: Buffer, view: DataView, base: number): void {
+  const { t, values, nulls, n, where } = b;
+  const size = fixedSize(t.type);
+  if (values instanceof Float64Array && t.type !== TYPE.DOUBLE && writeNumbers(view, base, values, nulls, t.type)) return;
+  const native = ArrayBuffer.isView(values) && values.constructor === NATIVE[t.type];
+  if (LITTLE_ENDIAN && native) {
+    const src = values as unknown as Uint8Array;
+    out.set(new Uint8Array(src.buffer, src.byteOffset, n * size), base);
+    if (nulls !== undefined) {
+      for (let i = 0; i < n; i++) if (nulls[i] === 1) out.fill(0, base + i * size, base + (i + 1) * size);
+    }
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (v === null || v === undefined) {
-      out[12 + i] = 1;
+    if ((nulls !== undefined && nulls[i] === 1) || v === null || v === undefined) {
+      out.fill(0, base + i * size, base + (i + 1) * size);
       continue;
     }
-    const w = `${where} row ${i}`;
     switch (t.type) {
       case TYPE.BOOL:
         if (typeof v === "boolean") view.setUint8(base + i, v ? 1 : 0);
-        else view.setUint8(base + i, intValue(t, w, v, 0, 1));
+        else view.setUint8(base + i, intValue(t, `${where} row ${i}`, v, 0, 1));
         break;
       case TYPE.TINYINT:
-        view.setInt8(base + i, intValue(t, w, v, -128, 127));
+        view.setInt8(base + i, intValue(t, `${where} row ${i}`, v, -128, 127));
         break;
       case TYPE.UTINYINT:
-        view.setUint8(base + i, intValue(t, w, v, 0, 255));
+        view.setUint8(base + i, intValue(t, `${where} row ${i}`, v, 0, 255));
         break;
       case TYPE.SMALLINT:
-        view.setInt16(base + 2 * i, intValue(t, w, v, -32768, 32767), true);
+        view.setInt16(base + 2 * i, intValue(t, `${where} row ${i}`, v, -32768, 32767), true);
         break;
       case TYPE.USMALLINT:
-        view.setUint16(base + 2 * i, intValue(t, w, v, 0, 65535), true);
+        view.setUint16(base + 2 * i, intValue(t, `${where} row ${i}`, v, 0, 65535), true);
         break;
       case TYPE.INT:
-        view.setInt32(base + 4 * i, intValue(t, w, v, -2147483648, 2147483647), true);
+        if (typeof v === "number" && (v | 0) === v) view.setInt32(base + 4 * i, v, true);
+        else view.setInt32(base + 4 * i, intValue(t, `${where} row ${i}`, v, -2147483648, 2147483647), true);
         break;
       case TYPE.UINT:
-        view.setUint32(base + 4 * i, intValue(t, w, v, 0, 4294967295), true);
+        view.setUint32(base + 4 * i, intValue(t, `${where} row ${i}`, v, 0, 4294967295), true);
         break;
       case TYPE.BIGINT:
-        view.setBigInt64(base + 8 * i, bigValue(t, w, v, I64_MIN, I64_MAX), true);
+        if (typeof v === "number" && Number.isSafeInteger(v)) setSafeInt64(view, base + 8 * i, v);
+        else view.setBigInt64(base + 8 * i, bigValue(t, `${where} row ${i}`, v, I64_MIN, I64_MAX), true);
         break;
       case TYPE.UBIGINT:
-        view.setBigUint64(base + 8 * i, bigValue(t, w, v, 0n, U64_MAX), true);
+        if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) setSafeInt64(view, base + 8 * i, v);
+        else view.setBigUint64(base + 8 * i, bigValue(t, `${where} row ${i}`, v, 0n, U64_MAX), true);
         break;
       case TYPE.FLOAT:
-        if (typeof v !== "number") bad(t, w, v, "a number");
+        if (typeof v !== "number") bad(t, `${where} row ${i}`, v, "a number");
         view.setFloat32(base + 4 * i, v, true);
         break;
       case TYPE.DOUBLE:
-        if (typeof v !== "number") bad(t, w, v, "a number");
+        if (typeof v !== "number") bad(t, `${where} row ${i}`, v, "a number");
         view.setFloat64(base + 8 * i, v, true);
         break;
       case TYPE.TIMESTAMP:
-        if (typeof v === "number" && Number.isSafeInteger(v)) view.setBigInt64(base + 8 * i, BigInt(v), true);
-        else view.setBigInt64(base + 8 * i, timestampValue(t, w, v), true);
+        if (typeof v === "number" && Number.isSafeInteger(v)) setSafeInt64(view, base + 8 * i, v);
+        else view.setBigInt64(base + 8 * i, timestampValue(t, `${where} row ${i}`, v), true);
         break;
       default:
-        throw TdengineError.invalid(`${w}: ${t.name} has type code ${t.type}, which stmt2 cannot bind`);
+        throw TdengineError.invalid(`${where} row ${i}: ${t.name} has type code ${t.type}, which stmt2 cannot bind`);
     }
   }
 }
@@ -216,23 +361,25 @@ export function encodeStmt2InsertBind(fields: readonly Stmt2Field[], tables: rea
   const colFields = fields.filter((f) => f.bindType === "column").map(fieldTarget);
   const withNames = fields.some((f) => f.bindType === "tbname");
   const T = tables.length;
-  const names: Buffer[] = [];
-  const tagBlocks: Buffer[][] = [];
-  const colBlocks: Buffer[][] = [];
+  const names: string[] = [];
+  const nameLens: number[] = [];
+  const tagBlocks: Block[][] = [];
+  const colBlocks: Block[][] = [];
   for (let ti = 0; ti < T; ti++) {
     const tb = tables[ti];
     const where = `table ${ti}${tb.table ? ` (${tb.table})` : ""}`;
     if (withNames) {
       if (typeof tb.table !== "string" || tb.table.length === 0) throw TdengineError.invalid(`stmt2 bind: ${where} has no table name`);
-      const name = Buffer.from(tb.table, "utf8");
-      if (name.includes(0) || name.byteLength > 0xfffe) throw TdengineError.invalid(`stmt2 bind: ${where} has an invalid table name`);
-      names.push(name);
+      const len = Buffer.byteLength(tb.table, "utf8");
+      if (tb.table.includes("\0") || len > 0xfffe) throw TdengineError.invalid(`stmt2 bind: ${where} has an invalid table name`);
+      names.push(tb.table);
+      nameLens.push(len);
     } else if (tb.table !== undefined) {
       throw TdengineError.invalid(`stmt2 bind: ${where} names a table but the statement has no tbname placeholder`);
     }
     const tags = tb.tags ?? [];
     if (tags.length !== tagFields.length) throw TdengineError.invalid(`stmt2 bind: ${where} has ${tags.length} tags, the statement ${tagFields.length}`);
-    tagBlocks.push(tagFields.map((f, i) => encodeColumnBlock(f, [tags[i]], `${where} tag ${i}`)));
+    tagBlocks.push(tagFields.map((f, i) => planBlock(f, [tags[i]], undefined, `${where} tag ${i}`)));
     const cols = tb.columns ?? [];
     if (cols.length !== colFields.length) throw TdengineError.invalid(`stmt2 bind: ${where} has ${cols.length} columns, the statement ${colFields.length}`);
     if (colFields.length > 0) {
@@ -242,56 +389,51 @@ export function encodeStmt2InsertBind(fields: readonly Stmt2Field[], tables: rea
         if (cols[c].length !== rows) throw TdengineError.invalid(`stmt2 bind: ${where} column ${c} has ${cols[c].length} values, column 0 has ${rows}`);
       }
     }
-    colBlocks.push(colFields.map((f, i) => encodeColumnBlock(f, cols[i], `${where} column ${i}`)));
+    colBlocks.push(colFields.map((f, i) => planBlock(f, cols[i], tb.nulls?.[i], `${where} column ${i}`)));
   }
   if (!withNames && tagFields.length === 0 && colFields.length === 0) throw TdengineError.invalid("stmt2 bind: the statement has no placeholders");
-  return assemble(T, withNames ? names : undefined, tagFields.length, tagBlocks, colFields.length, colBlocks);
+  return assemble(T, withNames ? { names, lens: nameLens } : undefined, tagFields.length, tagBlocks, colFields.length, colBlocks);
 }
 
-function assemble(T: number, names: Buffer[] | undefined, tagCount: number, tagBlocks: Buffer[][], colCount: number, colBlocks: Buffer[][]): Buffer {
-  const sum = (bs: Buffer[]): number => bs.reduce((a, b) => a + b.byteLength, 0);
-  const namesLen = names ? 2 * T + names.reduce((a, b) => a + b.byteLength + 1, 0) : 0;
+/** The whole payload in one buffer, sized first; every byte is written (hence allocUnsafe). */
+function assemble(T: number, names: { names: string[]; lens: number[] } | undefined, tagCount: number, tagBlocks: Block[][], colCount: number, colBlocks: Block[][]): Buffer {
+  const sum = (bs: Block[]): number => bs.reduce((a, b) => a + blockSize(b), 0);
+  const namesLen = names ? 2 * T + names.lens.reduce((a, b) => a + b + 1, 0) : 0;
   const tagLens = tagCount > 0 ? tagBlocks.map(sum) : [];
   const colLens = colCount > 0 ? colBlocks.map(sum) : [];
   const tagsLen = tagCount > 0 ? 4 * T + tagLens.reduce((a, b) => a + b, 0) : 0;
   const colsLen = colCount > 0 ? 4 * T + colLens.reduce((a, b) => a + b, 0) : 0;
   const total = 28 + namesLen + tagsLen + colsLen;
-  const out = Buffer.alloc(total);
-  out.writeUInt32LE(total, 0);
-  out.writeUInt32LE(T, 4);
-  out.writeUInt32LE(tagCount, 8);
-  out.writeUInt32LE(colCount, 12);
+  const out = Buffer.allocUnsafe(total);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint32(0, total, true);
+  view.setUint32(4, T, true);
+  view.setUint32(8, tagCount, true);
+  view.setUint32(12, colCount, true);
+  view.setUint32(16, names ? 28 : 0, true);
+  view.setUint32(20, 0, true);
+  view.setUint32(24, 0, true);
   let p = 28;
   if (names) {
-    out.writeUInt32LE(28, 16);
-    for (let i = 0; i < T; i++) out.writeUInt16LE(names[i].byteLength + 1, p + 2 * i);
+    for (let i = 0; i < T; i++) view.setUint16(p + 2 * i, names.lens[i] + 1, true);
     p += 2 * T;
-    for (const n of names) {
-      out.set(n, p);
-      p += n.byteLength + 1; // NUL terminator (already zero)
+    for (let i = 0; i < T; i++) {
+      out.write(names.names[i], p, names.lens[i], "utf8");
+      p += names.lens[i];
+      out[p++] = 0; // NUL terminator
     }
   }
   if (tagCount > 0) {
-    out.writeUInt32LE(p, 20);
-    for (let i = 0; i < T; i++) out.writeUInt32LE(tagLens[i], p + 4 * i);
+    view.setUint32(20, p, true);
+    for (let i = 0; i < T; i++) view.setUint32(p + 4 * i, tagLens[i], true);
     p += 4 * T;
-    for (const blocks of tagBlocks) {
-      for (const b of blocks) {
-        out.set(b, p);
-        p += b.byteLength;
-      }
-    }
+    for (const blocks of tagBlocks) for (const b of blocks) p = writeBlock(out, view, p, b);
   }
   if (colCount > 0) {
-    out.writeUInt32LE(p, 24);
-    for (let i = 0; i < T; i++) out.writeUInt32LE(colLens[i], p + 4 * i);
+    view.setUint32(24, p, true);
+    for (let i = 0; i < T; i++) view.setUint32(p + 4 * i, colLens[i], true);
     p += 4 * T;
-    for (const blocks of colBlocks) {
-      for (const b of blocks) {
-        out.set(b, p);
-        p += b.byteLength;
-      }
-    }
+    for (const blocks of colBlocks) for (const b of blocks) p = writeBlock(out, view, p, b);
   }
   return out;
 }
@@ -323,7 +465,7 @@ export function encodeStmt2QueryParams(params: readonly unknown[]): Buffer {
   if (params.length === 0) throw TdengineError.invalid("stmt2 query bind: no parameters");
   const blocks = params.map((v, i) => {
     const { target, value } = queryParamTarget(v, i);
-    return encodeColumnBlock(target, [value], target.name);
+    return planBlock(target, [value], undefined, target.name);
   });
   return assemble(1, undefined, 0, [[]], params.length, [blocks]);
 }

@@ -12,6 +12,7 @@ import { compileTemplate, fillTemplate, type TemplatePart } from "./template";
 import { readInstant, type Instant, type NumberUnit } from "./timestamps";
 import { TYPE } from "../tdengine/constants";
 import { checkValue, Problem } from "./values";
+import { compileFastRow, type FastRow } from "./fast-row";
 
 export type SubtableRule = { mode: "field"; field: string } | { mode: "template"; template: string };
 
@@ -43,7 +44,17 @@ export interface MappedRow {
   values: unknown[];
 }
 
-/** The good rows of one message, column-major. Row i: index[i], tables[table[i]], tags[i], ts[i], cols[c][i]. */
+/**
+ * One column of a block: numeric columns (integers up to 32 bits, FLOAT, DOUBLE) are Float64Arrays, which hold
+ * each such value exactly and unboxed (NULLs in RowBlock.nulls); other types plain arrays holding null for NULL.
+ * One typed kind for all keeps the writer's copying loops monomorphic; the encoder narrows them to the wire type.
+ */
+export type BlockColumn = unknown[] | Float64Array;
+
+/**
+ * The good rows of one message, column-major. Row i: index[i], tables[table[i]], tags[i], its timestamp
+ * (exact?.[i] ?? ts[i]), and per column c: NULL when nulls[c]?.[i] === 1, else cols[c][i].
+ */
 export interface RowBlock {
   length: number;
   /** Index of each row in msg.payload. */
@@ -54,10 +65,31 @@ export interface RowBlock {
   table: Int32Array;
   /** Tag values in schema order; rows of one subtable with equal tags share one array (never mutate it). */
   tags: unknown[][];
-  /** A plain number is an integer epoch in ms; else an Instant. */
-  ts: (Instant | number)[];
-  /** cols[c][i]: the value of columns[c + 1] for row i. */
-  cols: unknown[][];
+  /** Epoch ms (an integer) of each row, unless exact[i] holds its timestamp. */
+  ts: Float64Array;
+  /** Timestamps that are not a whole number of ms in ms (sub-ms, raw in the database precision); undefined when none. */
+  exact: (Instant | undefined)[] | undefined;
+  /** cols[c]: the values of columns[c + 1]. */
+  cols: BlockColumn[];
+  /** NULL marks of the typed columns; undefined for a column without NULL in this block. */
+  nulls: (Uint8Array | undefined)[];
+}
+
+/** The column kind of a block for a field. */
+function newColumn(f: FieldDef, n: number): BlockColumn {
+  switch (f.type) {
+    case TYPE.TINYINT:
+    case TYPE.SMALLINT:
+    case TYPE.INT:
+    case TYPE.UTINYINT:
+    case TYPE.USMALLINT:
+    case TYPE.UINT:
+    case TYPE.FLOAT:
+    case TYPE.DOUBLE:
+      return new Float64Array(n);
+    default:
+      return new Array<unknown>(n);
+  }
 }
 
 /** Per-message overrides, as Node-RED users expect: msg.table names the subtable, msg.tags set tag values. */
@@ -147,6 +179,8 @@ export class RowMapper {
   private readonly byValue = new Map<unknown, TableEntry>();
   /** Tag values of the row being mapped (reused; copied only when a subtable's tags change). */
   private readonly scratch: unknown[];
+  /** Reads and stores a row whose values all pass their checks and none is NULL. */
+  private readonly fast: FastRow;
   private blocks = 0;
 
   constructor(
@@ -162,6 +196,7 @@ export class RowMapper {
     this.tagOwn = this.tagDefs.map((t) => isPrototypeName(t.name));
     this.tsOwn = isPrototypeName(opts.tsField);
     this.scratch = new Array<unknown>(this.tagDefs.length).fill(null);
+    this.fast = compileFastRow(this.columns, this.tagDefs);
     this.known = new Set([opts.tsField, ...this.columns.map((c) => c.name), ...schema.tags.map((t) => t.name)]);
     if (opts.subtable.mode === "field") this.known.add(opts.subtable.field);
     this.fieldMode = opts.subtable.mode === "field" ? opts.subtable.field : undefined;
@@ -184,7 +219,8 @@ export class RowMapper {
     const { block, errors } = this.mapBlock(payload, overrides);
     const rows: MappedRow[] = [];
     for (let i = 0; i < block.length; i++) {
-      rows.push({ index: block.index[i], table: block.tables[block.table[i]], tags: block.tags[i], ts: block.ts[i], values: block.cols.map((col) => col[i]) });
+      const values = block.cols.map((col, c) => (block.nulls[c]?.[i] === 1 ? null : col[i]));
+      rows.push({ index: block.index[i], table: block.tables[block.table[i]], tags: block.tags[i], ts: block.exact?.[i] ?? block.ts[i], values });
     }
     return { rows, errors };
   }
@@ -195,10 +231,20 @@ export class RowMapper {
     const count = list.length;
     const ncols = this.columns.length;
     const ntags = this.tagDefs.length;
-    // Sized for the whole message up front (no regrowth), cut to the good rows at the end.
-    const block: RowBlock = { length: 0, index: new Int32Array(count), tables: [], table: new Int32Array(count), tags: new Array<unknown[]>(count), ts: new Array<Instant | number>(count), cols: [] };
+    // Sized for the whole message up front (no regrowth); rows past `length` (left by rejected rows) are never read.
+    const block: RowBlock = {
+      length: 0,
+      index: new Int32Array(count),
+      tables: [],
+      table: new Int32Array(count),
+      tags: new Array<unknown[]>(count),
+      ts: new Float64Array(count),
+      exact: undefined,
+      cols: this.columns.map((f) => newColumn(f, count)),
+      nulls: new Array<Uint8Array | undefined>(ncols).fill(undefined),
+    };
     const blockNo = ++this.blocks;
-    for (let c = 0; c < ncols; c++) block.cols.push(new Array<unknown>(count));
+    const nulls = block.nulls;
     const errors: RowError[] = [];
     // msg.tags, looked up once per message rather than per row.
     const overTags: boolean[] = new Array<boolean>(ntags).fill(false);
@@ -214,6 +260,8 @@ export class RowMapper {
     const { tsField, tsUnit, strict } = this.opts;
     const cols = block.cols;
     const scratch = this.scratch;
+    // msg.tags replace row values: such messages take the general path.
+    const fast = o.tags ? undefined : this.fast;
     let n = 0;
     for (let i = 0; i < count; i++) {
       const row = list[i];
@@ -230,7 +278,8 @@ export class RowMapper {
         }
       }
       const rawTs = this.tsOwn ? ownValue(rec, tsField) : rec[tsField];
-      let ts: Instant | number;
+      let ts: number;
+      let exact: Instant | undefined;
       if (this.msNumbers && typeof rawTs === "number" && Number.isSafeInteger(rawTs)) ts = rawTs;
       else {
         const t = readInstant(rawTs, tsUnit);
@@ -238,50 +287,29 @@ export class RowMapper {
           errors.push({ index: i, field: tsField, reason: `timestamp: ${t}` });
           continue;
         }
-        ts = t.raw === undefined && t.ns === 0 ? t.ms : t;
+        if (t.raw === undefined && t.ns === 0) ts = t.ms;
+        else {
+          ts = 0;
+          exact = t;
+        }
       }
 
-      let bad: RowError | undefined;
-      for (let t = 0; t < ntags; t++) {
-        const f = this.tagDefs[t];
-        const raw = overTags[t] ? overVals[t] : this.tagOwn[t] ? ownValue(rec, f.name) : rec[f.name];
-        if (quickOk(this.tagQuick[t], raw, f.length)) {
-          scratch[t] = raw;
+      if (fast !== undefined && fast(rec, n, cols as unknown[][], scratch)) {
+        // Every value stored as it was: nothing to check or convert.
+      } else {
+        const bad = this.mapValues(rec, i, n, overTags, overVals, block);
+        if (bad) {
+          errors.push(bad);
+          clearNulls(nulls, n);
           continue;
         }
-        const v = checkValue(f, raw);
-        if (v instanceof Problem) {
-          bad = { index: i, field: f.name, reason: `tag ${f.name}: ${v.reason}` };
-          break;
-        }
-        scratch[t] = v;
-      }
-      if (bad) {
-        errors.push(bad);
-        continue;
-      }
-      // Values go straight to position n; a row rejected later leaves them to be overwritten (or cut off).
-      for (let c = 0; c < ncols; c++) {
-        const f = this.columns[c];
-        const raw = this.colOwn[c] ? ownValue(rec, f.name) : rec[f.name];
-        if (quickOk(this.colQuick[c], raw, f.length)) {
-          cols[c][n] = raw;
-          continue;
-        }
-        const v = checkValue(f, raw);
-        if (v instanceof Problem) {
-          bad = { index: i, field: f.name, reason: `column ${f.name}: ${v.reason}` };
-          break;
-        }
-        cols[c][n] = v;
-      }
-      if (bad) {
-        errors.push(bad);
-        continue;
       }
 
       const entry = this.subtable(rec, o, i, errors);
-      if (entry === undefined) continue;
+      if (entry === undefined) {
+        clearNulls(nulls, n);
+        continue;
+      }
       // Rows of one subtable usually carry the same tags: share one array instead of one per row.
       let tags = entry.tags;
       if (tags === undefined || !sameValues(tags, scratch)) {
@@ -296,15 +324,47 @@ export class RowMapper {
       block.table[n] = entry.local;
       block.tags[n] = tags;
       block.ts[n] = ts;
+      if (exact !== undefined) (block.exact ??= [])[n] = exact;
+      else if (block.exact !== undefined) block.exact[n] = undefined;
       n++;
     }
-    if (n < count) {
-      for (let c = 0; c < ncols; c++) cols[c].length = n;
-      block.tags.length = n;
-      block.ts.length = n;
-    }
+    // Rows past n (rejected ones' leftovers) are never read: `length` bounds every column.
     block.length = n;
     return { block, errors };
+  }
+
+  /**
+   * The general path of a row's tags (into the scratch array) and column values (at position n of the block):
+   * every value checked and converted, NULLs marked; returns the row's first problem, if any.
+   */
+  private mapValues(rec: Record<string, unknown>, i: number, n: number, overTags: boolean[], overVals: unknown[], block: RowBlock): RowError | undefined {
+    const scratch = this.scratch;
+    const { cols, nulls } = block;
+    for (let t = 0; t < this.tagDefs.length; t++) {
+      const f = this.tagDefs[t];
+      const raw = overTags[t] ? overVals[t] : this.tagOwn[t] ? ownValue(rec, f.name) : rec[f.name];
+      if (quickOk(this.tagQuick[t], raw, f.length)) {
+        scratch[t] = raw;
+        continue;
+      }
+      const v = checkValue(f, raw);
+      if (v instanceof Problem) return { index: i, field: f.name, reason: `tag ${f.name}: ${v.reason}` };
+      scratch[t] = v;
+    }
+    // Values go straight to position n; a row rejected later leaves them to be overwritten.
+    for (let c = 0; c < this.columns.length; c++) {
+      const f = this.columns[c];
+      const raw = this.colOwn[c] ? ownValue(rec, f.name) : rec[f.name];
+      if (quickOk(this.colQuick[c], raw, f.length)) {
+        (cols[c] as unknown[])[n] = raw;
+        continue;
+      }
+      const v = checkValue(f, raw);
+      if (v instanceof Problem) return { index: i, field: f.name, reason: `column ${f.name}: ${v.reason}` };
+      if (v === null && !Array.isArray(cols[c])) (nulls[c] ??= new Uint8Array(block.index.length))[n] = 1;
+      else (cols[c] as unknown[])[n] = v;
+    }
+    return undefined;
   }
 
   /** The first field of rec that the schema does not know, if any (own enumerable keys, like Object.keys). */
@@ -366,6 +426,11 @@ export class RowMapper {
     this.byName.set(name, entry);
     return entry;
   }
+}
+
+/** Unmarks row n's NULLs (set by a row that was then rejected; the next good row takes its place). */
+function clearNulls(nulls: (Uint8Array | undefined)[], n: number): void {
+  for (const m of nulls) if (m !== undefined) m[n] = 0;
 }
 
 function sameValues(a: unknown[], b: unknown[]): boolean {

@@ -494,37 +494,105 @@ export class Writer {
     }
   }
 
+  /**
+   * Groups the batch's rows by subtable into one TableBind each, every column pre-sized: typed columns stay typed
+   * (the encoder copies them whole), timestamps go into a Float64Array unless some need a bigint (ns) or are exact.
+   */
   private buildBind(ts: TargetState, batch: Segment[]): TableBind[] {
     const ncols = ts.target.schema.columns.length;
-    const byTable = new Map<string, TableBind>();
     const precision = ts.precision;
-    const msNumbers = precision === "ms";
+    const total = rowCount(batch);
+    // Pass 1: each row's subtable (group) and its position within it; one map lookup per subtable and segment.
+    const group = new Int32Array(total);
+    const pos = new Int32Array(total);
+    const byName = new Map<string, number>();
+    const names: string[] = [];
+    const tagsOf: unknown[][] = [];
+    const counts: number[] = [];
+    let exactTs = precision === "ns";
+    const withNulls = new Array<boolean>(ncols).fill(false);
+    let r = 0;
     for (const s of batch) {
-      const { tables, table, tags, ts: times, cols: values } = s.held.block;
-      // The block numbers its subtables: one map lookup per subtable and segment, not per row.
-      const local: (TableBind | undefined)[] = new Array<TableBind | undefined>(tables.length).fill(undefined);
-      for (let i = s.start; i < s.end; i++) {
+      const { tables, table, tags, exact, nulls } = s.held.block;
+      if (exact !== undefined) exactTs = true;
+      for (let c = 1; c < ncols; c++) if (nulls[c - 1] !== undefined) withNulls[c] = true;
+      const local = new Int32Array(tables.length).fill(-1);
+      for (let i = s.start; i < s.end; i++, r++) {
         const id = table[i];
-        let b = local[id];
-        if (b === undefined) {
+        let g = local[id];
+        if (g < 0) {
           const name = tables[id];
-          b = byTable.get(name);
-          if (b === undefined) {
+          g = byName.get(name) ?? -1;
+          if (g < 0) {
             // Tags only matter when TDengine creates the subtable; the first row of the batch supplies them.
-            const columns: unknown[][] = [];
-            for (let c = 0; c < ncols; c++) columns.push([]);
-            b = { table: name, tags: tags[i], columns };
-            byTable.set(name, b);
+            g = names.push(name) - 1;
+            tagsOf.push(tags[i]);
+            counts.push(0);
+            byName.set(name, g);
           }
-          local[id] = b;
+          local[id] = g;
         }
-        const cols = b.columns;
-        const t = times[i];
-        cols[0].push(msNumbers && typeof t === "number" ? t : instantIn(t, precision));
-        for (let c = 1; c < ncols; c++) cols[c].push(values[c - 1][i]);
+        group[r] = g;
+        pos[r] = counts[g]++;
       }
     }
-    return [...byTable.values()];
+    const binds: TableBind[] = names.map((table, g) => ({ table, tags: tagsOf[g], columns: new Array<TableBind["columns"][number]>(ncols) }));
+    // Typed columns: one array for the batch in which each subtable's rows take one range (row r goes to dest[r]),
+    // handed out as views; plain columns (strings, BOOL, BIGINT...): one array per subtable.
+    const offsets = new Int32Array(names.length);
+    for (let g = 1; g < names.length; g++) offsets[g] = offsets[g - 1] + counts[g - 1];
+    const dest = new Int32Array(total);
+    for (let k = 0; k < total; k++) dest[k] = offsets[group[k]] + pos[k];
+    const views = <T extends Float64Array | Uint8Array>(all: T): T[] => counts.map((n, g) => all.subarray(offsets[g], offsets[g] + n) as T);
+    const perTable = (): unknown[][] => counts.map((n) => new Array<unknown>(n));
+    // Pass 2, column by column: each row's value to its place.
+    if (exactTs) {
+      const times = perTable();
+      r = 0;
+      for (const s of batch) {
+        const { ts: ms, exact } = s.held.block;
+        for (let i = s.start; i < s.end; i++, r++) times[group[r]][pos[r]] = instantIn(exact?.[i] ?? ms[i], precision);
+      }
+      binds.forEach((b, g) => (b.columns[0] = times[g]));
+    } else {
+      const all = new Float64Array(total);
+      const scale = precision === "ms" ? 1 : 1000; // "us"; ns and exact instants took the branch above
+      r = 0;
+      for (const s of batch) {
+        const ms = s.held.block.ts;
+        for (let i = s.start; i < s.end; i++, r++) all[dest[r]] = ms[i] * scale;
+      }
+      views(all).forEach((v, g) => (binds[g].columns[0] = v));
+    }
+    for (let c = 1; c < ncols; c++) {
+      if (Array.isArray(batch[0].held.block.cols[c - 1])) {
+        const dst = perTable();
+        r = 0;
+        for (const s of batch) {
+          const src = s.held.block.cols[c - 1];
+          for (let i = s.start; i < s.end; i++, r++) dst[group[r]][pos[r]] = src[i];
+        }
+        binds.forEach((b, g) => (b.columns[c] = dst[g]));
+      } else {
+        const all = new Float64Array(total);
+        r = 0;
+        for (const s of batch) {
+          const src = s.held.block.cols[c - 1];
+          for (let i = s.start; i < s.end; i++, r++) all[dest[r]] = src[i] as number;
+        }
+        views(all).forEach((v, g) => (binds[g].columns[c] = v));
+      }
+      if (!withNulls[c]) continue;
+      const marks = new Uint8Array(total);
+      r = 0;
+      for (const s of batch) {
+        const srcNulls = s.held.block.nulls[c - 1];
+        if (srcNulls !== undefined) for (let i = s.start, k = r; i < s.end; i++, k++) marks[dest[k]] = srcNulls[i];
+        r += s.end - s.start;
+      }
+      views(marks).forEach((m, g) => ((binds[g].nulls ??= new Array<Uint8Array | undefined>(ncols).fill(undefined))[c] = m));
+    }
+    return binds;
   }
 
   private rejectAll(batch: Segment[], e: Error): void {

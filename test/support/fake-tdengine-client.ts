@@ -99,6 +99,11 @@ export class FakeTdengineClient extends EventEmitter implements TdengineClientAp
 
   /** Answers `SELECT ... FROM db.tbl WHERE `ts` <op> ? ORDER BY `ts` [LIMIT n]` as the poller writes it. */
   private answerTableQuery(sql: string, params: unknown[]): QueryResult {
+    if (/^SELECT COUNT\(\*\) FROM `\w+`\.`\w+` WHERE `ts` >= \? AND `ts` <= \?$/.test(sql)) {
+      const [lo, hi] = params as bigint[];
+      const n = this.rows.filter((r) => r.ts >= lo && r.ts <= hi).length;
+      return { columns: [{ name: "count(*)", type: 5, typeName: "BIGINT", length: 8 }], rows: [[n]], precision: this.precision };
+    }
     const m = /^SELECT (.+) FROM `\w+`\.`\w+` WHERE `ts` (>=|>|=) \? ORDER BY `ts`(?: LIMIT (\d+))?$/.exec(sql);
     if (!m) throw new Error(`fake client: unexpected SQL ${sql}`);
     if (params.length !== 1 || typeof params[0] !== "bigint") throw new Error(`fake client: expected one bigint param, got ${String(params)}`);

@@ -93,7 +93,7 @@ export class FakeWriteClient extends EventEmitter implements TdengineClientApi {
       ...this.schema.tags.map((t) => ({ name: t.name, type: t.type, precision: "ms" as Precision, scale: 0, bytes: t.length, bindType: "tag" as const })),
       ...this.schema.columns.map((c) => ({ name: c.name, type: c.type, precision: this.precision, scale: 0, bytes: c.length, bindType: "column" as const })),
     ];
-    let bound: TableBind[] = [];
+    let bound: (TableBind & { columns: unknown[][] })[] = [];
     const id = this.nextStmt++;
     return {
       id,
@@ -101,7 +101,7 @@ export class FakeWriteClient extends EventEmitter implements TdengineClientApi {
       fields,
       bind: async (tables: TableBind[]) => {
         if (this.down) throw new FakeTransportError("socket closed");
-        bound = tables;
+        bound = tables.map(plainBind);
       },
       exec: async () => {
         this.execAttempts++;
@@ -140,6 +140,12 @@ export class FakeWriteClient extends EventEmitter implements TdengineClientApi {
     this.closed = true;
     this.emit("close");
   }
+}
+
+/** A bind as the server sees it: every column a plain array of values, NULL rows (typed columns' mask) as null. */
+function plainBind(t: TableBind): TableBind & { columns: unknown[][] } {
+  const columns = t.columns.map((col, c) => Array.from(col as ArrayLike<unknown>, (v, r) => (t.nulls?.[c]?.[r] === 1 ? null : v)));
+  return { table: t.table, tags: t.tags, columns };
 }
 
 const TYPE_NAMES: Record<number, string> = { 1: "BOOL", 4: "INT", 5: "BIGINT", 6: "FLOAT", 7: "DOUBLE", 8: "VARCHAR", 9: "TIMESTAMP", 10: "NCHAR" };
