@@ -30,14 +30,15 @@ export = function (RED: NodeAPI): void {
 
   function UIPerspective(this: Node, config: UIPerspectiveDef): void {
     RED.nodes.createNode(this, config);
-    const fail = (text: string): void => {
+    /** A node that cannot show anything: its status says why, and so does every message it is sent. */
+    const fail = (text: string, full = text): void => {
       this.status({ fill: "red", shape: "ring", text: text.length > 60 ? text.slice(0, 57) + "..." : text });
-      this.on("input", (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(new Error(text)));
+      this.on("input", (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(new Error(full)));
     };
 
     const group = dashboardGroup(RED, config.group);
     if (!group && !dashboardInstalled()) {
-      fail("Dashboard 2.0 is not installed");
+      fail("Dashboard 2.0 is not installed", MISSING_DASHBOARD);
       // Once per Node-RED process: every widget node says it on its status.
       if (!reportedMissing) {
         reportedMissing = true;
