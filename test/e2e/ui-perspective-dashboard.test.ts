@@ -2,12 +2,14 @@
 // dashboard installed, rows flowing into a perspective-out table, a dashboard page with two widgets of that
 // table and a gauge. The widgets replicate the table (only replication requests on one WebSocket), show live
 // rows, take a layout from a message (also on a page opened later), and keep working after a full redeploy.
+// Then the shipped example (examples/dashboard-2.json) against the emulator; its screenshot is the README's.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { startEmulator } from "../../emulator";
 import { REPLICATION_REQUESTS, watchPage } from "./dashboard-helpers";
 import { packageName, packageRoot, startNodeRed, type NodeRedProcess } from "../support/node-red-process";
 import { publishReadmePicture } from "../support/readme-pictures";
@@ -117,11 +119,6 @@ describe(`ui-perspective on a Dashboard 2.0 page in Chromium (Node-RED ${runtime
     await waitFor("new rows to reach the widget", async () => ((await widget(page))?.rows ?? 0) >= first.rows + 20, { timeoutMs: 30000 });
     await waitFor("the gauge beside it", async () => (await page.locator(".nrdb-ui-gauge").count()) > 0, { timeoutMs: 30000 });
 
-    mkdirSync(join(packageRoot, "test-results"), { recursive: true });
-    const shot = join(packageRoot, "test-results", `ui-perspective-dashboard-${runtimeVersion}.png`);
-    await page.screenshot({ path: shot });
-    publishReadmePicture(shot, "dashboard-2");
-
     // A layout by message: applied in the open page, and kept for a page opened afterwards.
     await inject("set-layout");
     await waitFor("the message's layout in the viewer", async () => (await widget(page))?.plugin === "Y Line", { timeoutMs: 30000 });
@@ -166,5 +163,38 @@ describe(`ui-perspective on a Dashboard 2.0 page in Chromium (Node-RED ${runtime
     const ours = (p: string[]) => p.filter((m) => /perspective/i.test(m));
     assert.deepEqual(ours(w.problems), []);
     await page.close();
+  });
+
+  it("examples/dashboard-2.json: the demo's four viewers beside a gauge of the newest voltage, fed through TDengine", async () => {
+    const emu = await startEmulator({ port: 0 });
+    const flows = (JSON.parse(readFileSync(join(packageRoot, "examples", "dashboard-2.json"), "utf8")) as Record<string, unknown>[]).map((n) =>
+      n.type === "tdengine-config" ? { ...n, url: emu.wsUrl } : n,
+    );
+    const example = await startNodeRed({ flows, dashboard: true });
+    try {
+      const page = await context.newPage();
+      const w = watchPage(page);
+      await page.goto(`${example.url}/dashboard/meters`);
+      await waitFor("four live viewers", async () => (await page.locator('.ui-perspective[data-state="live"]').count()) === 4, { timeoutMs: 60000 });
+      await waitFor("the grid to show grouped rows", async () => (await page.locator(".ui-perspective regular-table tbody tr").count()) > 3, { timeoutMs: 60000 });
+      await waitFor("the three charts to draw", async () => (await page.locator(".ui-perspective svg").count()) >= 3, { timeoutMs: 60000 });
+      await waitFor("the gauge to show a voltage", async () => /2[0-4]\d/.test(await page.locator(".nrdb-ui-gauge").innerText().catch(() => "")), { timeoutMs: 30000 });
+      const plugins = await page.evaluate(async () =>
+        Promise.all(Array.from(document.querySelectorAll(".ui-perspective perspective-viewer")).map(async (v) => (await (v as unknown as { save(): Promise<{ plugin: string }> }).save()).plugin)),
+      );
+      assert.deepEqual(plugins, ["Datagrid", "Y Area", "Y Line", "Treemap"], "the demo page's four viewers");
+      assert.deepEqual([...new Set(w.sockets.filter((u) => u.includes("/perspective/")))], [`${example.url.replace(/^http/, "ws")}/perspective/ws`], "one WebSocket for the four");
+      assert.deepEqual(w.foreign, []);
+      // Dashboard 2.0's "App is offline ready" notice would cover a corner of the picture.
+      await page.getByRole("button", { name: "Close" }).click({ timeout: 2000 }).catch(() => undefined);
+      mkdirSync(join(packageRoot, "test-results"), { recursive: true });
+      const shot = join(packageRoot, "test-results", `ui-perspective-dashboard-${runtimeVersion}.png`);
+      await page.screenshot({ path: shot });
+      publishReadmePicture(shot, "dashboard-2");
+      await page.close();
+    } finally {
+      await example.stop();
+      await emu.stop();
+    }
   });
 });
