@@ -39,7 +39,10 @@ describe("ui-perspective without Dashboard 2.0 (test helper)", () => {
     } finally {
       proto.status = original;
     }
-    const caught = new Promise<{ error: { message: string }; _msgid: string }>((r) => helper.getNode("hc").on("input", (m: unknown) => r(m as never)));
+    const caught = new Promise<{ error: { message: string }; _msgid: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("nothing reached the Catch node within 10 s")), 10000);
+      helper.getNode("hc").on("input", (m: unknown) => (clearTimeout(timer), resolve(m as never)));
+    });
     helper.getNode("w1").receive({ payload: { plugin: "Datagrid" }, _msgid: "m1" } as never);
     const m = await caught;
     assert.ok(m.error.message.includes(MISSING), m.error.message);

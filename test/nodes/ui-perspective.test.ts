@@ -36,9 +36,15 @@ type Widget = { src?: { package: string; name: string; src: string; component: s
 type Base = { ui: { widgets: Map<string, Widget> }; stores: { state: { getAll(id: string): Record<string, unknown> | undefined } } };
 
 type Caught = { error: { message: string }; _msgid: string };
-/** The next message the Catch node passes on, after `act`. */
+/** The next message the Catch node passes on, after `act` (fails after 10 s without one). */
 function caughtAfter(act: () => void): Promise<Caught> {
-  const got = new Promise<Caught>((r) => helper.getNode("h1").on("input", (m: unknown) => r(m as Caught)));
+  const got = new Promise<Caught>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("nothing reached the Catch node within 10 s")), 10000);
+    helper.getNode("h1").on("input", (m: unknown) => {
+      clearTimeout(timer);
+      resolve(m as Caught);
+    });
+  });
   act();
   return got;
 }
