@@ -344,8 +344,10 @@
         this.lease = acquireFeed(base);
         this.unsubscribe = this.lease.feed.subscribe(name, {
           onState: (state, text) => {
-            this.status = state;
-            this.text = text;
+            // "live" once the viewer shows the table, not merely once the feed has it.
+            this.feedState = state;
+            this.status = state === "live" && !this.table ? "loading" : state;
+            this.text = state === "live" && !this.table ? "loading" : text;
           },
           onRows: (n) => (this.rows = n),
           onTable: (table) => this.show(table),
@@ -375,6 +377,10 @@
           await v.load(table);
           this.table = table;
           await v.restore(this.effectiveLayout());
+          if (this.feedState === "live") {
+            this.status = "live";
+            this.text = "";
+          }
         });
       },
       applyLayout() {

@@ -13,7 +13,7 @@ import { startEmulator } from "../../emulator";
 import { REPLICATION_REQUESTS, watchPage } from "./dashboard-helpers";
 import { packageName, packageRoot, startNodeRed, type NodeRedProcess } from "../support/node-red-process";
 import { publishReadmePicture } from "../support/readme-pictures";
-import { runtimeVersion } from "../support/runtime";
+import { runtimeDir, runtimeVersion } from "../support/runtime";
 import { waitFor } from "../support/wait";
 
 const PRODUCER = `
@@ -169,6 +169,26 @@ describe(`ui-perspective on a Dashboard 2.0 page in Chromium (Node-RED ${runtime
     const ours = (p: string[]) => p.filter((m) => /perspective/i.test(m));
     assert.deepEqual(ours(w.problems), []);
     await page.close();
+  });
+
+  it("behind httpNodeAuth: the dashboard's browser, signed in, gets the widget's files, table and WebSocket", async () => {
+    const user = "viewer";
+    const password = "view-pass-5530";
+    const bcrypt = require(require.resolve("bcryptjs", { paths: [runtimeDir] })) as { hashSync(p: string, rounds: number): string };
+    const guarded = await startNodeRed({ flows: FLOWS, dashboard: true, settings: { httpNodeAuth: { user, pass: bcrypt.hashSync(password, 8) } } });
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+    try {
+      assert.equal((await fetch(`${guarded.url}/perspective/config.json`)).status, 401, "the table list is not public");
+      const signedIn = await browser.newContext({ httpCredentials: { username: user, password }, viewport: { width: 1400, height: 900 } });
+      const page = await signedIn.newPage();
+      await page.goto(`${guarded.url}/dashboard/meters`);
+      await waitFor("the widget live behind httpNodeAuth", async () => (await widget(page))?.state === "live", { timeoutMs: 60000 });
+      const newest = await newestTs(page);
+      await waitFor("newer rows behind httpNodeAuth", async () => (await newestTs(page)) > newest, { timeoutMs: 30000 });
+    } finally {
+      await browser.close();
+      await guarded.stop();
+    }
   });
 
   it("examples/dashboard-2.json: the demo's four viewers beside a gauge of the newest voltage, fed through TDengine", async () => {
