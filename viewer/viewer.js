@@ -4,7 +4,7 @@
 // from the server fill a table in the page's own Perspective worker, and the four viewers compute their
 // group-bys, expressions, filters and sorts on that local table, never on the server. Every file comes from
 // this server; nothing is loaded from elsewhere.
-/* global Option, URLSearchParams */
+/* global Option, URLSearchParams, navigator */
 // Load order matters: the viewer defines the element and its WASM, which the client then reuses.
 import "./assets/@finos/perspective-viewer/dist/cdn/perspective-viewer.js";
 import "./assets/@finos/perspective-viewer-datagrid/dist/cdn/perspective-viewer-datagrid.js";
@@ -437,6 +437,13 @@ document.getElementById("save-layout").addEventListener("click", async () => {
   if (!state.table || !viewersLoaded) return;
   const name = state.table;
   localStorage.setItem(layoutKey(name), JSON.stringify(await onViewers(currentLayouts)));
+});
+
+// For a ui-perspective widget of Dashboard 2.0: its Layout option takes one of these objects.
+document.getElementById("copy-layout").addEventListener("click", async () => {
+  if (!viewersLoaded) return;
+  const text = JSON.stringify(await onViewers(currentLayouts), null, 2);
+  await navigator.clipboard.writeText(text).catch(() => window.prompt("Copy the layouts:", text));
 });
 
 document.getElementById("reset-layout").addEventListener("click", async () => {

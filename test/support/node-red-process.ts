@@ -33,6 +33,12 @@ export interface StartOptions {
   /** Credentials in clear, written to flows_cred.json (credentialSecret is false in tests). */
   env?: Record<string, string>;
   timeoutMs?: number;
+  /**
+   * Load FlowFuse Dashboard 2.0 (a dev dependency): Node-RED finds it in this package's node_modules, where
+   * it would otherwise be loaded by every test; only the tests that ask for it get it. The userDir then has
+   * the package.json a palette install writes, listing this package, which Dashboard 2.0 reads.
+   */
+  dashboard?: boolean;
 }
 
 export async function startNodeRed(opts: StartOptions = {}): Promise<NodeRedProcess> {
@@ -40,6 +46,9 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<NodeRedProc
   const link = join(userDir, "node_modules", ...packageName.split("/"));
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(packageRoot, link, "dir");
+  if (opts.dashboard) {
+    writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "node-red-project", private: true, dependencies: { [packageName]: "*" } }));
+  }
   const port = await freePort();
   const settings = {
     uiHost: "127.0.0.1",
@@ -50,6 +59,7 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<NodeRedProc
     // No update-consent dialog over the editor, and nothing calls out.
     telemetry: { enabled: false },
     logging: { console: { level: "info", metrics: false, audit: false } },
+    ...(opts.dashboard ? {} : { nodesExcludes: ["node-red-dashboard"] }),
     ...opts.settings,
   };
   writeFileSync(join(userDir, "settings.js"), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);

@@ -12,12 +12,15 @@ export interface Manifest {
   engines?: { node?: string };
   files?: string[];
   dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  "node-red-dashboard-2"?: { version?: string; widgets: Record<string, { output: string; component: string }> };
   "node-red": { version?: string; nodes: Record<string, string> };
 }
 export const manifest: Manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 export const nodeFiles = manifest["node-red"].nodes;
 /** Node types that are not config nodes (the ones an example must use). */
-export const flowNodeTypes = ["tdengine-write", "tdengine-poll", "tdengine-query", "perspective-out"];
+export const flowNodeTypes = ["tdengine-write", "tdengine-poll", "tdengine-query", "perspective-out", "ui-perspective"];
 export const configNodeTypes = ["tdengine-config", "perspective-config"];
 export const allNodeTypes = [...configNodeTypes, ...flowNodeTypes];
 export function nodeModule(type: string): unknown {

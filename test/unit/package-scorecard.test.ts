@@ -34,8 +34,22 @@ test("P04: the name is scoped (new packages must be) or node-red-contrib-*", () 
   assert.match(manifest.name, /^@[a-z0-9-]+\/[a-z0-9-]+$|^node-red-contrib-/);
 });
 
-test("P05: keywords include node-red, tdengine and perspective", () => {
-  for (const k of ["node-red", "tdengine", "perspective"]) assert.ok(manifest.keywords?.includes(k), k);
+test("P05: keywords include node-red, tdengine, perspective and node-red-dashboard-2 (the widget)", () => {
+  for (const k of ["node-red", "tdengine", "perspective", "node-red-dashboard-2"]) assert.ok(manifest.keywords?.includes(k), k);
+});
+
+test("Dashboard 2.0: the widget section points at a shipped resource; the dashboard is an optional peer, never a dependency", () => {
+  const section = manifest["node-red-dashboard-2"];
+  assert.ok(section, "node-red-dashboard-2 section");
+  assert.deepEqual(Object.keys(section.widgets), ["ui-perspective"], "keyed by the node type");
+  const w = section.widgets["ui-perspective"];
+  assert.equal(w.component, "UIPerspective");
+  assert.ok(existsSync(join(root, "resources", w.output)), `resources/${w.output}`);
+  assert.ok(manifest.files?.includes("resources"), "resources/ is published");
+  const dash = "@flowfuse/node-red-dashboard";
+  assert.ok(!(dash in (manifest.dependencies ?? {})), "not a runtime dependency");
+  assert.ok(manifest.peerDependencies?.[dash], "a peer dependency");
+  assert.equal(manifest.peerDependenciesMeta?.[dash]?.optional, true, "an optional one");
 });
 
 test("P06: node-red.version is satisfied by every Node-RED version the suite runs against", () => {
