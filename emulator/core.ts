@@ -2,6 +2,7 @@
 import { Faults } from "./faults.js";
 import { Engine } from "./sql/engine.js";
 import { Catalog, type WriteCounts } from "./store/catalog.js";
+import { TmqState, type TmqDefaults } from "./tmq/state.js";
 
 export interface EmulatorStats {
   /** Open WebSocket sessions. */
@@ -23,6 +24,8 @@ export class EmulatorCore {
   readonly catalog: Catalog;
   readonly engine: Engine;
   readonly faults = new Faults();
+  /** Topics, consumer groups and committed offsets: like the data, they survive endpoint restarts. */
+  readonly tmq: TmqState;
   requests = 0;
   /** WebSocket requests received, per action (e.g. stmt2_prepare), for tests to see retries. */
   readonly actions = new Map<string, number>();
@@ -47,8 +50,12 @@ export class EmulatorCore {
     readonly serverVersion: string,
     readonly reorderReplies: boolean,
     maxRowsPerTable: number,
+    defaultVgroups = 2,
+    tmqDefaults: TmqDefaults = { sessionTimeoutMs: 12000, maxPollIntervalMs: 300000 },
   ) {
-    this.catalog = new Catalog(maxRowsPerTable);
+    this.catalog = new Catalog(maxRowsPerTable, defaultVgroups);
     this.engine = new Engine(this.catalog, serverVersion);
+    this.tmq = new TmqState(this.catalog, serverVersion, tmqDefaults);
+    this.engine.tmq = this.tmq;
   }
 }

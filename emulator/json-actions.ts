@@ -44,7 +44,8 @@ function statementResult(sess: WsSession, rs: ResultSet): Record<string, unknown
   };
 }
 
-function reqIdOf(raw: string, args: Record<string, unknown>): bigint | null {
+/** req_id of a JSON request as a u64 (0 when absent), or null when it is not a non-negative integer. */
+export function reqIdOf(raw: string, args: Record<string, unknown>): bigint | null {
   const v = args.req_id;
   if (v === undefined || v === null) return 0n;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0) return null;

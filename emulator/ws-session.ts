@@ -5,6 +5,7 @@ import { handleBinary } from "./binary-actions.js";
 import type { EmulatorCore } from "./core.js";
 import { TdError } from "./errors.js";
 import { handleJson } from "./json-actions.js";
+import { jsonReplyText } from "./json-reply.js";
 import { ReplyChannel } from "./reply-channel.js";
 import type { ResultSet } from "./result.js";
 import type { Session } from "./sql/context.js";
@@ -70,9 +71,7 @@ export class WsSession {
 
   /** Common JSON reply: code, message, action, req_id (echoed exactly, u64), timing, extra fields. */
   replyJson(action: string, reqId: bigint, started: bigint, extra: Record<string, unknown> = {}, code = 0, message = ""): void {
-    const timing = Number(process.hrtime.bigint() - started);
-    const body = JSON.stringify({ code, message, action, req_id: "\u0000REQ\u0000", timing, ...extra });
-    this.out.send(body.replace('"\\u0000REQ\\u0000"', reqId.toString()));
+    this.out.send(jsonReplyText(action, reqId, Number(process.hrtime.bigint() - started), extra, code, message));
   }
 
   replyError(action: string, reqId: bigint, started: bigint, err: unknown, extra: Record<string, unknown> = {}): void {
