@@ -1,6 +1,7 @@
 // State that outlives restarts: the catalog (data), engine, credentials, fault switches, counters.
 import { Faults } from "./faults.js";
 import { Engine } from "./sql/engine.js";
+import { Connections } from "./connections.js";
 import { Catalog, type WriteCounts } from "./store/catalog.js";
 import { TmqState, type TmqDefaults } from "./tmq/state.js";
 
@@ -26,6 +27,8 @@ export class EmulatorCore {
   readonly faults = new Faults();
   /** Topics, consumer groups and committed offsets: like the data, they survive endpoint restarts. */
   readonly tmq: TmqState;
+  /** Open /ws and /rest/tmq connections (SHOW CONNECTIONS). */
+  readonly connections = new Connections();
   requests = 0;
   /** WebSocket requests received, per action (e.g. stmt2_prepare), for tests to see retries. */
   readonly actions = new Map<string, number>();
@@ -57,5 +60,6 @@ export class EmulatorCore {
     this.engine = new Engine(this.catalog, serverVersion);
     this.tmq = new TmqState(this.catalog, serverVersion, tmqDefaults);
     this.engine.tmq = this.tmq;
+    this.engine.connections = this.connections;
   }
 }

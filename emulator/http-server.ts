@@ -21,6 +21,10 @@ export interface HttpServerHandle {
 /** Largest text frame accepted on /rest/tmq (a subscribe with many topics and options fits easily). */
 export const TMQ_MAX_FRAME = 1 << 20;
 
+function peerOf(req: http.IncomingMessage): string {
+  return req.socket.remoteAddress ? `${req.socket.remoteAddress}:${req.socket.remotePort ?? 0}` : "";
+}
+
 function restJson(res: http.ServerResponse, status: number, body: string): void {
   res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" });
   res.end(body);
@@ -155,7 +159,7 @@ export function createHttpServer(core: EmulatorCore, tls?: { key: string | Buffe
       tmqWss.handleUpgrade(req, socket, head, (ws) => {
         sessions.add(ws);
         ws.on("close", () => sessions.delete(ws));
-        new TmqSession(ws, core, core.tmq);
+        new TmqSession(ws, core, core.tmq).peer = peerOf(req);
       });
       return;
     }
@@ -166,7 +170,7 @@ export function createHttpServer(core: EmulatorCore, tls?: { key: string | Buffe
     wss.handleUpgrade(req, socket, head, (ws) => {
       sessions.add(ws);
       ws.on("close", () => sessions.delete(ws));
-      new WsSession(ws, core);
+      new WsSession(ws, core).peer = peerOf(req);
     });
   });
   server.on("close", () => tmqWss.close());

@@ -1,4 +1,5 @@
 // JSON (text frame) actions on /ws.
+import { textArg } from "./connections.js";
 import { CODE, TdError } from "./errors.js";
 import type { ExecResult, ResultSet } from "./result.js";
 import { schemalessInsert } from "./schemaless.js";
@@ -99,6 +100,7 @@ export function handleJson(sess: WsSession, raw: string, started: bigint): void 
           sess.sql.db = name;
         }
         sess.connected = true;
+        sess.connection = core.connections.add({ user: core.user, app: textArg(args.app), ip: textArg(args.ip), endPoint: sess.peer, connector: textArg(args.connector) });
         return sess.replyJson(action, reqId, started, { version: core.serverVersion });
       }
       case "check_server_status":

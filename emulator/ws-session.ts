@@ -2,6 +2,7 @@
 // pre-conn rule, injected failures, and dispatch of JSON and binary frames to their handlers.
 import type { WebSocket } from "ws";
 import { handleBinary } from "./binary-actions.js";
+import type { ConnectionInfo } from "./connections.js";
 import type { EmulatorCore } from "./core.js";
 import { TdError } from "./errors.js";
 import { handleJson } from "./json-actions.js";
@@ -28,6 +29,8 @@ export class WsSession {
   readonly results = new Map<number, HeldResult>();
   readonly stmts = new Map<number, Stmt2>();
   readonly stmt1s = new Map<number, Stmt1>();
+  /** Listed by SHOW CONNECTIONS from a successful conn until the socket closes. */
+  connection: ConnectionInfo | null = null;
   private nextResult = 1;
   private nextStmt = 1;
   readonly out: ReplyChannel;
@@ -62,7 +65,12 @@ export class WsSession {
     return s;
   }
 
+  /** Client address as SHOW CONNECTIONS prints it (set by the HTTP server at upgrade). */
+  peer = "";
+
   dispose(): void {
+    this.core.connections.remove(this.connection);
+    this.connection = null;
     this.results.clear();
     this.stmts.clear();
     this.stmt1s.clear();

@@ -81,6 +81,7 @@ export type Stmt =
   | { t: "createTopic"; ifNotExists: boolean; name: string; withMeta: boolean; source: TopicSourceAst }
   | { t: "dropTopic"; ifExists: boolean; name: string }
   | { t: "showTmq"; what: "topics" | "consumers" | "subscriptions" }
+  | { t: "showConnections" }
   | { t: "dropDb"; ifExists: boolean; name: string }
   | { t: "use"; name: string }
   | { t: "createStable"; ifNotExists: boolean; name: Name; columns: ColumnDef[]; tags: ColumnDef[] }

@@ -4,6 +4,7 @@ import type { Catalog, Database } from "../store/catalog.js";
 import type { SuperTable, TableData } from "../store/table.js";
 import type { Name } from "./ast.js";
 import type { TmqState } from "../tmq/state.js";
+import type { Connections } from "../connections.js";
 import { zoneOf, type Zone } from "./zone.js";
 
 export function sessionZone(ctx: EngineContext): Zone {
@@ -22,6 +23,7 @@ export interface EngineContext {
   session: Session;
   /** Topics and consumer groups (absent in engines without TMQ). */
   tmq?: TmqState;
+  connections?: Connections;
 }
 
 export function resolveDb(ctx: EngineContext, name: string | undefined, forInsert = false): Database {

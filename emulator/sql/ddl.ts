@@ -7,7 +7,7 @@ import type { Stmt } from "./ast.js";
 import { resolveDb, resolveTarget, sessionZone, type EngineContext } from "./context.js";
 import { compileExpr, likeRegex } from "./eval.js";
 import { alterTable } from "./alter.js";
-import { declaredType } from "./system-tables.js";
+import { declaredType, systemTable } from "./system-tables.js";
 import { nowIn } from "./time.js";
 import { coerce } from "./values.js";
 
@@ -135,6 +135,10 @@ export function execDdl(st: Stmt, ctx: EngineContext): ExecResult {
       const like = st.like !== undefined ? likeRegex(st.like) : null;
       const names = [...(st.what === "stables" ? db.stables.keys() : db.tables.keys())].filter((n) => !like || like.test(n));
       return { kind: "rows", result: new ValuesResult([{ name: st.what === "stables" ? "stable_name" : "table_name", type: T.VARCHAR, length: 192 }], names.map((n) => [n])) };
+    }
+    case "showConnections": {
+      const sys = systemTable(ctx, "perf_connections");
+      return { kind: "rows", result: new ValuesResult(sys.columns.map((c) => ({ name: c.name, type: c.type, length: c.bytes })), sys.rows) };
     }
     case "showTags": {
       const tg = resolveTarget(ctx, st.table);

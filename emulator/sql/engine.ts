@@ -10,10 +10,13 @@ import { parseSql } from "./parser.js";
 import { execSelect } from "./select.js";
 import { execTmqStmt } from "../tmq/sql.js";
 import type { TmqState } from "../tmq/state.js";
+import type { Connections } from "../connections.js";
 
 export class Engine {
   /** Set by the emulator core once its TMQ state exists (topics are SQL objects). */
   tmq: TmqState | undefined;
+  /** Set by the emulator core: open connections for SHOW CONNECTIONS. */
+  connections: Connections | undefined;
 
   constructor(
     readonly catalog: Catalog,
@@ -24,7 +27,7 @@ export class Engine {
     const text = sql.trim();
     if (!text) throw new TdError(CODE.SYNTAX, 'syntax error near ""');
     const { stmt } = parseSql(text);
-    const ctx = { catalog: this.catalog, serverVersion: this.serverVersion, session, tmq: this.tmq };
+    const ctx = { catalog: this.catalog, serverVersion: this.serverVersion, session, tmq: this.tmq, connections: this.connections };
     switch (stmt.t) {
       case "createTopic":
       case "dropTopic":

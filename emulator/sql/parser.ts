@@ -324,7 +324,9 @@ export class Parser {
         return p <= 18 ? { type: T.DECIMAL64, bytes: 8, decPrecision: p, decScale: s } : { type: T.DECIMAL, bytes: 16, decPrecision: p, decScale: s };
       }
       case "blob":
-        throw notSupported("BLOB columns in the emulator");
+        // TDengine 3.3.7+: up to 4 MiB per value, u32 length prefix in raw blocks.
+        if (tag) throw this.fail(t);
+        return { type: T.BLOB, bytes: 4194304 };
       default:
         throw this.fail(t);
     }
@@ -353,6 +355,7 @@ export class Parser {
   private show(): Stmt {
     if (this.acceptKw("databases")) return { t: "show", what: "databases" };
     for (const what of ["topics", "consumers", "subscriptions"] as const) if (this.acceptKw(what)) return { t: "showTmq", what };
+    if (this.acceptKw("connections")) return { t: "showConnections" };
     if (this.acceptKw("create")) {
       const what = this.next().text.toLowerCase();
       if (what !== "table" && what !== "stable" && what !== "database") throw this.fail();

@@ -5,6 +5,7 @@ import { T, typeName, type ColumnDef, type Value } from "../types.js";
 import type { EngineContext } from "./context.js";
 import { DATABASE_COLUMNS, databaseRows } from "./ddl.js";
 import { formatDecimal } from "./values.js";
+import { CONNECTION_COLUMNS } from "../connections.js";
 import { CONSUMER_COLUMNS, consumerRows, SUBSCRIPTION_COLUMNS, subscriptionRows, TOPIC_COLUMNS, topicRows } from "../tmq/sql.js";
 
 export interface SystemTable {
@@ -62,6 +63,9 @@ export function systemTable(ctx: EngineContext, name: string): SystemTable {
           ...[...db.tables.values()].flatMap((t) => t.columns.map((c) => [t.name, db.name, t.stable ? "CHILD_TABLE" : "NORMAL_TABLE", c.name, declaredType(c), c.bytes, c.decPrecision ?? 0, c.decScale ?? 0, 1])),
         ]),
       };
+    case "perf_connections":
+      if (ctx.connections) return { columns: CONNECTION_COLUMNS, rows: ctx.connections.rows() };
+      break;
     case "ins_topics":
       if (ctx.tmq) return { columns: defs(TOPIC_COLUMNS), rows: topicRows(ctx.tmq) };
       break;

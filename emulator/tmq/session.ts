@@ -3,6 +3,7 @@
 // for it when they need the consumer (taosAdapter's asyncLocker), only one poll is queued (a newer one replaces a
 // queued one, which never gets a reply), and auto commit happens inside poll at the configured interval.
 import type { WebSocket } from "ws";
+import { textArg, type ConnectionInfo } from "../connections.js";
 import type { EmulatorCore } from "../core.js";
 import { TdError } from "../errors.js";
 import { reqIdOf } from "../json-actions.js";
@@ -55,6 +56,9 @@ export class TmqSession {
   private cancelWait: (() => void) | null = null;
   private pinger: NodeJS.Timeout | null = null;
   private closed = false;
+  private connection: ConnectionInfo | null = null;
+  /** Client address for SHOW CONNECTIONS (set by the HTTP server at upgrade). */
+  peer = "";
   readonly out: ReplyChannel;
 
   constructor(
@@ -177,6 +181,8 @@ export class TmqSession {
       this.autoCommitMs = config.autoCommitIntervalMs;
       this.nextCommit = 0;
       this.consumer = this.tmq.join(config, topics, () => this.ws.terminate());
+      const a = r.args;
+      this.connection = this.core.connections.add({ user: req.user, app: textArg(a.app), ip: textArg(a.ip), endPoint: this.peer, connector: textArg(a.connector) });
       this.startPinger(config.sessionTimeoutMs);
     }
     this.unsubscribed = false;
@@ -306,6 +312,7 @@ export class TmqSession {
     if (this.closed) return;
     this.closed = true;
     this.cancelWait?.();
+    this.core.connections.remove(this.connection);
     if (this.pinger) clearInterval(this.pinger);
     if (this.consumer && !this.unsubscribed) this.tmq.remove(this.consumer);
     this.message = null;
