@@ -112,7 +112,8 @@ export function consumerConfig(req: SubscribeRequest, defaults: TmqDefaults): Co
     groupId: o.get("group.id") ?? "",
     clientId: o.get("client.id") ?? "",
     offsetReset: (o.get("auto.offset.reset")?.toLowerCase() ?? "latest") as OffsetReset,
-    withTableName: o.has("msg.with.table.name") ? /^true$/i.test(o.get("msg.with.table.name") as string) : true,
+    // TDengine 3.2.0.0 deprecated msg.with.table.name: still checked as a boolean, always on.
+    withTableName: true,
     autoCommit,
     autoCommitIntervalMs: interval,
     sessionTimeoutMs: o.has("session.timeout.ms") ? Number(o.get("session.timeout.ms")) : defaults.sessionTimeoutMs,
