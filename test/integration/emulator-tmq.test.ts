@@ -364,6 +364,65 @@ describe("emulator /rest/tmq liveness and hostile input", () => {
     }
   });
 
+  it("takes the vgroups of a member that stops polling (max.poll.interval.ms) until it polls again", async () => {
+    const e = await startEmulator({ vgroups: 2, tmqMaxPollIntervalMs: 500 });
+    try {
+      e.sql("create database m");
+      e.sql("create topic mt as database m");
+      const sub = { req_id: 1, user: "root", password: "taosdata", group_id: "mp", topics: ["mt"] };
+      const idle = await RawWs.open(`${e.wsUrl}/rest/tmq`);
+      assert.equal((await idle.json("subscribe", sub)).code, 0);
+      const busy = await RawWs.open(`${e.wsUrl}/rest/tmq`);
+      assert.equal((await busy.json("subscribe", sub)).code, 0);
+      await waitFor("the polling member owning both vgroups", async () => {
+        await busy.json("poll", { req_id: 2, blocking_time: 0 });
+        return ((await busy.json("assignment", { req_id: 3, topic: "mt" })).assignment as unknown[]).length === 2;
+      });
+      assert.deepEqual(e.sql("show consumers").rows.map((r) => r[3]).sort(), ["lost", "ready"]);
+      assert.equal((await idle.json("poll", { req_id: 4, blocking_time: 0 })).code, 0);
+      assert.equal(((await idle.json("assignment", { req_id: 5, topic: "mt" })).assignment as unknown[]).length, 1, "polling again rejoins the group");
+      idle.close();
+      busy.close();
+    } finally {
+      await e.stop();
+    }
+  });
+
+  it("keeps topics and committed offsets over an endpoint restart, and shares groups between a cluster's endpoints", async () => {
+    const { startEmulatorCluster } = await import("../../emulator/index.js");
+    const cl = await startEmulatorCluster({ endpoints: 2, vgroups: 2 });
+    try {
+      cl.sql("create database c");
+      cl.sql("create table c.t1 (ts timestamp, v int)");
+      cl.sql("create table c.t2 (ts timestamp, v int)");
+      cl.sql("create topic ct as database c");
+      const sub = { req_id: 1, user: "root", password: "taosdata", group_id: "cg", topics: ["ct"], offset_rest: "earliest" };
+      const a = await RawWs.open(`${cl.endpoints[0].wsUrl}/rest/tmq`);
+      const b = await RawWs.open(`${cl.endpoints[1].wsUrl}/rest/tmq`);
+      assert.equal((await a.json("subscribe", sub)).code, 0);
+      assert.equal((await b.json("subscribe", sub)).code, 0);
+      const va = ((await a.json("assignment", { req_id: 2, topic: "ct" })).assignment as { vgroup_id: number }[]).map((x) => x.vgroup_id);
+      const vb = ((await b.json("assignment", { req_id: 2, topic: "ct" })).assignment as { vgroup_id: number }[]).map((x) => x.vgroup_id);
+      assert.deepEqual([va.length, vb.length, new Set([...va, ...vb]).size], [1, 1, 2], "members on two endpoints split the vgroups");
+      cl.sql("insert into c.t1 values (1700000000000, 1)");
+      cl.sql("insert into c.t2 values (1700000000000, 2)");
+      await drain(a);
+      assert.equal((await a.json("commit", { req_id: 3 })).code, 0);
+      b.close();
+      await cl.endpoints[0].stop();
+      await waitFor("a's socket dropped by the stop", () => a.closed);
+      await cl.endpoints[0].start();
+      const again = await RawWs.open(`${cl.endpoints[0].wsUrl}/rest/tmq`);
+      assert.equal((await again.json("subscribe", sub)).code, 0);
+      const asg = (await again.json("assignment", { req_id: 4, topic: "ct" })).assignment as { vgroup_id: number; offset: number }[];
+      assert.deepEqual(asg.find((x) => x.vgroup_id === va[0])?.offset, 1, "the committed offset survived the restart");
+      assert.deepEqual(asg.find((x) => x.vgroup_id === vb[0])?.offset, 0, "the vgroup nobody committed starts at earliest");
+      again.close();
+    } finally {
+      await cl.stop();
+    }
+  });
+
   it("answers malformed frames with errors, ignores binary frames, closes on oversized frames, and keeps serving", async () => {
     const c = await RawWs.open(`${emu.wsUrl}/rest/tmq`);
     c.send("{not json");
