@@ -160,7 +160,7 @@ export class TmqSession {
     const req = readSubscribe(r.args);
     if (!req) return this.reply(r.action, r.reqId, r.started, {}, 0xffff, "unmarshal subscribe args error");
     if (this.consumer && !this.unsubscribed) return this.reply(r.action, r.reqId, r.started, {}, 0xffff, "tmq should have unsubscribed first");
-    const topics = req.topics.map((name) => {
+    const topics = [...new Set(req.topics)].map((name) => {
       const t = this.tmq.topics.get(name);
       if (!t) throw tmqError(TMQ_CODE.TOPIC_NOT_EXIST);
       return t;

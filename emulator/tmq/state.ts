@@ -41,15 +41,18 @@ export class TmqState {
     readonly serverVersion: string,
     readonly defaults: TmqDefaults,
   ) {
-    catalog.onWal(() => {
-      if (!this.waiters.size) return;
-      const ws = [...this.waiters];
-      this.waiters.clear();
-      for (const w of ws) w();
-    });
+    catalog.onWal(() => this.wake());
   }
 
-  /** Called once at the next write to any log (the waiter re-checks its own vgroups). */
+  /** Waiting polls look again: after a write, or after a rebalance gave their consumer other vgroups. */
+  private wake(): void {
+    if (!this.waiters.size) return;
+    const ws = [...this.waiters];
+    this.waiters.clear();
+    for (const w of ws) w();
+  }
+
+  /** Called once at the next write to any log or rebalance (the waiter re-checks its own vgroups). */
   waitForWrite(w: () => void): () => void {
     this.waiters.add(w);
     return () => this.waiters.delete(w);
@@ -67,12 +70,15 @@ export class TmqState {
     c.group.join(c);
     this.live.add(c);
     this.ensureSweeper();
+    this.wake();
     return c;
   }
 
   /** A member that lost its vgroups (no poll in time) polls again: it joins its group again. */
   rejoin(c: Consumer): void {
-    if (this.live.has(c) && c.status === "lost") c.group.join(c);
+    if (!this.live.has(c) || c.status !== "lost") return;
+    c.group.join(c);
+    this.wake();
   }
 
   /** subscribe again after unsubscribe: the same consumer joins with its new topics. */
@@ -80,12 +86,14 @@ export class TmqState {
     this.live.add(c);
     c.group.join(c);
     this.ensureSweeper();
+    this.wake();
   }
 
   /** Unsubscribe, close or socket drop: the member leaves and its vgroups go to the others at once. */
   remove(c: Consumer): void {
     this.live.delete(c);
     c.group.leave(c);
+    this.wake();
   }
 
   /** Open consumers (SHOW CONSUMERS, DROP TOPIC checks). */
@@ -156,6 +164,7 @@ export class TmqState {
       } else if (c.status === "ready" && now - c.lastPoll > c.config.maxPollIntervalMs) {
         c.status = "lost";
         c.group.leave(c);
+        this.wake();
       }
     }
     if (!all.length && this.sweeper) {

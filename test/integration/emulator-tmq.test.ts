@@ -332,6 +332,24 @@ describe("emulator /rest/tmq offsets", () => {
     c.close();
   });
 
+  it("wakes a blocking poll when a rebalance gives its consumer vgroups with rows", async () => {
+    emu.sql("create database wk vgroups 2");
+    for (let i = 0; i < 8; i++) emu.sql(`create table wk.t${i} (ts timestamp, v int)`);
+    for (let i = 0; i < 8; i++) emu.sql(`insert into wk.t${i} values (1700000000000, ${i})`);
+    emu.sql("create topic t_wake as database wk");
+    const a = await consumer("wake", ["t_wake"]);
+    const b = await consumer("wake", ["t_wake"]);
+    await drain(b);
+    const polls = (): number => emu.stats().actions["tmq:poll"] ?? 0;
+    const before = polls();
+    b.send(JSON.stringify({ action: "poll", args: { req_id: 21, blocking_time: 60000 } }));
+    await waitFor("b's poll waiting in the emulator", () => polls() > before);
+    a.close();
+    const woke = await b.nextJson();
+    assert.deepEqual([woke.req_id, woke.have_message], [21, true], "the taken-over vgroup's rows, without waiting for a write");
+    b.close();
+  });
+
   it("refuses to drop a topic while a consumer subscribes to it", async () => {
     emu.sql("create topic t_busy as database raw");
     const c = await consumer("busy", ["t_busy"]);
