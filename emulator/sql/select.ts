@@ -28,7 +28,8 @@ class U32Builder {
   }
 }
 
-class RefResult implements ResultSet {
+/** Output rows as references (source, physical row) into tables; fixed-width plain columns copy as bytes. */
+export class RefResult implements ResultSet {
   constructor(
     readonly columns: ResultColumn[],
     readonly precision: Precision,

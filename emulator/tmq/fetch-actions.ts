@@ -1,6 +1,5 @@
 // Reading the held message (tmq.go fetch, fetch_block, fetch_raw, fetch_raw_data, fetch_json_meta): each checks
 // that a message is held and that message_id names it, with taosAdapter's error texts (they differ per action).
-import { encodeBlock } from "../raw-block-encoder.js";
 import { PRECISION_CODE } from "../types.js";
 import { RAW_TYPE_DATA, TMQ_RES_DATA } from "./constants.js";
 import { encodeRawData, fetchBlockReply, fetchRawDataError, fetchRawDataReply, fetchRawReply } from "./raw-data.js";
@@ -43,18 +42,17 @@ export function fetchAction(s: TmqSession, r: TmqRequest): void {
       const b = m.data.blocks[m.fetched];
       if (!b) return s.reply(r.action, r.reqId, r.started, { message_id: Number(mid), completed: true, table_name: "", rows: 0, fields_count: 0, fields_names: null, fields_types: null, fields_lengths: null, precision: 0 });
       m.fetched++;
-      const rs = b.result;
-      m.buffer = fetchBlockReply(r.reqId, 0n, mid, encodeBlock(rs, 0, rs.rowCount));
+      m.buffer = fetchBlockReply(r.reqId, 0n, mid, b.block);
       return s.reply(r.action, r.reqId, r.started, {
         message_id: Number(mid),
         completed: false,
         table_name: s.consumer.config.withTableName ? b.tableName : "",
-        rows: rs.rowCount,
-        fields_count: rs.columns.length,
-        fields_names: rs.columns.map((c) => c.name),
-        fields_types: rs.columns.map((c) => c.type),
-        fields_lengths: rs.columns.map((c) => c.length),
-        precision: PRECISION_CODE[rs.precision],
+        rows: b.rows,
+        fields_count: b.columns.length,
+        fields_names: b.columns.map((c) => c.name),
+        fields_types: b.columns.map((c) => c.type),
+        fields_lengths: b.columns.map((c) => c.length),
+        precision: PRECISION_CODE[b.precision],
       });
     }
     case "fetch_block": {

@@ -11,7 +11,7 @@
 //   | i8 precision | raw block], the schema (zigzag varint columns, zigzag varint version, per column: u8 type,
 //   i8 flags, zigzag varint bytes, zigzag varint column id, varint name length+1, name, NUL) and the table name
 //   (varint length+1, name, NUL).
-import { blockColumnBytes, encodeBlock } from "../raw-block-encoder.js";
+import { blockColumnBytes } from "../raw-block-encoder.js";
 import { PRECISION_CODE } from "../types.js";
 import { TMQ_FETCH_RAW_NEW_MESSAGE, TMQ_RAW_MESSAGE } from "./constants.js";
 import type { TopicBlock } from "./topics.js";
@@ -45,8 +45,8 @@ function offsetVal(version: number): Buffer {
 }
 
 function schemaOf(block: TopicBlock): Buffer {
-  const parts: Buffer[] = [Buffer.from([...zigzag(block.result.columns.length), ...zigzag(1)])];
-  block.result.columns.forEach((c, i) => {
+  const parts: Buffer[] = [Buffer.from([...zigzag(block.columns.length), ...zigzag(1)])];
+  block.columns.forEach((c, i) => {
     parts.push(Buffer.from([c.type & 0xff, 1, ...zigzag(blockColumnBytes(c)), ...zigzag(i + 1)]));
     parts.push(cstr(c.name));
   });
@@ -62,12 +62,12 @@ export function encodeRawData(reqOffset: number, rspOffset: number, blocks: Topi
   head.writeInt8(1, 5);
   parts.push(blocks.length ? head : head.subarray(0, 4));
   for (const b of blocks) {
-    const raw = encodeBlock(b.result, 0, b.result.rowCount);
+    const raw = b.block;
     const rsp = Buffer.alloc(18);
     rsp.writeBigInt64LE(1n, 0);
-    rsp.writeBigInt64BE(BigInt(b.result.rowCount), 8);
+    rsp.writeBigInt64BE(BigInt(b.rows), 8);
     rsp.writeInt8(0, 16);
-    rsp.writeInt8(PRECISION_CODE[b.result.precision], 17);
+    rsp.writeInt8(PRECISION_CODE[b.precision], 17);
     parts.push(Buffer.from(varint(rsp.length + raw.length)), rsp, raw, schemaOf(b));
     if (withTableName) parts.push(cstr(b.tableName));
   }

@@ -137,7 +137,7 @@ export class TmqState {
       const b = reader.read(e);
       if (b) {
         blocks.push(b);
-        rows += b.result.rowCount;
+        rows += b.rows;
       }
     }
     a.position = v;

@@ -2,13 +2,15 @@
 // applies its WHERE and select list to the rows of one table or super table; a super table topic (AS STABLE,
 // optional tag WHERE) and a database topic (AS DATABASE) deliver the written tables' data columns as they are.
 import { CODE, TdError } from "../errors.js";
-import { ValuesResult, type ResultColumn } from "../result.js";
+import { encodeBlock } from "../raw-block-encoder.js";
+import type { ResultColumn } from "../result.js";
 import type { Database } from "../store/catalog.js";
 import type { SuperTable, TableData } from "../store/table.js";
 import type { WalEntry } from "../store/vgroups.js";
-import type { Value } from "../types.js";
+import type { Precision, Value } from "../types.js";
 import type { Expr, SelectStmt } from "../sql/ast.js";
 import { compileExpr, containsAgg, type Compiled, type Scope } from "../sql/eval.js";
+import { RefResult } from "../sql/select.js";
 import { nowIn } from "../sql/time.js";
 import { TMQ_CODE, TMQ_MESSAGE } from "./constants.js";
 
@@ -25,15 +27,19 @@ export interface Topic {
   columns: ResultColumn[] | null;
 }
 
-/** One table's rows of one log entry, shaped as the topic delivers them. */
+/** One table's rows of one log entry as the topic delivers them, encoded as a raw block when polled. */
 export interface TopicBlock {
   tableName: string;
-  result: ValuesResult;
+  columns: ResultColumn[];
+  precision: Precision;
+  rows: number;
+  block: Buffer;
 }
 
 interface CompiledQuery {
   where: Compiled | null;
   outputs: Compiled[];
+  columns: ResultColumn[];
 }
 
 export function tmqError(code: number): TdError {
@@ -83,7 +89,10 @@ export function defineTopic(name: string, db: Database, source: TopicSource, wit
   return { name, db, source, withMeta, sql, createdAt: Date.now(), columns };
 }
 
-/** Reads a topic's blocks out of log entries; compiled expressions are cached per table. */
+/**
+ * Reads a topic's blocks out of log entries; compiled expressions are cached per table. Blocks are encoded when
+ * read (at poll): rows referenced by physical position must not be read after later writes could move them.
+ */
 export class TopicReader {
   private readonly compiled = new WeakMap<TableData, CompiledQuery | null>();
 
@@ -96,37 +105,20 @@ export class TopicReader {
   read(entry: WalEntry): TopicBlock | null {
     const t = entry.table;
     if (this.topic.db.tables.get(t.name) !== t) return null; // dropped since
-    const src = this.topic.source;
-    if (src.kind === "database") return this.plain(t, entry, null);
-    if (src.kind === "stable") {
-      if (t.stable?.name !== src.stable || this.topic.db.stables.get(src.stable) !== t.stable) return null;
-      return this.plain(t, entry, this.compile(t));
-    }
     const q = this.compile(t);
     if (!q) return null;
-    const rows: Value[][] = [];
-    for (const p of this.rowsOf(t, entry)) {
-      if (q.where && !truthy(q.where.fn(0, p))) continue;
-      rows.push(q.outputs.map((o) => o.fn(0, p)));
-    }
-    return rows.length ? { tableName: t.name, result: new ValuesResult(this.topic.columns as ResultColumn[], rows, this.topic.db.precision) } : null;
-  }
-
-  private plain(t: TableData, entry: WalEntry, q: CompiledQuery | null): TopicBlock | null {
-    if (q?.where && !truthy(q.where.fn(0, 0))) return null; // tag condition: constant per table
-    const rows: Value[][] = [];
-    for (const p of this.rowsOf(t, entry)) rows.push(t.cols.map((c) => c.get(p)));
-    if (!rows.length) return null;
-    const meta = t.columns.map((c) => ({ name: c.name, type: c.type, length: c.bytes, decPrecision: c.decPrecision, decScale: c.decScale }));
-    return { tableName: t.name, result: new ValuesResult(meta, rows, this.topic.db.precision) };
-  }
-
-  /** Physical rows of the entry's timestamps still in the table (rows dropped by the row cap are gone). */
-  private *rowsOf(t: TableData, entry: WalEntry): Generator<number> {
+    const rows: number[] = [];
     for (const ts of entry.ts) {
       const i = t.lowerBound(ts);
-      if (i < t.rowCount && t.ts(i) === ts) yield t.head + i;
+      if (i >= t.rowCount || t.ts(i) !== ts) continue; // dropped by the row cap
+      const p = t.head + i;
+      if (q.where && !truthy(q.where.fn(0, p))) continue;
+      rows.push(p);
     }
+    if (!rows.length) return null;
+    const precision = this.topic.db.precision;
+    const rs = new RefResult(q.columns, precision, q.outputs, [t], null, Uint32Array.from(rows));
+    return { tableName: t.name, columns: q.columns, precision, rows: rows.length, block: encodeBlock(rs, 0, rows.length) };
   }
 
   private compile(t: TableData): CompiledQuery | null {
@@ -134,10 +126,21 @@ export class TopicReader {
     const src = this.topic.source;
     const db = this.topic.db;
     let q: CompiledQuery | null = null;
-    if (src.kind === "stable") {
-      const stable = t.stable as SuperTable;
-      q = { where: src.where ? compileExpr(src.where, scopeFor(db, [], stable.tags, [t], this.serverVersion)) : null, outputs: [] };
-    } else if (src.kind === "select") {
+    const plain = (where: Compiled | null, sc: Scope): CompiledQuery => ({
+      where,
+      outputs: t.columns.map((c) => compileExpr({ k: "col", name: c.name }, sc)),
+      columns: t.columns.map((c) => ({ name: c.name, type: c.type, length: c.bytes, decPrecision: c.decPrecision, decScale: c.decScale })),
+    });
+    if (src.kind === "database") {
+      q = plain(null, scopeFor(db, t.columns, [], [t], this.serverVersion));
+    } else if (src.kind === "stable") {
+      const stable = db.stables.get(src.stable);
+      if (stable && t.stable === stable) {
+        // The tag condition is constant per table: a table it rejects delivers nothing.
+        const where = src.where ? compileExpr(src.where, scopeFor(db, t.columns, stable.tags, [t], this.serverVersion)) : null;
+        q = where && !truthy(where.fn(0, 0)) ? null : plain(null, scopeFor(db, t.columns, stable.tags, [t], this.serverVersion));
+      }
+    } else {
       const from = src.select.from as NonNullable<SelectStmt["from"]>;
       const stable = db.stables.get(from.name);
       const covered = stable ? t.stable === stable : t.name === from.name;
@@ -147,6 +150,7 @@ export class TopicReader {
         q = {
           where: src.select.where ? compileExpr(src.select.where, sc) : null,
           outputs: expandItems(src.select, t.columns, tags).map((it) => compileExpr(it.expr, sc)),
+          columns: this.topic.columns as ResultColumn[],
         };
       }
     }
