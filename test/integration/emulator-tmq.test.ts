@@ -267,6 +267,26 @@ describe("emulator /rest/tmq consumer groups", () => {
     c.close();
   });
 
+  it("delivers a super table topic's data columns of the child tables its tag condition keeps", async () => {
+    emu.sql("create topic t_gid as stable power.meters where gid = 3");
+    const c = await consumer("gid", ["t_gid"]);
+    const all = write(1, 60);
+    const got: number[] = [];
+    for (;;) {
+      const p = await c.json("poll", { req_id: 1, blocking_time: 0 });
+      if (!p.have_message) break;
+      for (;;) {
+        const f = await c.json("fetch", { req_id: 2, message_id: p.message_id });
+        if (f.completed) break;
+        assert.deepEqual([f.table_name, f.fields_names], ["d3", ["ts", "v"]], "only d3 (gid 3), data columns only");
+        c.send(JSON.stringify({ action: "fetch_block", args: { req_id: 3, message_id: p.message_id } }));
+        got.push(...blockTs((await c.nextBinary()).subarray(24)));
+      }
+    }
+    assert.ok(got.includes(all[3]), "d3's newest row delivered");
+    c.close();
+  });
+
   it("auto-commits inside poll at the configured interval", async () => {
     const c = await consumer("auto", ["t_raw"], { auto_commit: "true", auto_commit_interval_ms: "1" });
     const vg = (await assignment(c, "t_raw"))[0].vgroup_id;
