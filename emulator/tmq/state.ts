@@ -123,7 +123,12 @@ export class TmqState {
 
   private read(c: Consumer, a: Assigned): PolledData | null {
     const vg = a.vgroup;
-    if (a.position < 0) return null;
+    if (a.position < 0) {
+      // auto.offset.reset none: nothing to read until an offset is committed for the vgroup.
+      const committed = c.group.committed.get(key(a.topic.name, vg.id));
+      if (committed === undefined) return null;
+      a.position = committed;
+    }
     if (a.position < vg.first) a.position = vg.first;
     const reader = this.reader(a.topic);
     const start = a.position;

@@ -258,6 +258,16 @@ describe("emulator /rest/tmq consumer groups", () => {
     latest.close();
   });
 
+  it("reads nothing with auto.offset.reset none until an offset is committed", async () => {
+    const c = await consumer("none", ["t_raw"], { offset_rest: "none" });
+    const [a] = await assignment(c, "t_raw");
+    assert.equal(a.offset, OFFSET_INVALID);
+    assert.deepEqual(await drain(c), []);
+    assert.equal((await c.json("commit_offset", { req_id: 4, topic: "t_raw", vgroup_id: a.vgroup_id, offset: 0 })).code, 0);
+    assert.equal((await drain(c)).length, 2, "both rows from the committed offset 0");
+    c.close();
+  });
+
   it("applies a query topic's WHERE and select list to the rows", async () => {
     const c = await consumer("where", ["t_big"]);
     await drain(c);
