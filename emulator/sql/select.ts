@@ -28,7 +28,8 @@ class U32Builder {
   }
 }
 
-class RefResult implements ResultSet {
+/** Output rows as references (source, physical row) into tables; fixed-width plain columns copy as bytes. */
+export class RefResult implements ResultSet {
   constructor(
     readonly columns: ResultColumn[],
     readonly precision: Precision,
@@ -90,7 +91,7 @@ function resolveFrom(st: SelectStmt, ctx: EngineContext, params: Value[] | null)
   }
   const from = st.from as NonNullable<SelectStmt["from"]>;
   const dbName = from.db ?? ctx.session.db ?? undefined;
-  if (dbName === "information_schema") {
+  if (dbName === "information_schema" || dbName === "performance_schema") {
     const sys = systemTable(ctx, from.name);
     return { sources: [virtualTable(from.name, sys.columns, sys.rows)], columns: sys.columns, tags: [], precision: "ms", isStable: false };
   }
