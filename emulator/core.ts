@@ -1,4 +1,5 @@
 // State that outlives restarts: the catalog (data), engine, credentials, fault switches, counters.
+import { Users } from "./users.js";
 import { Faults } from "./faults.js";
 import { Engine } from "./sql/engine.js";
 import { Connections } from "./connections.js";
@@ -22,6 +23,8 @@ export interface EmulatorStats {
 }
 
 export class EmulatorCore {
+  /** Who may connect (CREATE / ALTER / DROP USER). */
+  readonly users: Users;
   readonly catalog: Catalog;
   readonly engine: Engine;
   readonly faults = new Faults();
@@ -61,5 +64,7 @@ export class EmulatorCore {
     this.tmq = new TmqState(this.catalog, serverVersion, tmqDefaults);
     this.engine.tmq = this.tmq;
     this.engine.connections = this.connections;
+    this.users = new Users(user, password);
+    this.engine.users = this.users;
   }
 }

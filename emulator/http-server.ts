@@ -55,7 +55,7 @@ function checkAuth(core: EmulatorCore, header: string | undefined, res: http.Ser
   }
   const user = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
-  return user === core.user && password === core.password ? true : "bad-credentials";
+  return core.users.check(user, password) ? true : "bad-credentials";
 }
 
 function handleRest(core: EmulatorCore, req: http.IncomingMessage, res: http.ServerResponse, db: string | null, url: URL): void {

@@ -91,7 +91,7 @@ export function handleJson(sess: WsSession, raw: string, started: bigint): void 
         return sess.replyJson(action, reqId, started, { version: core.serverVersion });
       case "conn": {
         if (sess.connected) return sess.replyJson(action, reqId, started, {}, 0xffff, "duplicate connections");
-        if (args.user !== core.user || args.password !== core.password) throw new TdError(CODE.AUTH_FAILURE, "Authentication failure");
+        if (!core.users.check(args.user, args.password)) throw new TdError(CODE.AUTH_FAILURE, "Authentication failure");
         const db = typeof args.db === "string" ? args.db : "";
         if (typeof args.tz === "string" && args.tz !== "") sess.sql.tz = (parseZone(args.tz), args.tz);
         if (db) {
@@ -100,7 +100,7 @@ export function handleJson(sess: WsSession, raw: string, started: bigint): void 
           sess.sql.db = name;
         }
         sess.connected = true;
-        sess.connection = core.connections.add({ user: core.user, app: textArg(args.app), ip: textArg(args.ip), endPoint: sess.peer, connector: textArg(args.connector) });
+        sess.connection = core.connections.add({ user: String(args.user), app: textArg(args.app), ip: textArg(args.ip), endPoint: sess.peer, connector: textArg(args.connector) });
         return sess.replyJson(action, reqId, started, { version: core.serverVersion });
       }
       case "check_server_status":

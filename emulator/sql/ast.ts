@@ -81,6 +81,9 @@ export type Stmt =
   | { t: "createTopic"; ifNotExists: boolean; name: string; withMeta: boolean; source: TopicSourceAst }
   | { t: "dropTopic"; ifExists: boolean; name: string }
   | { t: "showTmq"; what: "topics" | "consumers" | "subscriptions" }
+  | { t: "createUser"; ifNotExists: boolean; name: string; pass: string }
+  | { t: "alterUser"; name: string; pass?: string }
+  | { t: "dropUser"; ifExists: boolean; name: string }
   | { t: "showConnections" }
   | { t: "dropDb"; ifExists: boolean; name: string }
   | { t: "use"; name: string }

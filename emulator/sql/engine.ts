@@ -11,12 +11,15 @@ import { execSelect } from "./select.js";
 import { execTmqStmt } from "../tmq/sql.js";
 import type { TmqState } from "../tmq/state.js";
 import type { Connections } from "../connections.js";
+import type { Users } from "../users.js";
 
 export class Engine {
   /** Set by the emulator core once its TMQ state exists (topics are SQL objects). */
   tmq: TmqState | undefined;
   /** Set by the emulator core: open connections for SHOW CONNECTIONS. */
   connections: Connections | undefined;
+  /** Set by the emulator core: the users that may connect. */
+  users: Users | undefined;
 
   constructor(
     readonly catalog: Catalog,
@@ -34,6 +37,14 @@ export class Engine {
       case "showTmq":
         if (!this.tmq) throw new TdError(CODE.NOT_SUPPORTED, "Operation not supported: TMQ");
         return execTmqStmt(stmt, ctx, this.tmq, text);
+      case "createUser":
+      case "alterUser":
+      case "dropUser":
+        if (!this.users) throw new TdError(CODE.NOT_SUPPORTED, "Operation not supported: users");
+        if (stmt.t === "createUser") this.users.create(stmt.name, stmt.pass, stmt.ifNotExists);
+        else if (stmt.t === "alterUser") this.users.alter(stmt.name, stmt.pass);
+        else this.users.drop(stmt.name, stmt.ifExists);
+        return { kind: "update", affectedRows: 0 };
       case "select":
         return { kind: "rows", result: execSelect(stmt, ctx, params) };
       case "insert":

@@ -153,6 +153,14 @@ export class Parser {
       return { t: "createDb", ifNotExists, name, precision, vgroups };
     }
     if (this.acceptKw("topic")) return this.createTopic();
+    if (this.acceptKw("user")) {
+      const ifNotExists = this.ifNotExists();
+      const name = this.ident();
+      this.expectKw("pass");
+      const pass = this.userPass();
+      this.skipUserOptions();
+      return { t: "createUser", ifNotExists, name, pass };
+    }
     if (this.acceptKw("stable")) {
       const ifNotExists = this.ifNotExists();
       const name = this.name();
@@ -332,7 +340,23 @@ export class Parser {
     }
   }
 
+  /** A user's password: a quoted string. */
+  private userPass(): string {
+    const t = this.next();
+    if (t.kind !== "string") throw this.fail(t);
+    return t.text;
+  }
+
+  /** SYSINFO / CREATEDB / HOST ... options of CREATE and ALTER USER: privileges are not emulated. */
+  private skipUserOptions(): void {
+    while (this.peek().kind !== "eof" && !this.isOp(";")) this.next();
+  }
+
   private drop(): Stmt {
+    if (this.acceptKw("user")) {
+      const ifExists = this.ifExists();
+      return { t: "dropUser", ifExists, name: this.ident() };
+    }
     if (this.acceptKw("topic")) {
       const ifExists = this.ifExists();
       return { t: "dropTopic", ifExists, name: this.ident() };
@@ -387,6 +411,12 @@ export class Parser {
   }
 
   private alter(): Stmt {
+    if (this.acceptKw("user")) {
+      const name = this.ident();
+      const pass = this.acceptKw("pass") ? this.userPass() : undefined;
+      this.skipUserOptions();
+      return { t: "alterUser", name, pass };
+    }
     const stable = this.acceptKw("stable");
     if (!stable && !this.acceptKw("table")) {
       if (this.peek().kind === "ident") throw notSupported(`ALTER ${this.peek().text.toUpperCase()}`);

@@ -175,7 +175,7 @@ export class TmqSession {
       this.tmq.rejoinAfterUnsubscribe(c);
     } else {
       const config = consumerConfig(req, this.tmq.defaults);
-      if (req.user !== this.core.user || req.password !== this.core.password) throw new TdError(0xffff, "Authentication failure");
+      if (!this.core.users.check(req.user, req.password)) throw new TdError(0xffff, "Authentication failure");
       if (!config.groupId) throw new TdError(0xffff, "Invalid parameters");
       this.autoCommit = config.autoCommit;
       this.autoCommitMs = config.autoCommitIntervalMs;

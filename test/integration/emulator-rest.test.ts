@@ -53,6 +53,27 @@ describe("emulator REST", () => {
     assert.deepEqual([r.status, withoutTiming(r.json)], [200, { code: 855, desc: "Authentication failure" }]);
   });
 
+  it("lets users created with CREATE USER connect, with their own password, until they are dropped", async () => {
+    const as = (user: string, pass: string) => ({ auth: "Basic " + Buffer.from(`${user}:${pass}`).toString("base64") });
+    const pass = "Ab1!@#$%^&*()-_+=[]{}:;><?|~,.";
+    let r = await rest(`create user user1 pass '${pass}'`);
+    assert.equal(r.json.code, 0);
+    r = await rest("create user user1 pass 'other'");
+    assert.deepEqual([r.json.code, r.json.desc], [0x0350, "User already exists"]);
+    assert.equal((await rest("create user if not exists user1 pass 'other'")).json.code, 0);
+    assert.equal((await rest("show databases", as("user1", pass))).json.code, 0);
+    assert.equal((await rest("show databases", as("user1", "other"))).json.code, 855);
+    assert.equal((await rest("alter user user1 pass 'Changed1!' sysinfo 0")).json.code, 0);
+    assert.equal((await rest("show databases", as("user1", pass))).json.code, 855);
+    assert.equal((await rest("show databases", as("user1", "Changed1!"))).json.code, 0);
+    assert.equal((await rest("drop user user1")).json.code, 0);
+    assert.equal((await rest("show databases", as("user1", "Changed1!"))).json.code, 855);
+    assert.deepEqual((await rest("drop user user1")).json.code, 0x0351);
+    assert.equal((await rest("drop user if exists user1")).json.code, 0);
+    assert.equal((await rest("drop user root")).json.code, 0x0357, "the configured user stays");
+    assert.equal((await rest("show databases")).json.code, 0);
+  });
+
   it("rejects empty bodies, blank SQL and a non-numeric req_id with 400", async () => {
     let r = await rest("");
     assert.deepEqual([r.status, r.json.code], [400, 4358]);
