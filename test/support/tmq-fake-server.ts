@@ -42,6 +42,9 @@ export interface FakeTmqServer {
   intercept?: (ws: WebSocket, req: Request) => boolean;
   /** Drops every connection (a server-side outage). */
   dropAll(): void;
+  /** Stops listening and drops every connection, then listens again on the same port (state kept, as after a
+   * taosAdapter restart in front of the same TDengine). */
+  restart(downMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -122,8 +125,9 @@ export async function fakeTmqServer(opts: { vgroups?: number; topics?: string[];
   const waiting = new Set<() => void>();
   let messageIds = 0;
   const received: Request[] = [];
-  const server = new WebSocketServer({ host: "127.0.0.1", port: opts.port ?? 0, path: "/rest/tmq" });
+  let server = new WebSocketServer({ host: "127.0.0.1", port: opts.port ?? 0, path: "/rest/tmq" });
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const port = (server.address() as AddressInfo).port;
   const key = (topic: string, vg: number): string => `${topic}/${vg}`;
   const log = (topic: string, vg: number): Array<{ rows: Array<[number, number]>; table: string }> => {
     const k = key(topic, vg);
@@ -186,7 +190,7 @@ export async function fakeTmqServer(opts: { vgroups?: number; topics?: string[];
     ws.send(JSON.stringify({ code, message, action, req_id: reqId, timing: 1 }));
   };
 
-  server.on("connection", (ws) => {
+  const onConnection = (ws: WebSocket): void => {
     let me: Consumer | undefined;
     ws.on("close", () => me && leave(me));
     ws.on("message", (data: Buffer, isBinary) => {
@@ -285,10 +289,11 @@ export async function fakeTmqServer(opts: { vgroups?: number; topics?: string[];
           return error(ws, action, id, `unknown action ${action}`);
       }
     });
-  });
+  };
+  server.on("connection", onConnection);
 
   const fake: FakeTmqServer = {
-    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `ws://127.0.0.1:${port}`,
     received,
     append(topic, vgroup, rows, table = `d${vgroup}`) {
       topics.add(topic);
@@ -304,6 +309,14 @@ export async function fakeTmqServer(opts: { vgroups?: number; topics?: string[];
     committed: (group, topic, vg) => committed.get(`${group}|${key(topic, vg)}`),
     dropAll() {
       for (const ws of server.clients) ws.terminate();
+    },
+    async restart(downMs) {
+      for (const ws of server.clients) ws.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise((r) => setTimeout(r, downMs));
+      server = new WebSocketServer({ host: "127.0.0.1", port, path: "/rest/tmq" });
+      await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+      server.on("connection", onConnection);
     },
     close: () =>
       new Promise<void>((resolve) => {
