@@ -1,9 +1,19 @@
 // Command line: npm run emulator -- --port 6041 [--endpoints N] [--host H] [--user U] [--password P] [--max-rows-per-table N]
+// [--vgroups N] [--tmq-session-timeout-ms MS] [--tmq-max-poll-interval-ms MS]
 // With --endpoints N (cluster mode) each endpoint can be stopped and started alone: type its number and Enter on
 // stdin, or send SIGUSR1 (stops the first running endpoint) / SIGUSR2 (starts every stopped one).
 import { startEmulator, startEmulatorCluster, type EmulatorCluster, type EmulatorOptions } from "./index.js";
 
 const USAGE = `usage: emulator [--port 6041] [--endpoints 1] [--host 127.0.0.1] [--user root] [--password taosdata] [--max-rows-per-table N] [--reorder-replies]
+                [--vgroups 2] [--tmq-session-timeout-ms 12000] [--tmq-max-poll-interval-ms 300000]
+
+  Serves taosAdapter's REST API (/rest/sql), WebSocket API (/ws) and data subscription (/rest/tmq).
+  --vgroups N                    vgroups of a database created without VGROUPS (1..1024); TMQ consumer groups
+                                 split a topic's vgroups between their members
+  --tmq-session-timeout-ms MS    session.timeout.ms of consumers that set none: a consumer whose socket sends
+                                 nothing (not even a pong) for this long is closed and its vgroups reassigned
+  --tmq-max-poll-interval-ms MS  max.poll.interval.ms of consumers that set none: a consumer that does not poll
+                                 for this long loses its vgroups until it polls again
 
   --endpoints N   cluster mode: N taosAdapter endpoints on ports P..P+N-1 over one shared store.
                   While it runs, stop or start one endpoint alone:
@@ -42,6 +52,15 @@ function parseArgs(argv: string[]): EmulatorOptions & { endpoints: number } {
       case "--max-rows-per-table":
         opts.maxRowsPerTable = Number(need());
         break;
+      case "--vgroups":
+        opts.vgroups = Number(need());
+        break;
+      case "--tmq-session-timeout-ms":
+        opts.tmqSessionTimeoutMs = Number(need());
+        break;
+      case "--tmq-max-poll-interval-ms":
+        opts.tmqMaxPollIntervalMs = Number(need());
+        break;
       case "--reorder-replies":
         opts.reorderReplies = true;
         break;
@@ -56,6 +75,8 @@ function parseArgs(argv: string[]): EmulatorOptions & { endpoints: number } {
   }
   if (!Number.isInteger(opts.port) || (opts.port as number) < 0) throw new Error("--port must be an integer");
   if (!Number.isInteger(opts.endpoints) || opts.endpoints < 1 || opts.endpoints > 64) throw new Error("--endpoints must be an integer from 1 to 64");
+  for (const [flag, v] of [["--tmq-session-timeout-ms", opts.tmqSessionTimeoutMs], ["--tmq-max-poll-interval-ms", opts.tmqMaxPollIntervalMs]] as const)
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`${flag} must be a positive integer`);
   return opts;
 }
 

@@ -1,7 +1,9 @@
 // State that outlives restarts: the catalog (data), engine, credentials, fault switches, counters.
 import { Faults } from "./faults.js";
 import { Engine } from "./sql/engine.js";
+import { Connections } from "./connections.js";
 import { Catalog, type WriteCounts } from "./store/catalog.js";
+import { TmqState, type TmqDefaults } from "./tmq/state.js";
 
 export interface EmulatorStats {
   /** Open WebSocket sessions. */
@@ -23,6 +25,10 @@ export class EmulatorCore {
   readonly catalog: Catalog;
   readonly engine: Engine;
   readonly faults = new Faults();
+  /** Topics, consumer groups and committed offsets: like the data, they survive endpoint restarts. */
+  readonly tmq: TmqState;
+  /** Open /ws and /rest/tmq connections (SHOW CONNECTIONS). */
+  readonly connections = new Connections();
   requests = 0;
   /** WebSocket requests received, per action (e.g. stmt2_prepare), for tests to see retries. */
   readonly actions = new Map<string, number>();
@@ -47,8 +53,13 @@ export class EmulatorCore {
     readonly serverVersion: string,
     readonly reorderReplies: boolean,
     maxRowsPerTable: number,
+    defaultVgroups = 2,
+    tmqDefaults: TmqDefaults = { sessionTimeoutMs: 12000, maxPollIntervalMs: 300000 },
   ) {
-    this.catalog = new Catalog(maxRowsPerTable);
+    this.catalog = new Catalog(maxRowsPerTable, defaultVgroups);
     this.engine = new Engine(this.catalog, serverVersion);
+    this.tmq = new TmqState(this.catalog, serverVersion, tmqDefaults);
+    this.engine.tmq = this.tmq;
+    this.engine.connections = this.connections;
   }
 }

@@ -8,6 +8,7 @@ import type { EmulatorCore } from "./core.js";
 import { CODE, TdError } from "./errors.js";
 import { restAffectedBody, restRowsBody } from "./rest-format.js";
 import { WsSession } from "./ws-session.js";
+import { TmqSession } from "./tmq/session.js";
 import { parseZone, type Zone } from "./sql/zone.js";
 
 export interface HttpServerHandle {
@@ -15,6 +16,13 @@ export interface HttpServerHandle {
   sockets: Set<Socket>;
   wss: WebSocketServer;
   sessions: Set<WebSocket>;
+}
+
+/** Largest text frame accepted on /rest/tmq (a subscribe with many topics and options fits easily). */
+export const TMQ_MAX_FRAME = 1 << 20;
+
+function peerOf(req: http.IncomingMessage): string {
+  return req.socket.remoteAddress ? `${req.socket.remoteAddress}:${req.socket.remotePort ?? 0}` : "";
 }
 
 function restJson(res: http.ServerResponse, status: number, body: string): void {
@@ -116,6 +124,8 @@ export function createHttpServer(core: EmulatorCore, tls?: { key: string | Buffe
   const sockets = new Set<Socket>();
   const sessions = new Set<WebSocket>();
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: true, maxPayload: 0x60000000 });
+  // TMQ requests are small JSON; a larger frame closes the socket (1009) instead of being buffered.
+  const tmqWss = new WebSocketServer({ noServer: true, perMessageDeflate: true, maxPayload: TMQ_MAX_FRAME });
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
@@ -145,6 +155,14 @@ export function createHttpServer(core: EmulatorCore, tls?: { key: string | Buffe
   });
   server.on("upgrade", (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path === "/rest/tmq") {
+      tmqWss.handleUpgrade(req, socket, head, (ws) => {
+        sessions.add(ws);
+        ws.on("close", () => sessions.delete(ws));
+        new TmqSession(ws, core, core.tmq).peer = peerOf(req);
+      });
+      return;
+    }
     if (path !== "/ws") {
       socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
       return;
@@ -152,8 +170,9 @@ export function createHttpServer(core: EmulatorCore, tls?: { key: string | Buffe
     wss.handleUpgrade(req, socket, head, (ws) => {
       sessions.add(ws);
       ws.on("close", () => sessions.delete(ws));
-      new WsSession(ws, core);
+      new WsSession(ws, core).peer = peerOf(req);
     });
   });
+  server.on("close", () => tmqWss.close());
   return { server, sockets, wss, sessions };
 }

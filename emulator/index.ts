@@ -20,6 +20,12 @@ export interface EmulatorOptions {
   /** Keep at most this many rows per table (oldest dropped); 0/undefined = unlimited. */
   maxRowsPerTable?: number;
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Vgroups of a database created without VGROUPS n (default 2, as TDengine). */
+  vgroups?: number;
+  /** TMQ session.timeout.ms for consumers that set none (default 12000, as TDengine; tests use less). */
+  tmqSessionTimeoutMs?: number;
+  /** TMQ max.poll.interval.ms for consumers that set none (default 300000, as TDengine). */
+  tmqMaxPollIntervalMs?: number;
 }
 
 export interface Emulator {
@@ -105,7 +111,12 @@ async function serveEndpoint(core: EmulatorCore, opts: EmulatorOptions, port: nu
 }
 
 function newCore(opts: EmulatorOptions): EmulatorCore {
-  return new EmulatorCore(opts.user ?? "root", opts.password ?? "taosdata", opts.serverVersion ?? "3.3.6.0", opts.reorderReplies ?? false, opts.maxRowsPerTable ?? 0);
+  const vgroups = opts.vgroups ?? 2;
+  if (!Number.isInteger(vgroups) || vgroups < 1 || vgroups > 1024) throw new Error("vgroups must be an integer from 1 to 1024");
+  return new EmulatorCore(opts.user ?? "root", opts.password ?? "taosdata", opts.serverVersion ?? "3.3.6.0", opts.reorderReplies ?? false, opts.maxRowsPerTable ?? 0, vgroups, {
+    sessionTimeoutMs: opts.tmqSessionTimeoutMs ?? 12000,
+    maxPollIntervalMs: opts.tmqMaxPollIntervalMs ?? 300000,
+  });
 }
 
 function controls(core: EmulatorCore): Emulator["faults"] & { sql: Emulator["sql"] } {

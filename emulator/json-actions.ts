@@ -1,4 +1,5 @@
 // JSON (text frame) actions on /ws.
+import { textArg } from "./connections.js";
 import { CODE, TdError } from "./errors.js";
 import type { ExecResult, ResultSet } from "./result.js";
 import { schemalessInsert } from "./schemaless.js";
@@ -44,7 +45,8 @@ function statementResult(sess: WsSession, rs: ResultSet): Record<string, unknown
   };
 }
 
-function reqIdOf(raw: string, args: Record<string, unknown>): bigint | null {
+/** req_id of a JSON request as a u64 (0 when absent), or null when it is not a non-negative integer. */
+export function reqIdOf(raw: string, args: Record<string, unknown>): bigint | null {
   const v = args.req_id;
   if (v === undefined || v === null) return 0n;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0) return null;
@@ -98,6 +100,7 @@ export function handleJson(sess: WsSession, raw: string, started: bigint): void 
           sess.sql.db = name;
         }
         sess.connected = true;
+        sess.connection = core.connections.add({ user: core.user, app: textArg(args.app), ip: textArg(args.ip), endPoint: sess.peer, connector: textArg(args.connector) });
         return sess.replyJson(action, reqId, started, { version: core.serverVersion });
       }
       case "check_server_status":

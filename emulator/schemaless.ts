@@ -239,7 +239,7 @@ export function schemalessInsert(ctx: EngineContext, protocol: number, precision
     if (created) table.ttl = ttl;
     const ts = l.ts ?? nowIn(db.precision);
     const batch = table.columns.map((c, i) => ({ kind: "values" as const, values: [i === 0 ? ts : (l.fields.find(([n]) => n === c.name)?.[2] ?? null)] }));
-    affected += writeRows(db, table, batch, [ts], 1);
+    affected += writeRows(db, table, batch, [ts], 1, ctx.catalog);
   }
   return { affected, total: parsed.length };
 }

@@ -295,7 +295,7 @@ export class Stmt2 {
       if (ci === 0) ts = timestamps(bc, batch[ci] as ColumnBatch);
     });
     if (!ts) throw new TdError(0x2600, 'syntax error near "values" (Primary timestamp column should not be null)');
-    return writeRows(db, table, batch, ts, n);
+    return writeRows(db, table, batch, ts, n, ctx.catalog);
   }
 }
 

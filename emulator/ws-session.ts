@@ -2,9 +2,11 @@
 // pre-conn rule, injected failures, and dispatch of JSON and binary frames to their handlers.
 import type { WebSocket } from "ws";
 import { handleBinary } from "./binary-actions.js";
+import type { ConnectionInfo } from "./connections.js";
 import type { EmulatorCore } from "./core.js";
 import { TdError } from "./errors.js";
 import { handleJson } from "./json-actions.js";
+import { jsonReplyText } from "./json-reply.js";
 import { ReplyChannel } from "./reply-channel.js";
 import type { ResultSet } from "./result.js";
 import type { Session } from "./sql/context.js";
@@ -27,6 +29,8 @@ export class WsSession {
   readonly results = new Map<number, HeldResult>();
   readonly stmts = new Map<number, Stmt2>();
   readonly stmt1s = new Map<number, Stmt1>();
+  /** Listed by SHOW CONNECTIONS from a successful conn until the socket closes. */
+  connection: ConnectionInfo | null = null;
   private nextResult = 1;
   private nextStmt = 1;
   readonly out: ReplyChannel;
@@ -61,7 +65,12 @@ export class WsSession {
     return s;
   }
 
+  /** Client address as SHOW CONNECTIONS prints it (set by the HTTP server at upgrade). */
+  peer = "";
+
   dispose(): void {
+    this.core.connections.remove(this.connection);
+    this.connection = null;
     this.results.clear();
     this.stmts.clear();
     this.stmt1s.clear();
@@ -70,9 +79,7 @@ export class WsSession {
 
   /** Common JSON reply: code, message, action, req_id (echoed exactly, u64), timing, extra fields. */
   replyJson(action: string, reqId: bigint, started: bigint, extra: Record<string, unknown> = {}, code = 0, message = ""): void {
-    const timing = Number(process.hrtime.bigint() - started);
-    const body = JSON.stringify({ code, message, action, req_id: "\u0000REQ\u0000", timing, ...extra });
-    this.out.send(body.replace('"\\u0000REQ\\u0000"', reqId.toString()));
+    this.out.send(jsonReplyText(action, reqId, Number(process.hrtime.bigint() - started), extra, code, message));
   }
 
   replyError(action: string, reqId: bigint, started: bigint, err: unknown, extra: Record<string, unknown> = {}): void {

@@ -74,8 +74,14 @@ export interface InsertItem {
   rows: Expr[][];
 }
 
+export type TopicSourceAst = { kind: "select"; select: SelectStmt } | { kind: "stable"; name: Name; where?: Expr } | { kind: "database"; name: string };
+
 export type Stmt =
-  | { t: "createDb"; ifNotExists: boolean; name: string; precision?: string }
+  | { t: "createDb"; ifNotExists: boolean; name: string; precision?: string; vgroups?: number }
+  | { t: "createTopic"; ifNotExists: boolean; name: string; withMeta: boolean; source: TopicSourceAst }
+  | { t: "dropTopic"; ifExists: boolean; name: string }
+  | { t: "showTmq"; what: "topics" | "consumers" | "subscriptions" }
+  | { t: "showConnections" }
   | { t: "dropDb"; ifExists: boolean; name: string }
   | { t: "use"; name: string }
   | { t: "createStable"; ifNotExists: boolean; name: Name; columns: ColumnDef[]; tags: ColumnDef[] }

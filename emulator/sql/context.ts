@@ -3,6 +3,8 @@ import { CODE, TdError } from "../errors.js";
 import type { Catalog, Database } from "../store/catalog.js";
 import type { SuperTable, TableData } from "../store/table.js";
 import type { Name } from "./ast.js";
+import type { TmqState } from "../tmq/state.js";
+import type { Connections } from "../connections.js";
 import { zoneOf, type Zone } from "./zone.js";
 
 export function sessionZone(ctx: EngineContext): Zone {
@@ -19,6 +21,9 @@ export interface EngineContext {
   catalog: Catalog;
   serverVersion: string;
   session: Session;
+  /** Topics and consumer groups (absent in engines without TMQ). */
+  tmq?: TmqState;
+  connections?: Connections;
 }
 
 export function resolveDb(ctx: EngineContext, name: string | undefined, forInsert = false): Database {

@@ -7,7 +7,7 @@ import type { Stmt } from "./ast.js";
 import { resolveDb, resolveTarget, sessionZone, type EngineContext } from "./context.js";
 import { compileExpr, likeRegex } from "./eval.js";
 import { alterTable } from "./alter.js";
-import { declaredType } from "./system-tables.js";
+import { declaredType, systemTable } from "./system-tables.js";
 import { nowIn } from "./time.js";
 import { coerce } from "./values.js";
 
@@ -53,10 +53,12 @@ export function execDdl(st: Stmt, ctx: EngineContext): ExecResult {
         if (st.ifNotExists) return updated();
         throw new TdError(CODE.DB_EXIST, "Database already exists");
       }
-      cat.dbs.set(st.name, { name: st.name, precision: (st.precision ?? "ms") as Precision, stables: new Map(), tables: new Map(), createdAt: Date.now() });
+      cat.createDatabase(st.name, (st.precision ?? "ms") as Precision, st.vgroups);
       return updated();
     }
     case "dropDb": {
+      const db = cat.dbs.get(st.name);
+      if (db && ctx.tmq && [...ctx.tmq.topics.values()].some((t) => t.db === db)) throw new TdError(0x03ed, "Topic must be dropped first");
       if (!cat.dbs.delete(st.name) && !st.ifExists) throw new TdError(CODE.DB_NOT_EXIST, "Database not exist");
       return updated();
     }
@@ -133,6 +135,10 @@ export function execDdl(st: Stmt, ctx: EngineContext): ExecResult {
       const like = st.like !== undefined ? likeRegex(st.like) : null;
       const names = [...(st.what === "stables" ? db.stables.keys() : db.tables.keys())].filter((n) => !like || like.test(n));
       return { kind: "rows", result: new ValuesResult([{ name: st.what === "stables" ? "stable_name" : "table_name", type: T.VARCHAR, length: 192 }], names.map((n) => [n])) };
+    }
+    case "showConnections": {
+      const sys = systemTable(ctx, "perf_connections");
+      return { kind: "rows", result: new ValuesResult(sys.columns.map((c) => ({ name: c.name, type: c.type, length: c.bytes })), sys.rows) };
     }
     case "showTags": {
       const tg = resolveTarget(ctx, st.table);
@@ -242,7 +248,7 @@ export function databaseRows(ctx: EngineContext): Value[][] {
   const sys = (n: string): Value[] => [n, null, null, 0n, null, null, null, null, null, null, null, null, null, null, "ms", "ready"];
   const rows: Value[][] = [sys("information_schema"), sys("performance_schema")];
   for (const db of ctx.catalog.dbs.values())
-    rows.push([db.name, BigInt(db.createdAt), 2, BigInt(db.tables.size), 1, "off", "10d", "3650d,3650d,3650d", 256, 4096, 64, 100, 4096, 2, db.precision, "ready"]);
+    rows.push([db.name, BigInt(db.createdAt), db.vgroups.length, BigInt(db.tables.size), 1, "off", "10d", "3650d,3650d,3650d", 256, 4096, 64, 100, 4096, 2, db.precision, "ready"]);
   return rows;
 }
 

@@ -1,7 +1,7 @@
 // INSERT: multi-row, multi-table, USING ... TAGS auto-create, super-table form with a tbname column.
 import { CODE, syntaxError, TdError } from "../errors.js";
 import type { ColumnBatch } from "../store/column.js";
-import type { Database } from "../store/catalog.js";
+import type { Catalog, Database } from "../store/catalog.js";
 import type { SuperTable, TableData } from "../store/table.js";
 import type { Value } from "../types.js";
 import type { Expr, InsertItem } from "./ast.js";
@@ -12,12 +12,14 @@ import { durationIn, nowIn } from "./time.js";
 import { coerce } from "./values.js";
 
 /** Write column-wise rows into a table after TDengine's timestamp checks. */
-export function writeRows(db: Database, t: TableData, batch: (ColumnBatch | undefined)[], ts: ArrayLike<bigint>, n: number): number {
+export function writeRows(db: Database, t: TableData, batch: (ColumnBatch | undefined)[], ts: ArrayLike<bigint>, n: number, catalog: Catalog): number {
   const oldest = nowIn(db.precision) - durationIn("3650d", db.precision);
   for (let i = 0; i < n; i++) {
     if (ts[i] < oldest) throw new TdError(CODE.TS_OUT_OF_RANGE, "Timestamp data out of range");
   }
-  return t.insert(batch, ts, n);
+  const written = t.insert(batch, ts, n);
+  catalog.logWrite(db, t, ts, n);
+  return written;
 }
 
 /** Find or create (USING ... TAGS) the child table. */
@@ -85,7 +87,7 @@ export function execInsert(items: InsertItem[], ctx: EngineContext): number {
       for (let c = 0; c < cols.length; c++) buf.values[c].push(full[c]);
       buf.ts.push(full[0] as bigint);
     }
-    affected += writeRows(db, table, buf.values.map((v) => ({ kind: "values", values: v })), buf.ts, buf.ts.length);
+    affected += writeRows(db, table, buf.values.map((v) => ({ kind: "values", values: v })), buf.ts, buf.ts.length, ctx.catalog);
   }
   return affected;
 }
@@ -131,7 +133,7 @@ function insertIntoStable(ctx: EngineContext, db: Database, stable: SuperTable, 
   let affected = 0;
   for (const [name, g] of groups) {
     const t = childTable(ctx, db, stable, name, g.tags);
-    affected += writeRows(db, t, g.buf.values.map((v) => ({ kind: "values", values: v })), g.buf.ts, g.buf.ts.length);
+    affected += writeRows(db, t, g.buf.values.map((v) => ({ kind: "values", values: v })), g.buf.ts, g.buf.ts.length, ctx.catalog);
   }
   return affected;
 }

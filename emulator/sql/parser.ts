@@ -129,8 +129,16 @@ export class Parser {
       const ifNotExists = this.ifNotExists();
       const name = this.ident();
       let precision: string | undefined;
-      // Options: accepted and ignored, except PRECISION.
+      let vgroups: number | undefined;
+      // Options: accepted and ignored, except PRECISION and VGROUPS.
       while (this.peek().kind !== "eof" && !this.isOp(";")) {
+        if (this.acceptKw("vgroups")) {
+          const v = this.next();
+          if (v.kind !== "number" || !/^\d+$/.test(v.text) || Number(v.text) < 1 || Number(v.text) > 1024)
+            throw new TdError(0x2619, `Invalid database option: vgroups ${v.text}`);
+          vgroups = Number(v.text);
+          continue;
+        }
         if (this.acceptKw("precision")) {
           const v = this.next();
           if (v.kind !== "string") throw this.fail(v);
@@ -142,8 +150,9 @@ export class Parser {
         const tk = this.next();
         if (tk.kind === "param") throw this.fail(tk);
       }
-      return { t: "createDb", ifNotExists, name, precision };
+      return { t: "createDb", ifNotExists, name, precision, vgroups };
     }
+    if (this.acceptKw("topic")) return this.createTopic();
     if (this.acceptKw("stable")) {
       const ifNotExists = this.ifNotExists();
       const name = this.name();
@@ -176,6 +185,29 @@ export class Parser {
     }
     if (this.peek().kind === "ident") throw notSupported(`CREATE ${this.peek().text.toUpperCase()}`);
     throw this.fail();
+  }
+
+  /** CREATE TOPIC [IF NOT EXISTS] t [WITH META | ONLY META] AS {SELECT … | STABLE st [WHERE …] | DATABASE db} */
+  private createTopic(): Stmt {
+    const ifNotExists = this.ifNotExists();
+    const name = this.ident();
+    let withMeta = false;
+    if (this.acceptKw("with") || this.acceptKw("only")) {
+      this.expectKw("meta");
+      withMeta = true;
+    }
+    this.expectKw("as");
+    if (this.acceptKw("select")) {
+      if (withMeta) throw this.fail();
+      return { t: "createTopic", ifNotExists, name, withMeta, source: { kind: "select", select: this.select() } };
+    }
+    if (this.acceptKw("stable")) {
+      const st = this.name();
+      const where = this.acceptKw("where") ? this.expr() : undefined;
+      return { t: "createTopic", ifNotExists, name, withMeta, source: { kind: "stable", name: st, where } };
+    }
+    this.expectKw("database");
+    return { t: "createTopic", ifNotExists, name, withMeta, source: { kind: "database", name: this.ident() } };
   }
 
   private childClause(ifNotExists: boolean, name: Name): { ifNotExists: boolean; name: Name; stable: Name; tagNames?: string[]; tags: Expr[] } {
@@ -292,13 +324,19 @@ export class Parser {
         return p <= 18 ? { type: T.DECIMAL64, bytes: 8, decPrecision: p, decScale: s } : { type: T.DECIMAL, bytes: 16, decPrecision: p, decScale: s };
       }
       case "blob":
-        throw notSupported("BLOB columns in the emulator");
+        // TDengine 3.3.7+: up to 4 MiB per value, u32 length prefix in raw blocks.
+        if (tag) throw this.fail(t);
+        return { type: T.BLOB, bytes: 4194304 };
       default:
         throw this.fail(t);
     }
   }
 
   private drop(): Stmt {
+    if (this.acceptKw("topic")) {
+      const ifExists = this.ifExists();
+      return { t: "dropTopic", ifExists, name: this.ident() };
+    }
     if (this.acceptKw("database")) {
       const ifExists = this.ifExists();
       return { t: "dropDb", ifExists, name: this.ident() };
@@ -316,6 +354,8 @@ export class Parser {
 
   private show(): Stmt {
     if (this.acceptKw("databases")) return { t: "show", what: "databases" };
+    for (const what of ["topics", "consumers", "subscriptions"] as const) if (this.acceptKw(what)) return { t: "showTmq", what };
+    if (this.acceptKw("connections")) return { t: "showConnections" };
     if (this.acceptKw("create")) {
       const what = this.next().text.toLowerCase();
       if (what !== "table" && what !== "stable" && what !== "database") throw this.fail();

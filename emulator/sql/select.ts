@@ -90,7 +90,7 @@ function resolveFrom(st: SelectStmt, ctx: EngineContext, params: Value[] | null)
   }
   const from = st.from as NonNullable<SelectStmt["from"]>;
   const dbName = from.db ?? ctx.session.db ?? undefined;
-  if (dbName === "information_schema") {
+  if (dbName === "information_schema" || dbName === "performance_schema") {
     const sys = systemTable(ctx, from.name);
     return { sources: [virtualTable(from.name, sys.columns, sys.rows)], columns: sys.columns, tags: [], precision: "ms", isStable: false };
   }

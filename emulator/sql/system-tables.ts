@@ -5,6 +5,8 @@ import { T, typeName, type ColumnDef, type Value } from "../types.js";
 import type { EngineContext } from "./context.js";
 import { DATABASE_COLUMNS, databaseRows } from "./ddl.js";
 import { formatDecimal } from "./values.js";
+import { CONNECTION_COLUMNS } from "../connections.js";
+import { CONSUMER_COLUMNS, consumerRows, SUBSCRIPTION_COLUMNS, subscriptionRows, TOPIC_COLUMNS, topicRows } from "../tmq/sql.js";
 
 export interface SystemTable {
   columns: ColumnDef[];
@@ -43,7 +45,7 @@ export function systemTable(ctx: EngineContext, name: string): SystemTable {
       return {
         columns: [v("table_name", 192), v("db_name", 64), ts("create_time"), int("columns"), v("stable_name", 192), big("uid"), int("vgroup_id"), int("ttl"), v("table_comment", 1024), v("type", 21)],
         rows: dbs.flatMap((db) =>
-          [...db.tables.values()].map((t, i) => [t.name, db.name, BigInt(t.createdAt), t.columns.length, t.stable?.name ?? null, BigInt(i + 1), 2, t.ttl, null, t.stable ? "CHILD_TABLE" : "NORMAL_TABLE"]),
+          [...db.tables.values()].map((t, i) => [t.name, db.name, BigInt(t.createdAt), t.columns.length, t.stable?.name ?? null, BigInt(i + 1), t.vgroup?.id ?? null, t.ttl, null, t.stable ? "CHILD_TABLE" : "NORMAL_TABLE"]),
         ),
       };
     case "ins_tags":
@@ -61,7 +63,23 @@ export function systemTable(ctx: EngineContext, name: string): SystemTable {
           ...[...db.tables.values()].flatMap((t) => t.columns.map((c) => [t.name, db.name, t.stable ? "CHILD_TABLE" : "NORMAL_TABLE", c.name, declaredType(c), c.bytes, c.decPrecision ?? 0, c.decScale ?? 0, 1])),
         ]),
       };
-    default:
-      throw notSupported(`information_schema.${name} in the emulator`);
+    case "perf_connections":
+      if (ctx.connections) return { columns: CONNECTION_COLUMNS, rows: ctx.connections.rows() };
+      break;
+    case "ins_topics":
+      if (ctx.tmq) return { columns: defs(TOPIC_COLUMNS), rows: topicRows(ctx.tmq) };
+      break;
+    case "ins_subscriptions":
+      if (ctx.tmq) return { columns: defs(SUBSCRIPTION_COLUMNS), rows: subscriptionRows(ctx.tmq) };
+      break;
+    case "ins_consumers":
+    case "perf_consumers":
+      if (ctx.tmq) return { columns: defs(CONSUMER_COLUMNS), rows: consumerRows(ctx.tmq) };
+      break;
   }
+  throw notSupported(`information_schema.${name} in the emulator`);
+}
+
+function defs(cols: { name: string; type: number; length: number }[]): ColumnDef[] {
+  return cols.map((c) => ({ name: c.name, type: c.type, bytes: c.length }));
 }

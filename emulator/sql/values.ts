@@ -59,7 +59,7 @@ export function checkLength(col: ColumnDef, v: Value): void {
     if (codePoints(v as string) > col.bytes) throw tooLong(col);
   } else if (col.type === T.VARCHAR || col.type === T.JSON) {
     if (utf8Length(v as string) > col.bytes) throw tooLong(col);
-  } else if (col.type === T.VARBINARY || col.type === T.GEOMETRY) {
+  } else if (col.type === T.VARBINARY || col.type === T.GEOMETRY || col.type === T.BLOB) {
     if ((v as Uint8Array).length > col.bytes) throw tooLong(col);
   }
 }
@@ -169,7 +169,8 @@ export function coerce(v: Value, col: ColumnDef, precision: Precision, zone?: Zo
       checkLength(col, s);
       return s;
     }
-    case T.VARBINARY: {
+    case T.VARBINARY:
+    case T.BLOB: {
       let b: Uint8Array;
       if (v instanceof Uint8Array) b = v;
       else if (typeof v === "string" && /^\\x/i.test(v)) b = hexToBytes(v.slice(2));

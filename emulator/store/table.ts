@@ -3,6 +3,7 @@
 // [head, used); dropping the oldest rows (row cap) just advances head, with occasional compaction.
 import { ColumnStore, type ColumnBatch } from "./column.js";
 import type { ColumnDef, Value } from "../types.js";
+import type { Vgroup } from "./vgroups.js";
 
 export interface SuperTable {
   name: string;
@@ -25,6 +26,8 @@ export class TableData {
   inserted = 0;
   /** Rows written whose (table, ts) already existed, including repeats within one batch: a duplicate write. */
   overwritten = 0;
+  /** The vgroup the table is hashed to (null for virtual tables). */
+  vgroup: Vgroup | null = null;
 
   constructor(
     readonly name: string,
