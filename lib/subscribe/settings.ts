@@ -24,6 +24,8 @@ export interface SubscribeNodeSettings {
   includeTbname?: boolean;
   /** How long one poll waits on the server for data (ms). */
   pollWait?: number | string;
+  /** Name of a field added to each row with its key "tbname|ts" ("" = none), for an indexed Perspective table. */
+  keyField?: string;
 }
 
 export type CommitMode = "sent" | "interval" | "manual";
@@ -41,6 +43,8 @@ export interface SubscribeOptions {
   timestamps: TimestampOutput;
   includeTbname: boolean;
   pollWaitMs: number;
+  /** Field that gets each row's key (subtable and timestamp), or undefined. */
+  keyField?: string;
 }
 
 export const DEFAULT_POLL_WAIT_MS = 500;
@@ -97,6 +101,8 @@ export function parseSubscribeSettings(s: SubscribeNodeSettings, nodeId: string)
     if (topics.length === 0) throw new Error("Topics: give at least one topic name");
     for (const t of topics) validateIdentifier(t, "topic");
   }
+  const keyField = (s.keyField ?? "").trim();
+  if (keyField) validateIdentifier(keyField, "row key field");
   return {
     topics,
     ...(createTopic ? { createTopic } : {}),
@@ -109,5 +115,6 @@ export function parseSubscribeSettings(s: SubscribeNodeSettings, nodeId: string)
     timestamps: oneOf(s.timestamps, ["date", "ms"] as const, "date", "Timestamps"),
     includeTbname: s.includeTbname !== false,
     pollWaitMs: int(s.pollWait, "Poll wait", DEFAULT_POLL_WAIT_MS, 0, 60_000),
+    ...(keyField ? { keyField } : {}),
   };
 }

@@ -84,18 +84,21 @@ export = function (RED: NodeAPI): void {
       const out: Record<string, unknown>[] = [];
       let newest: number | undefined;
       for (const b of message.blocks) {
-        const key = b.precision + "|" + b.columns.map((c) => `${c.name}:${c.type}`).join(",");
-        let conv = converters.get(key);
+        const shape = b.precision + "|" + b.columns.map((c) => `${c.name}:${c.type}`).join(",");
+        let conv = converters.get(shape);
         if (!conv) {
           if (converters.size > 100) converters.clear(); // a topic whose schema keeps changing must not grow this
           conv = makeRowConverter(b.columns, b.precision, opts.timestamps);
-          converters.set(key, conv);
+          converters.set(shape, conv);
         }
         const ts = b.columns.findIndex((c) => c.type === 9);
         const addTbname = opts.includeTbname && b.table !== undefined && !b.columns.some((c) => c.name === "tbname");
+        const key = opts.keyField;
         for (const r of b.rows) {
           const o = conv.convert(r);
           if (addTbname) o.tbname = b.table;
+          // The raw timestamp (database precision) with the subtable: unique per row, so an indexed table upserts.
+          if (key) o[key] = `${b.table ?? ""}|${ts >= 0 ? String(r[ts]) : ""}`;
           out.push(o);
           if (ts >= 0) {
             const epoch = toEpoch(r[ts], b.columns[ts].precision ?? b.precision);
