@@ -6,6 +6,8 @@ import { ErrorLatch, makeRowConverter, RateMeter, type RowConverter } from "../.
 import { DeliveryTracker, parseSubscribeSettings, parseControl, Subscriber, type Control, type SubscribeNodeSettings, type SubscribeOptions } from "../../lib/subscribe";
 import type { TmqMessage } from "../../lib/tdengine/tmq";
 import { quoteIdentifier } from "../../lib/tdengine/identifiers";
+import { TYPE } from "../../lib/tdengine/constants";
+import type { ColumnMeta } from "../../lib/tdengine/api";
 import type { TmqConsumer } from "../../lib/tdengine/tmq-consumer";
 import { clearSourceHealth, publishSourceHealth, type SourceState } from "../../lib/health/source-health";
 import { epochToMs, toEpoch } from "../../lib/poll/timestamps";
@@ -112,10 +114,20 @@ export = function (RED: NodeAPI): void {
       return newest === undefined ? { rows: out } : { rows: out, newest };
     };
 
+    /** The metadata of what a row holds: the message's columns, then the added tbname and key fields. */
+    const columnsOf = (message: TmqMessage): ColumnMeta[] => {
+      const cols = [...message.columns];
+      const text = (name: string): ColumnMeta => ({ name, type: TYPE.VARCHAR, typeName: "VARCHAR", length: 192 });
+      const tabled = message.blocks.some((b) => b.table !== undefined);
+      if (opts.includeTbname && tabled && !cols.some((c) => c.name === "tbname")) cols.push(text("tbname"));
+      if (opts.keyField && !cols.some((c) => c.name === opts.keyField)) cols.push(text(opts.keyField));
+      return cols;
+    };
+
     const deliver = (message: TmqMessage): Promise<boolean> => {
       if (closing) return Promise.resolve(false);
       const { rows, newest } = rowsOf(message);
-      const base = { topic: message.topic, vgroup: message.vgroupId, offset: message.offset, database: message.database, columns: message.columns };
+      const base = { topic: message.topic, vgroup: message.vgroupId, offset: message.offset, database: message.database, columns: columnsOf(message) };
       const msgs: NodeMessage[] = opts.output === "row" ? rows.map((r) => ({ ...base, payload: r }) as NodeMessage) : [{ ...base, payload: rows } as NodeMessage];
       const ids = msgs.map((m) => (m._msgid = RED.util.generateId()));
       const destinations = tracking ? ((node as Node & { wires?: string[][] }).wires?.[0]?.filter((d) => RED.nodes.getNode(d)).length ?? 0) : 0;
