@@ -93,7 +93,7 @@ describe("tdengine-subscribe node", () => {
     assert.equal(m.database, "db");
     assert.ok(m.vgroup === 1 || m.vgroup === 2);
     assert.equal(m.offset, 0);
-    assert.deepEqual(m.columns.map((c) => c.name), ["ts", "v"]);
+    assert.deepEqual(m.columns.map((c) => c.name), ["ts", "v", "tbname"], "the added tbname field is listed too");
     assert.equal((m.payload as Row[]).length, 3);
     await waitFor("both vgroups committed", () => server.committed("g1", "t1", 1) === 2 && server.committed("g1", "t1", 2) === 2);
     const sub = server.received.find((r) => r.action === "subscribe")!;
