@@ -13,36 +13,19 @@ import { clearSourceHealth, publishSourceHealth, type SourceState } from "../../
 import { epochToMs, toEpoch } from "../../lib/poll/timestamps";
 import { connectionStatusLine, formatRate } from "../shared/connection-status";
 import { closeWithin } from "../shared/close-within";
-import { formatAge, shortText, STATUS_MAX } from "../shared/status-text";
+import { formatLag, shortText, STATUS_MAX } from "../shared/status-text";
+import { installReceiptHook } from "../shared/receipt-hook";
 import type { ConnectionStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
 interface SubscribeNodeDef extends NodeDef, SubscribeNodeSettings {
   server?: string;
 }
 
-/** Messages of every subscribe node awaiting receipts, by message id (looked up by the runtime-wide hook). */
+/** Messages of every subscribe node awaiting receipts, by message id (see nodes/shared/receipt-hook.ts). */
 const inFlight = new Map<string, DeliveryTracker>();
-const HOOK = "onReceive.tdengine-subscribe";
-
-function formatLag(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  return formatAge(ms);
-}
 
 export = function (RED: NodeAPI): void {
-  const tracking = !!RED.hooks;
-  if (RED.hooks) {
-    RED.hooks.remove(HOOK);
-    RED.hooks.add(HOOK, (ev: { msg?: { _msgid?: string }; destination: { id: string; node?: unknown } }) => {
-      if (inFlight.size === 0) return;
-      const id = ev.msg?._msgid;
-      const tracker = id === undefined ? undefined : inFlight.get(id);
-      if (!tracker || id === undefined) return;
-      tracker.received(id, RED.nodes.getNode(ev.destination.id) === ev.destination.node);
-      if (!tracker.has(id)) inFlight.delete(id);
-    });
-  }
+  const tracking = installReceiptHook(RED, "tdengine-subscribe", inFlight);
 
   function TdengineSubscribeNode(this: Node, config: SubscribeNodeDef): void {
     RED.nodes.createNode(this, config);
