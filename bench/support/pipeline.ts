@@ -202,7 +202,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         { id: "wout", type: "helper" },
         reader,
         // The client process measures through a grouped server-side view, which the host allows only when asked.
-        { id: "pc", type: "perspective-config", path: "/bench-perspective", serverViews: true },
+        { id: "pc", type: "perspective-config", path: `/bench-${o.label}`, serverViews: true },
         { id: "po", type: "perspective-out", server: "pc", table, mode: "limit", limit: o.limit ?? 1000, interval: o.viewIntervalMs ?? 50 },
       ],
       { cfg: { user: "root", password: "taosdata" } },
@@ -257,7 +257,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const timer = setInterval(() => producing && produce(), 10);
 
     // The client opens once the table exists (first polled message); warm-up runs meanwhile.
-    const wsUrl = helper.url().replace(/^http/, "ws") + "/bench-perspective/ws";
+    const wsUrl = helper.url().replace(/^http/, "ws") + `/bench-${o.label}/ws`;
     client = startClient(wsUrl, table, profFlags("client"));
     await client.next("ready");
     await sleep(warmupS * 1000);
