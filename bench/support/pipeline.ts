@@ -27,6 +27,8 @@ export interface PipelineOptions {
   pollIntervalMs?: number;
   /** tdengine-poll's lookback for late rows (ms; the example flow uses 1000). */
   lookbackMs?: number;
+  /** What reads the rows back: tdengine-poll (default) or tdengine-subscribe over a topic on the super table. */
+  source?: "poll" | "subscribe";
   /** tdengine-write batch size and flush interval. */
   writeBatch?: number;
   writeFlushMs?: number;
@@ -171,11 +173,27 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const admin = await openClient({ url: emu.url, timeoutMs: 30_000 });
     await admin.exec(`CREATE DATABASE IF NOT EXISTS ${db} PRECISION 'ms'`);
     await admin.exec(`CREATE STABLE IF NOT EXISTS ${db}.meters (ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT, seq INT) TAGS (groupid INT, location VARCHAR(16))`);
+    const topic = `t_${o.label}`;
+    if (o.source === "subscribe") {
+      await admin.exec(`CREATE TOPIC IF NOT EXISTS ${topic} AS SELECT ts, current, voltage, phase, seq, groupid, location FROM ${db}.meters`);
+    }
     await admin.close();
+    // The reader has id "p" either way: the counting hooks below follow it.
+    const reader =
+      o.source === "subscribe"
+        ? {
+            id: "p", type: "tdengine-subscribe", server: "cfg", mode: "topics", topics: topic, groupId: `bench_${o.label}`, offsetReset: "latest",
+            commit: "sent", output: "block", timestamps: "date", includeTbname: true, pollWait: 500, wires: [["po"]],
+          }
+        : {
+            id: "p", type: "tdengine-poll", server: "cfg", mode: "table", table: "meters", columns: "current, voltage, phase, seq", tags: "groupid, location",
+            includeTbname: true, tsColumn: "ts", interval: o.pollIntervalMs ?? 250, start: "now", lookback: o.lookbackMs ?? 0, pageSize: 10000, maxRowsPerPoll: 100000,
+            timestamps: "date", wires: [["po"]],
+          };
 
     const counts = { written: 0, refused: 0, polled: 0, accepted: 0, errors: 0 };
     await helper.load(
-      [nodeModule("tdengine-config"), nodeModule("tdengine-write"), nodeModule("tdengine-poll"), nodeModule("perspective-out")],
+      [nodeModule("tdengine-config"), nodeModule("tdengine-write"), nodeModule(o.source === "subscribe" ? "tdengine-subscribe" : "tdengine-poll"), nodeModule("perspective-config"), nodeModule("perspective-out")],
       [
         { id: "cfg", type: "tdengine-config", url: emu.url, database: db, timeout: 30_000 },
         {
@@ -184,12 +202,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           autoCreate: true, batchSize: o.writeBatch ?? 1000, flushInterval: o.writeFlushMs ?? 100, maxBuffered: 100_000, output: true, wires: [["wout"]],
         },
         { id: "wout", type: "helper" },
-        {
-          id: "p", type: "tdengine-poll", server: "cfg", mode: "table", table: "meters", columns: "current, voltage, phase, seq", tags: "groupid, location",
-          includeTbname: true, tsColumn: "ts", interval: o.pollIntervalMs ?? 250, start: "now", lookback: o.lookbackMs ?? 0, pageSize: 10000, maxRowsPerPoll: 100000, timestamps: "date",
-          wires: [["po"]],
-        },
-        { id: "po", type: "perspective-out", table, mode: "limit", limit: o.limit ?? 1000, interval: o.viewIntervalMs ?? 50 },
+        reader,
+        // A host per run (its own path); the client replicates, as the page does, so no server-side views.
+        { id: "pc", type: "perspective-config", path: `/bench-${o.label}` },
+        { id: "po", type: "perspective-out", server: "pc", table, mode: "limit", limit: o.limit ?? 1000, interval: o.viewIntervalMs ?? 50 },
       ],
       { cfg: { user: "root", password: "taosdata" } },
     );
@@ -243,7 +259,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const timer = setInterval(() => producing && produce(), 10);
 
     // The client opens once the table exists (first polled message); warm-up runs meanwhile.
-    const wsUrl = helper.url().replace(/^http/, "ws") + "/perspective/ws";
+    const wsUrl = helper.url().replace(/^http/, "ws") + `/bench-${o.label}/ws`;
     client = startClient(wsUrl, table, profFlags("client"));
     await client.next("ready");
     await sleep(warmupS * 1000);

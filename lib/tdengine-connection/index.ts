@@ -5,6 +5,7 @@ export {
   type ConnectionState,
   type ConnectionStatus,
   type SharedConnectionOptions,
+  type Reconnectable,
 } from "./shared-connection";
 export { redactSecrets, displayUrl } from "./redact";
 export { parseEndpoints, spreadIndex, MAX_ENDPOINTS, type ParsedEndpoints } from "./endpoints";

@@ -20,9 +20,16 @@ export interface ConnectionStatus {
   down?: string[];
 }
 
-export interface SharedConnectionOptions {
+/** What the shared connection needs of a client: its state, close, and a "close" event when it drops. */
+export interface Reconnectable {
+  readonly closed: boolean;
+  close(): Promise<void>;
+  once(event: "close", listener: (err?: Error) => void): unknown;
+}
+
+export interface SharedConnectionOptions<C extends Reconnectable = TdengineClientApi> {
   /** Opens one client (connect + authenticate) to the given endpoint; rejects when that fails. */
-  open: (endpoint: string) => Promise<TdengineClientApi>;
+  open: (endpoint: string) => Promise<C>;
   /** The endpoints to rotate over (default: one, passed to open() as ""). */
   endpoints?: string[];
   /** Index of the endpoint tried first (e.g. a hash of the owner's id, to spread owners over a cluster). */
@@ -38,19 +45,19 @@ function notConnected(kind: "closed" | "timeout", message: string, cause?: unkno
   return new TdengineError(kind, message, undefined, { cause, retryable: true });
 }
 
-interface Waiter {
-  resolve: (c: TdengineClientApi) => void;
+interface Waiter<C> {
+  resolve: (c: C) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
 }
 
-export class SharedConnection {
-  private readonly opts: SharedConnectionOptions;
+export class SharedConnection<C extends Reconnectable = TdengineClientApi> {
+  private readonly opts: SharedConnectionOptions<C>;
   private current: ConnectionStatus = { state: "closed" };
-  private client: TdengineClientApi | undefined;
+  private client: C | undefined;
   private readonly users = new Set<unknown>();
   private readonly listeners = new Set<(s: ConnectionStatus) => void>();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Set<Waiter<C>>();
   private readonly idleWaiters = new Set<() => void>();
   private retryTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
@@ -66,7 +73,7 @@ export class SharedConnection {
   private failedInRound = 0;
   private readonly down = new Map<string, Error>();
 
-  constructor(opts: SharedConnectionOptions) {
+  constructor(opts: SharedConnectionOptions<C>) {
     this.opts = opts;
     this.endpoints = opts.endpoints && opts.endpoints.length > 0 ? [...opts.endpoints] : [""];
     const start = Math.trunc(opts.startIndex ?? 0);
@@ -133,13 +140,13 @@ export class SharedConnection {
   }
 
   /** The live client, waiting up to timeoutMs for a (re)connection. */
-  getClient(timeoutMs?: number): Promise<TdengineClientApi> {
+  getClient(timeoutMs?: number): Promise<C> {
     const c = this.client;
     if (c && !c.closed) return Promise.resolve(c);
     if (!this.running) return Promise.reject(notConnected("closed", "the TDengine connection is closed"));
     const wait = timeoutMs ?? this.opts.defaultWaitMs ?? 10000;
     return new Promise((resolve, reject) => {
-      const w: Waiter = {
+      const w: Waiter<C> = {
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -194,7 +201,7 @@ export class SharedConnection {
 
   private connect(gen: number): void {
     this.opening = (async () => {
-      let client: TdengineClientApi;
+      let client: C;
       const endpoint = this.endpoint;
       try {
         client = await this.opts.open(endpoint);
@@ -225,7 +232,7 @@ export class SharedConnection {
     });
   }
 
-  private onDropped(gen: number, client: TdengineClientApi, err?: Error): void {
+  private onDropped(gen: number, client: C, err?: Error): void {
     if (gen !== this.generation || this.client !== client) return;
     this.client = undefined;
     const error = err ?? new Error("connection closed by the server");

@@ -50,6 +50,18 @@ const TLS_CODES = new Set([
 
 /** The /ws URL: path /ws added when absent, Cloud token as query parameter. */
 export function wsUrl(url: string, token?: string): string {
+  return endpointUrl(url, token, (path) => (path === "" || path === "/" ? "/ws" : path));
+}
+
+/**
+ * The TMQ URL (/rest/tmq): added when the path is empty, and in place of a trailing /ws (the SQL endpoint's path,
+ * which users often put in the connection's URL); any other path is kept as given (a proxy's own route).
+ */
+export function tmqUrl(url: string, token?: string): string {
+  return endpointUrl(url, token, (path) => (path === "" || path === "/" ? "/rest/tmq" : path.replace(/\/ws\/?$/, "/rest/tmq")));
+}
+
+function endpointUrl(url: string, token: string | undefined, pathFor: (path: string) => string): string {
   let u: URL;
   try {
     u = new URL(url);
@@ -59,7 +71,7 @@ export function wsUrl(url: string, token?: string): string {
   if (u.protocol === "http:") u.protocol = "ws:";
   else if (u.protocol === "https:") u.protocol = "wss:";
   if (u.protocol !== "ws:" && u.protocol !== "wss:") throw TdengineError.invalid(`TDengine URL must be ws:// or wss://, got ${u.protocol}`);
-  if (u.pathname === "" || u.pathname === "/") u.pathname = "/ws";
+  u.pathname = pathFor(u.pathname);
   if (token) u.searchParams.set("token", token);
   return u.toString();
 }
@@ -150,6 +162,11 @@ export class Connection extends EventEmitter {
   /** Sends `{action, args}` (args.req_id must be set) and resolves with the reply; a non-zero code rejects. */
   requestJson(action: string, args: { req_id: number } & Record<string, unknown>, timeoutMs: number): Promise<JsonReply> {
     return this.track(args.req_id, action, timeoutMs, () => this.ws.send(JSON.stringify({ action, args }))) as Promise<JsonReply>;
+  }
+
+  /** Sends `{action, args}` whose reply may be a binary frame (TMQ fetch_raw_data): resolved as bytes then. */
+  requestJsonOrBinary(action: string, args: { req_id: number } & Record<string, unknown>, timeoutMs: number): Promise<JsonReply | Uint8Array> {
+    return this.track(args.req_id, action, timeoutMs, () => this.ws.send(JSON.stringify({ action, args })));
   }
 
   /** Sends a binary frame whose reply is either JSON (resolved as an object) or binary (resolved as bytes). */

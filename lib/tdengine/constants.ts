@@ -156,3 +156,12 @@ export const SCHEMALESS_PROTOCOL = { influx: 1, telnet: 2, json: 3 } as const;
 
 /** Maximum identifier length TDengine accepts (TSDB_TABLE_NAME_LEN 193 incl. NUL). */
 export const MAX_IDENTIFIER_LENGTH = 192;
+
+/** `action` u64 of the binary reply to TMQ's fetch_raw_data (taosAdapter controller/ws/tmq/const.go). */
+export const TMQ_FETCH_RAW_DATA_ACTION = 8;
+
+/** TMQ message types of a poll reply (TMQ_RES_*): data, table meta, meta + data, raw. */
+export const TMQ_MESSAGE_TYPE = { DATA: 1, TABLE_META: 2, METADATA: 3, RAWDATA: 4 } as const;
+
+/** committed/position value for a vgroup without an offset (taosAdapter controller/ws/tmq/const.go). */
+export const TMQ_OFFSET_INVALID = -2147467247;

@@ -6,7 +6,7 @@ import { sourceHealth, type SourceHealth } from "../../lib/health/source-health"
 import { computeTableHealth, type TableHealth } from "../../lib/health/table-health";
 import { upstreamOfType, type WiredNode } from "../../lib/health/upstream";
 
-const SOURCE_TYPES = new Set(["tdengine-poll", "tdengine-write"]);
+const SOURCE_TYPES = new Set(["tdengine-poll", "tdengine-write", "tdengine-subscribe"]);
 /** The flow only changes on a deploy; the wiring walk is redone at most this often. */
 const WIRING_TTL_MS = 5000;
 

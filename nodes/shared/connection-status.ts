@@ -17,7 +17,7 @@ export interface ConnectionStatusLine {
 
 export function connectionStatusLine(
   node: Node,
-  server: TdengineConfigNode,
+  server: Pick<TdengineConfigNode, "connectionStatus" | "onState">,
   render: (connection: ConnectionStatus) => NodeStatus,
 ): ConnectionStatusLine {
   let connection: ConnectionStatus = server.connectionStatus ?? { state: "connecting" };

@@ -20,3 +20,10 @@ export function formatAge(ms: number): string {
   if (s < 48 * 3600) return `${Math.floor(s / 3600)} h`;
   return `${Math.floor(s / 86400)} d`;
 }
+
+/** A lag for a status line, at most 6 characters: "239 ms", "12.5 s", then as an age ("59 min", "3 h"). */
+export function formatLag(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return formatAge(ms);
+}

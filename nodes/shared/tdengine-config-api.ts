@@ -3,6 +3,10 @@
 // the last deregisters, reconnected with exponential backoff and jitter in between.
 import type { Node } from "node-red";
 import type { TdengineClientApi } from "../../lib/tdengine/api";
+import type { TmqConsumer, TmqConsumerOptions } from "../../lib/tdengine/tmq-consumer";
+
+/** What a subscribing node chooses; the connection's endpoints, credentials and timeouts come from the config node. */
+export type ConsumerSettings = Omit<TmqConsumerOptions, "endpoints" | "user" | "password" | "token" | "redact" | "timeoutMs" | "backoff">;
 
 export type ConnectionState = "connecting" | "connected" | "disconnected" | "closed";
 
@@ -31,6 +35,11 @@ export interface TdengineConfigNode extends Node {
    * rejects with a TdengineError of a transport kind when it is not connected by then.
    */
   getClient(timeoutMs?: number): Promise<TdengineClientApi>;
+  /**
+   * A TMQ consumer (its own socket to taosAdapter's /rest/tmq) with this connection's endpoints, credentials,
+   * timeout and backoff; errors it reports are redacted. The caller starts and closes it.
+   */
+  createConsumer(settings: ConsumerSettings): TmqConsumer;
   /** Subscribes to state changes; returns the unsubscribe function (call it in the user's close handler). */
   onState(listener: (status: ConnectionStatus) => void): () => void;
 }

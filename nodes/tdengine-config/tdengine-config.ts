@@ -4,7 +4,7 @@
 // type password: never in flows.json, never in a log line, status or error text.
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Request, Response } from "express";
-import { openClient, quoteIdentifier } from "../../lib/tdengine";
+import { openClient, quoteIdentifier, TmqConsumer } from "../../lib/tdengine";
 import type { ClientOptions } from "../../lib/tdengine/api";
 import { displayUrl, parseEndpoints, redactSecrets, SharedConnection, spreadIndex, type ConnectionStatus } from "../../lib/tdengine-connection";
 import type { ConnectionStatus as UserStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
@@ -151,6 +151,19 @@ export = function (RED: NodeAPI): void {
         throw redact(e);
       });
     node.onState = (listener) => connection.onState((s) => listener(shown(s)));
+    node.createConsumer = (settings) => {
+      if (!options) throw configError;
+      return new TmqConsumer({
+        ...settings,
+        endpoints: options.endpoints,
+        user: options.user,
+        password: options.password,
+        token: options.token,
+        timeoutMs,
+        backoff: { initialMs: 250, maxMs: positive(config.maxBackoff, DEFAULT_MAX_BACKOFF_MS) },
+        redact,
+      });
+    };
 
     node.on("close", (removed: boolean, done: () => void) => {
       if (removed) savedUrls.delete(node.id);

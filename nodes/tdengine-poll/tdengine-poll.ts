@@ -14,7 +14,8 @@ import {
 } from "../../lib/poll";
 import { clearSourceHealth, publishSourceHealth, type SourceState } from "../../lib/health/source-health";
 import { connectionStatusLine, formatRate } from "../shared/connection-status";
-import { formatAge, shortText, STATUS_MAX } from "../shared/status-text";
+import { formatLag, shortText, STATUS_MAX } from "../shared/status-text";
+import { installReceiptHook } from "../shared/receipt-hook";
 import type { ConnectionStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
 interface PollNodeDef extends NodeDef, PollNodeSettings {
@@ -37,7 +38,6 @@ const HANDOVER_WAIT_MS = 1000;
  * them up here (one Map lookup per message in the runtime, none of its work when nothing is in flight).
  */
 const inFlight = new Map<string, HandoverLedger<unknown>>();
-const HOOK = "onReceive.tdengine-poll";
 
 type Control = "reset" | "pause" | "resume" | undefined;
 
@@ -48,13 +48,6 @@ function controlOf(msg: NodeMessageInFlow & Record<string, unknown>): Control {
   return undefined;
 }
 
-/** The lag for the status, at most 6 characters: "239 ms", "12.5 s", then as an age ("59 min", "3 h"). */
-function formatLag(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  return formatAge(ms);
-}
-
 export = function (RED: NodeAPI): void {
   // Node-RED drops a node's context on a full deploy unless a persistent context store is configured, so each
   // poller's last saved state is also kept here, per node id, for as long as this runtime has the node type
@@ -62,21 +55,9 @@ export = function (RED: NodeAPI): void {
   // Removing the node (or a reset) forgets it; a restart starts from the context store, as documented.
   const keptStates = new Map<string, unknown>();
 
-  // A receipt counts as delivered only when the receiving node is still the running one: during a deploy
-  // Node-RED hands messages sent just before the stop to nodes already stopped, which drop them.
-  // Without the hooks API (not offered by every test harness) messages are not tracked and nothing is rewound.
-  const tracking = !!RED.hooks;
-  if (RED.hooks) {
-    RED.hooks.remove(HOOK);
-    RED.hooks.add(HOOK, (ev: { msg?: { _msgid?: string }; destination: { id: string; node?: unknown } }) => {
-      if (inFlight.size === 0) return;
-      const id = ev.msg?._msgid;
-      const ledger = id === undefined ? undefined : inFlight.get(id);
-      if (!ledger || id === undefined) return;
-      ledger.received(id, RED.nodes.getNode(ev.destination.id) === ev.destination.node);
-      if (!ledger.has(id)) inFlight.delete(id);
-    });
-  }
+  // Messages not received by a running node are rewound on close (see HandoverLedger). Without the hooks API (not
+  // offered by every test harness) messages are not tracked and nothing is rewound.
+  const tracking = installReceiptHook(RED, "tdengine-poll", inFlight);
 
   function TdenginePollNode(this: Node, config: PollNodeDef): void {
     RED.nodes.createNode(this, config);

@@ -20,7 +20,7 @@ export interface Manifest {
 export const manifest: Manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 export const nodeFiles = manifest["node-red"].nodes;
 /** Node types that are not config nodes (the ones an example must use). */
-export const flowNodeTypes = ["tdengine-write", "tdengine-poll", "tdengine-query", "perspective-out", "ui-perspective"];
+export const flowNodeTypes = ["tdengine-write", "tdengine-poll", "tdengine-query", "tdengine-subscribe", "perspective-out", "ui-perspective"];
 export const configNodeTypes = ["tdengine-config", "perspective-config"];
 export const allNodeTypes = [...configNodeTypes, ...flowNodeTypes];
 export function nodeModule(type: string): unknown {
