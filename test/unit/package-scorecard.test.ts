@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { allNodeTypes, configNodeTypes, flowNodeTypes, manifest, root } from "../support/package-info";
+import { runtimeDir } from "../support/runtime";
 
 const semverGte = (v: string, min: string): boolean => {
   const a = v.split(/[.-]/).map(Number);
@@ -38,20 +39,59 @@ test("P05: keywords include node-red, tdengine and perspective", () => {
   for (const k of ["node-red", "tdengine", "perspective"]) assert.ok(manifest.keywords?.includes(k), k);
 });
 
+interface Lock {
+  packages: Record<string, { version?: string; dev?: boolean; optional?: boolean; engines?: { node?: string } | string[] }>;
+}
+/** What `npm ci` installs: the root install (Node-RED 4.1) and tools/node22 (Node 22 and Node-RED 5). */
+const rootLock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as Lock;
+const node22Dir = join(root, "tools", "node22");
+const node22Lock = JSON.parse(readFileSync(join(node22Dir, "package-lock.json"), "utf8")) as Lock;
+/** The exact Node 22 that tools/node22 holds. */
+const node22 = (JSON.parse(readFileSync(join(node22Dir, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies.node;
+const nodeRedIn = (lock: Lock) => lock.packages["node_modules/node-red"];
+// semver from the runtime under test (Node-RED depends on it), not a dependency of this package.
+const semver = require(require.resolve("semver", { paths: [runtimeDir] })) as { satisfies(v: string, range: string): boolean };
+
 test("P06: node-red.version is satisfied by every Node-RED version the suite runs against", () => {
   const min = minOf(manifest["node-red"].version ?? "");
-  for (const pkg of ["node-red", "node-red-4"]) {
-    const v = (require(`${pkg}/package.json`) as { version: string }).version;
-    assert.ok(semverGte(v, min), `${pkg}@${v} satisfies >=${min}`);
-  }
+  const nr4 = nodeRedIn(rootLock)?.version ?? "";
+  const nr5 = nodeRedIn(node22Lock)?.version ?? "";
+  assert.match(nr4, /^4\.1\./, "the root install holds Node-RED 4.1");
+  assert.match(nr5, /^5\.0\./, "tools/node22 holds Node-RED 5.0");
+  for (const v of [nr4, nr5]) assert.ok(semverGte(v, min), `node-red@${v} satisfies >=${min}`);
   assert.ok(semverGte("4.0.0", min), "Node-RED 4.0 is supported");
 });
 
 test("P07: engines.node admits Node-RED 5's minimum Node and this machine's Node 20", () => {
   const min = minOf(manifest.engines?.node ?? "");
-  const nr5 = (require("node-red/package.json") as { engines: { node: string } }).engines.node;
+  const nr5 = (nodeRedIn(node22Lock)?.engines as { node: string }).node;
   assert.ok(semverGte(minOf(nr5), min), `Node-RED 5 needs ${nr5}; package allows >=${min}`);
   assert.ok(semverGte("20.0.0", min), "Node 20 is allowed");
+});
+
+/** Installed packages whose engines.node the given Node does not satisfy: what npm warns EBADENGINE about. */
+function badEngines(lock: Lock, nodeVersion: string): string[] {
+  return Object.entries(lock.packages)
+    .filter(([path, p]) => path !== "" && !p.optional && !Array.isArray(p.engines) && p.engines?.node)
+    .filter(([, p]) => !semver.satisfies(nodeVersion, (p.engines as { node: string }).node))
+    .map(([path, p]) => `${path}@${p.version} needs node ${(p.engines as { node: string }).node}`);
+}
+
+test("npm ci at the root warns no EBADENGINE on Node 20: Node-RED 5 is not in the root install", () => {
+  // The Node 20 of the suite's first run; on the Node 22 run, the Node 20 that CI installs the root with.
+  const node20 = process.versions.node.startsWith("20.") ? process.versions.node : "20.19.0";
+  assert.deepEqual(badEngines(rootLock, node20), []);
+  assert.deepEqual(badEngines(rootLock, node22), [], "nor on tools/node22's Node 22");
+});
+
+test("tools/node22 installs without EBADENGINE: its Node-RED 5 is installed by the Node 22 it holds", () => {
+  assert.match(node22, /^22\.\d+\.\d+$/, "an exact Node 22 version");
+  assert.deepEqual(badEngines(node22Lock, node22), []);
+  // The first install step (npm ci --omit=dev, on any npm) must leave Node-RED 5 out: it is a devDependency.
+  assert.equal(nodeRedIn(node22Lock)?.dev, true);
+  const binary = Object.entries(node22Lock.packages).filter(([path, p]) => path !== "" && !p.dev).map(([path]) => path);
+  assert.ok(binary.includes("node_modules/node"), "the node binary package is a dependency");
+  assert.deepEqual(badEngines({ packages: Object.fromEntries(binary.map((b) => [b, node22Lock.packages[b]])) }, "20.0.0"), []);
 });
 
 test("node-red.nodes lists exactly the node files, each built with its editor HTML next to it", () => {
