@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test, from a fresh clone: installs what the suite needs, builds, lints, type-checks, then runs the
-# whole suite twice: Node-RED 4.1.x (root install) on this machine's Node 20, and Node-RED 5.0.x on Node 22
+# whole suite twice: Node-RED 4.1.x (the root install) on this machine's Node 20, and Node-RED 5.0.x on Node 22
 # (both from npm, in tools/node22).
 # A failure in either run fails the command. Optional: TEST_FILTER=<substring> runs only matching test files.
 set -euo pipefail
@@ -12,9 +12,11 @@ if [ "${CI:-}" = "true" ] || [ ! -d node_modules ] || [ package-lock.json -nt no
   log "installing npm packages"
   npm ci --no-audit --no-fund
 fi
-if [ "${CI:-}" = "true" ] || [ ! -f tools/node22/node_modules/node-red/package.json ] ||
-    [ tools/node22/package-lock.json -nt tools/node22/node_modules/.package-lock.json ]; then
-  log "installing Node 22 (npm package node@22) and Node-RED 5 into tools/node22 for the Node-RED 5 run"
+NR5=tools/node22/node-red-5
+if [ "${CI:-}" = "true" ] || [ ! -x tools/node22/node_modules/.bin/node ] || [ ! -f $NR5/node_modules/node-red/package.json ] ||
+    [ tools/node22/package-lock.json -nt tools/node22/node_modules/.package-lock.json ] ||
+    [ $NR5/package-lock.json -nt $NR5/node_modules/.package-lock.json ]; then
+  log "installing Node 22 (npm package node@22) and Node-RED 5 (tools/node22) for the Node-RED 5 run"
   bash scripts/install-node22.sh
 fi
 if [ ! -x /usr/bin/chromium ]; then
