@@ -16,6 +16,11 @@ export interface ConnectionStatus {
   down?: string[];
   /** With several endpoints: which one is in use, "2/3" (short enough for a status line). */
   endpointNo?: string;
+  /**
+   * "connecting" because an endpoint failed or was lost and another is being tried: a failover, not an outage.
+   * An outage is "disconnected" (every endpoint failed in a round); only that is reported as an error.
+   */
+  failingOver?: boolean;
 }
 
 export interface TdengineConfigNode extends Node {

@@ -13,6 +13,7 @@ import {
   type PollResult,
 } from "../../lib/poll";
 import { clearSourceHealth, publishSourceHealth, type SourceState } from "../../lib/health/source-health";
+import { isTransportError } from "../../lib/write";
 import { connectionStatusLine, formatRate } from "../shared/connection-status";
 import { formatAge, shortText, STATUS_MAX } from "../shared/status-text";
 import type { ConnectionStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
@@ -101,6 +102,8 @@ export = function (RED: NodeAPI): void {
     }
     const store = opts.contextStore || undefined;
     const latch = new ErrorLatch();
+    /** A poll failed during a failover and was not reported (see the scheduler's failure handler). */
+    let failoverRetry = false;
     const rate = new RateMeter();
     /** Epoch ms of the newest row sent; the status shows now minus this as the lag. */
     let newestMs: number | undefined;
@@ -162,6 +165,7 @@ export = function (RED: NodeAPI): void {
         node.warn(RED._("tdengine-poll.errors.stalled", { pageSize: String(opts.poller.pageSize) }));
       }
       if (result.error) throw result.error;
+      failoverRetry = false;
       if (latch.succeed()) {
         lastError = undefined;
         node.log(RED._("tdengine-poll.log.recovered"));
@@ -173,6 +177,12 @@ export = function (RED: NodeAPI): void {
     // without a reconnect (a table created a moment later) must not keep the node red for half a minute.
     const backoffMaxMs = Math.max(FAILURE_BACKOFF_MAX_MS, opts.intervalMs);
     const scheduler = new TickScheduler(runPoll, { intervalMs: opts.intervalMs, backoffMaxMs }, (err, triggered) => {
+      // A poll lost with its endpoint while the connection moves to another endpoint is a failover, not a
+      // failure: it is polled again once connected there (below); only a second failure in a row counts.
+      if (!closing && !triggered && !failoverRetry && !latch.failing && isTransportError(err) && server.connectionStatus.failingOver) {
+        failoverRetry = true;
+        return;
+      }
       lastError = err;
       lastFailure = { message: err.message, at: Date.now() };
       if (closing) return;

@@ -48,6 +48,7 @@ export = function (RED: NodeAPI): void {
       pipeline = new WritePipeline({
         ...settings,
         getClient: (wait) => server.getClient(wait),
+        failingOver: () => server.connectionStatus.failingOver === true,
         onEvent: (e: WriterEvent) => onWriterEvent(e),
       });
     } catch (err) {

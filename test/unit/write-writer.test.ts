@@ -169,6 +169,26 @@ describe("Writer failures", () => {
     await p.close(1000);
   });
 
+  it("a write lost while the connection fails over to another endpoint is retried there, not reported as an outage", async () => {
+    const { p, client, events } = setup({ failingOver: () => true });
+    client.dropExecs = 1;
+    const o = await p.write({ payload: rows(30) });
+    assert.deepEqual([o.written, o.failed.length], [30, 0]);
+    assert.equal(client.execAttempts, 2, "the lost attempt, then the retry that landed");
+    assert.deepEqual(events.filter((e) => e.type === "outage" || e.type === "recovered"), [], "a failover is no outage");
+    await p.close(1000);
+  });
+
+  it("during a failover, a second failure in a row is an outage, reported once", async () => {
+    const { p, client, events } = setup({ failingOver: () => true });
+    client.dropExecs = 3;
+    const o = await p.write({ payload: rows(30) });
+    assert.equal(o.written, 30);
+    assert.equal(client.execAttempts, 4);
+    assert.deepEqual(events.filter((e) => e.type === "outage" || e.type === "recovered").map((e) => e.type), ["outage", "recovered"]);
+    await p.close(1000);
+  });
+
   it("the buffer bound counts rows in flight, not only rows waiting in the buffer", async () => {
     let release!: () => void;
     let asked = 0;
