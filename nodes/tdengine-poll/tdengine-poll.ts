@@ -14,6 +14,7 @@ import {
 } from "../../lib/poll";
 import { clearSourceHealth, publishSourceHealth, type SourceState } from "../../lib/health/source-health";
 import { isTransportError } from "../../lib/write";
+import { closeWithin } from "../shared/close-within";
 import { connectionStatusLine, formatRate } from "../shared/connection-status";
 import { formatAge, shortText, STATUS_MAX } from "../shared/status-text";
 import type { ConnectionStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
@@ -28,8 +29,6 @@ const STATE_KEY = "tdengine-poll-watermark";
 const CONNECT_WAIT_MS = 5000;
 /** Longest wait between failed interval polls (one query per 2 s during an outage is cheap). */
 const FAILURE_BACKOFF_MAX_MS = 2000;
-/** Close must finish well inside Node-RED's 15 s close timeout. */
-const CLOSE_WAIT_MS = 10000;
 /** How long close waits for messages sent just before it to reach (or miss) their destinations. */
 const HANDOVER_WAIT_MS = 1000;
 
@@ -298,16 +297,7 @@ export = function (RED: NodeAPI): void {
           persist(handover.rewindTo);
         }
       });
-      let timer: NodeJS.Timeout | undefined;
-      const limit = new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)));
-      void Promise.race([stopped, limit])
-        .then(() => server.deregister(node))
-        .catch((err: unknown) => node.warn(String(err)))
-        .finally(() => {
-          clearTimeout(timer);
-          node.status({});
-          done();
-        });
+      closeWithin(node, server, stopped, done);
     });
   }
 
