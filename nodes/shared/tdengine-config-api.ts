@@ -36,6 +36,11 @@ export interface TdengineConfigNode extends Node {
    * rejects with a TdengineError of a transport kind when it is not connected by then.
    */
   getClient(timeoutMs?: number): Promise<TdengineClientApi>;
+  /**
+   * The error with this connection's secrets (password, token) masked as "***", as Test connection does: for
+   * every server error text a node shows (status, Debug, done(err)), since a server may echo what it was sent.
+   */
+  redact(err: Error): Error;
   /** Subscribes to state changes; returns the unsubscribe function (call it in the user's close handler). */
   onState(listener: (status: ConnectionStatus) => void): () => void;
 }

@@ -153,6 +153,7 @@ export = function (RED: NodeAPI): void {
         throw redact(e);
       });
     node.onState = (listener) => connection.onState((s) => listener(shown(s)));
+    node.redact = redact;
 
     node.on("close", (removed: boolean, done: () => void) => {
       if (removed) savedUrls.delete(node.id);

@@ -175,7 +175,9 @@ export = function (RED: NodeAPI): void {
     // Failed polls back off, but no longer than FAILURE_BACKOFF_MAX_MS (or one interval): a failure that ends
     // without a reconnect (a table created a moment later) must not keep the node red for half a minute.
     const backoffMaxMs = Math.max(FAILURE_BACKOFF_MAX_MS, opts.intervalMs);
-    const scheduler = new TickScheduler(runPoll, { intervalMs: opts.intervalMs, backoffMaxMs }, (err, triggered) => {
+    const scheduler = new TickScheduler(runPoll, { intervalMs: opts.intervalMs, backoffMaxMs }, (failure, triggered) => {
+      // Server texts may echo what they were sent: the connection's secrets are masked before anyone sees them.
+      const err = server.redact(failure);
       // A poll lost with its endpoint while the connection moves to another endpoint is a failover, not a
       // failure: it is polled again once connected there (below); only a second failure in a row counts.
       if (!closing && !triggered && !failoverRetry && !latch.failing && isTransportError(err) && server.connectionStatus.failingOver) {
@@ -275,7 +277,7 @@ export = function (RED: NodeAPI): void {
           .then(() => scheduler.trigger())
           .then(
             () => done(),
-            (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+            (err: unknown) => done(server.redact(err instanceof Error ? err : new Error(String(err)))),
           );
       }
     });
