@@ -18,6 +18,7 @@ import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, 
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { parseEndpoints } from "../lib/tdengine-connection/endpoints";
+import { canRunNodeRed5, nodeRed5Installed, nodeRedInstall, type NodeRedRuntime } from "./node-red-runtime";
 
 const root = resolve(__dirname, "..", "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string };
@@ -66,10 +67,9 @@ function config(env = process.env): DemoConfig {
   };
 }
 
-/** Node-RED 5 needs Node >= 22.9; on older Node the 4.1 line runs. */
-function nodeRedPackage(): string {
-  const [major, minor] = process.versions.node.split(".").map(Number);
-  return major > 22 || (major === 22 && minor >= 9) ? "node-red" : "node-red-4";
+/** Node-RED 5 where this Node runs it and `npm test` has installed it (tools/node22), else 4.1 (npm ci). */
+function nodeRedRuntime(): NodeRedRuntime {
+  return canRunNodeRed5() && nodeRed5Installed() ? "node-red-5" : "node-red-4";
 }
 
 /** Fails early with a clear message instead of letting Node-RED or the emulator die on EADDRINUSE. */
@@ -222,9 +222,8 @@ async function main(): Promise<void> {
       console.log(`TDengine: ${url}${cfg.user ? ` as ${cfg.user}` : ""}`);
     }
 
-    const nrPkg = nodeRedPackage();
     const userDir = prepareUserDir(cfg);
-    const redJs = join(dirname(require.resolve(`${nrPkg}/package.json`)), "red.js");
+    const redJs = join(nodeRedInstall(nodeRedRuntime()).dir, "red.js");
     // Its own process group: a terminal's Ctrl-C reaches only this script, which then stops Node-RED once,
     // in order (Node-RED first, so the write node can flush, then the emulator).
     child = spawnWatched([redJs, "-u", userDir, "-s", join(userDir, "settings.js")], "inherit", { ...process.env, NODE_RED_ENABLE_PROJECTS: "false" });

@@ -3,7 +3,8 @@
 // fails or drops. Listeners hear about state changes only (never about individual retries), so a long outage
 // gives one "disconnected" event and one "connected" event, not one per attempt.
 // With several endpoints (the taosAdapters of a cluster) a failed or lost endpoint is followed at once by the next
-// one in the list; only when a whole round over the list failed does the backoff delay apply.
+// one in the list (a failover: state "connecting", failingOver); only when a whole round over the list failed is
+// the connection "disconnected" (an outage) and the backoff delay applies.
 import type { TdengineClientApi } from "../tdengine/api";
 import { TdengineError } from "../tdengine/errors";
 import { backoffDelay, type BackoffOptions } from "./backoff";
@@ -18,6 +19,11 @@ export interface ConnectionStatus {
   endpoint?: string;
   /** Endpoints whose last attempt failed or whose connection was lost, oldest first. */
   down?: string[];
+  /**
+   * "connecting" after an endpoint failed or was lost while others of this round are left to try: a failover,
+   * not (yet) an outage. An outage is "disconnected": every endpoint failed in a round.
+   */
+  failingOver?: boolean;
 }
 
 /** What the shared connection needs of a client: its state, close, and a "close" event when it drops. */
@@ -207,9 +213,7 @@ export class SharedConnection<C extends Reconnectable = TdengineClientApi> {
         client = await this.opts.open(endpoint);
       } catch (err) {
         if (gen !== this.generation) return;
-        this.markDown(endpoint, asError(err));
-        this.setStatus({ state: "disconnected", error: asError(err) });
-        this.next(gen);
+        this.failed(gen, endpoint, asError(err));
         return;
       }
       if (gen !== this.generation) {
@@ -235,17 +239,21 @@ export class SharedConnection<C extends Reconnectable = TdengineClientApi> {
   private onDropped(gen: number, client: C, err?: Error): void {
     if (gen !== this.generation || this.client !== client) return;
     this.client = undefined;
-    const error = err ?? new Error("connection closed by the server");
-    this.markDown(this.endpoint, error);
-    this.setStatus({ state: "disconnected", error });
-    this.next(gen);
+    this.failed(gen, this.endpoint, err ?? new Error("connection closed by the server"));
   }
 
-  /** After a failure: the next endpoint at once, or, when every endpoint failed in this round, a backoff pause. */
-  private next(gen: number): void {
+  /**
+   * After a failure: the next endpoint at once while this round has endpoints left (a failover, "connecting";
+   * in an outage already, it stays "disconnected"), or, when every endpoint failed in this round, "disconnected"
+   * and a backoff pause.
+   */
+  private failed(gen: number, endpoint: string, error: Error): void {
+    this.markDown(endpoint, error);
     this.failedInRound++;
     this.index = (this.index + 1) % this.endpoints.length;
     if (this.failedInRound < this.endpoints.length) {
+      if (this.current.state === "disconnected") this.setStatus({ state: "disconnected", error });
+      else this.setStatus({ state: "connecting", error, failingOver: true });
       // A timer, not a direct call: the failed open's own bookkeeping (this.opening) finishes first.
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
@@ -254,6 +262,7 @@ export class SharedConnection<C extends Reconnectable = TdengineClientApi> {
       return;
     }
     this.failedInRound = 0;
+    this.setStatus({ state: "disconnected", error });
     this.scheduleRetry(gen);
   }
 

@@ -52,6 +52,11 @@ export interface WriterOptions {
   retry?: BackoffOptions;
   /** How long one attempt waits for the connection (ms, default 2000). */
   connectWaitMs?: number;
+  /**
+   * True while the connection moves to another endpoint of a cluster after losing one. A transport failure
+   * then is retried once before it counts as an outage: a switch to a working endpoint is not an outage.
+   */
+  failingOver?: () => boolean;
   onEvent?: (e: WriterEvent) => void;
   random?: () => number;
 }
@@ -218,7 +223,7 @@ function describe(e: Error): string {
 }
 
 export class Writer {
-  private readonly opts: Required<Omit<WriterOptions, "onEvent" | "random" | "retry">> & Pick<WriterOptions, "onEvent" | "random" | "retry">;
+  private readonly opts: Required<Omit<WriterOptions, "onEvent" | "random" | "retry" | "failingOver">> & Pick<WriterOptions, "onEvent" | "random" | "retry" | "failingOver">;
   private readonly targets = new Map<string, TargetState>();
   private queued = 0;
   private unresolved = 0;
@@ -230,6 +235,8 @@ export class Writer {
   private closing = false;
   private stopped = false;
   private inOutage = false;
+  /** A transport failure during a failover, not reported: the next failure in a row is an outage. */
+  private failoverRetry = false;
   private inFlight: Segment[] | undefined;
   private idleWaiters: Array<() => void> = [];
 
@@ -383,7 +390,8 @@ export class Writer {
           // concat, not unshift(...back): spreading a large batch into arguments can overflow the stack.
           ts.queue = back.concat(ts.queue);
           this.queued += rowCount(back);
-          if (!this.inOutage) {
+          if (!this.inOutage && !this.failoverRetry && this.opts.failingOver?.()) this.failoverRetry = true;
+          else if (!this.inOutage) {
             this.inOutage = true;
             this.emit({ type: "outage", error: outage.error });
           }
@@ -396,6 +404,7 @@ export class Writer {
           break;
         }
         this.retryAttempt = 0;
+        this.failoverRetry = false;
         if (this.inOutage) {
           this.inOutage = false;
           this.emit({ type: "recovered" });

@@ -20,6 +20,11 @@ export interface ConnectionStatus {
   down?: string[];
   /** With several endpoints: which one is in use, "2/3" (short enough for a status line). */
   endpointNo?: string;
+  /**
+   * "connecting" because an endpoint failed or was lost and another is being tried: a failover, not an outage.
+   * An outage is "disconnected" (every endpoint failed in a round); only that is reported as an error.
+   */
+  failingOver?: boolean;
 }
 
 export interface TdengineConfigNode extends Node {
@@ -40,6 +45,10 @@ export interface TdengineConfigNode extends Node {
    * timeout and backoff; errors it reports are redacted. The caller starts and closes it.
    */
   createConsumer(settings: ConsumerSettings): TmqConsumer;
+   * The error with this connection's secrets (password, token) masked as "***", as Test connection does: for
+   * every server error text a node shows (status, Debug, done(err)), since a server may echo what it was sent.
+   */
+  redact(err: Error): Error;
   /** Subscribes to state changes; returns the unsubscribe function (call it in the user's close handler). */
   onState(listener: (status: ConnectionStatus) => void): () => void;
 }

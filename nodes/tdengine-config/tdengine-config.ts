@@ -127,6 +127,7 @@ export = function (RED: NodeAPI): void {
     const where = (s: ConnectionStatus): string => (several && s.endpoint ? displayUrl(s.endpoint) : shownUrl);
     connection.onState((s) => {
       if (s.state === "connected") node.log(RED._("tdengine-config.log.connected", { url: where(s) }));
+      else if (s.state === "connecting" && s.failingOver) node.log(RED._("tdengine-config.log.failing-over", { url: where(s), message: s.error ? redact(s.error).message : "" }));
       else if (s.state === "disconnected") node.warn(RED._("tdengine-config.log.disconnected", { url: where(s), message: s.error ? redact(s.error).message : "" }));
       else if (s.state === "closed") node.log(RED._("tdengine-config.log.closed", { url: shownUrl }));
     });
@@ -136,6 +137,7 @@ export = function (RED: NodeAPI): void {
     const shown = (s: ConnectionStatus): UserStatus => {
       const out: UserStatus = { state: s.state };
       if (s.error) out.error = redact(s.error);
+      if (s.failingOver) out.failingOver = true;
       if (several && s.endpoint) {
         out.endpoint = hostOf(s.endpoint);
         out.endpointNo = `${endpoints.indexOf(s.endpoint) + 1}/${endpoints.length}`;
@@ -164,6 +166,7 @@ export = function (RED: NodeAPI): void {
         redact,
       });
     };
+    node.redact = redact;
 
     node.on("close", (removed: boolean, done: () => void) => {
       if (removed) savedUrls.delete(node.id);

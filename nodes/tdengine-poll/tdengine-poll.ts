@@ -13,6 +13,8 @@ import {
   type PollResult,
 } from "../../lib/poll";
 import { clearSourceHealth, publishSourceHealth, type SourceState } from "../../lib/health/source-health";
+import { isTransportError } from "../../lib/write";
+import { closeWithin } from "../shared/close-within";
 import { connectionStatusLine, formatRate } from "../shared/connection-status";
 import { formatLag, shortText, STATUS_MAX } from "../shared/status-text";
 import { installReceiptHook } from "../shared/receipt-hook";
@@ -28,8 +30,6 @@ const STATE_KEY = "tdengine-poll-watermark";
 const CONNECT_WAIT_MS = 5000;
 /** Longest wait between failed interval polls (one query per 2 s during an outage is cheap). */
 const FAILURE_BACKOFF_MAX_MS = 2000;
-/** Close must finish well inside Node-RED's 15 s close timeout. */
-const CLOSE_WAIT_MS = 10000;
 /** How long close waits for messages sent just before it to reach (or miss) their destinations. */
 const HANDOVER_WAIT_MS = 1000;
 
@@ -82,6 +82,8 @@ export = function (RED: NodeAPI): void {
     }
     const store = opts.contextStore || undefined;
     const latch = new ErrorLatch();
+    /** A poll failed during a failover and was not reported (see the scheduler's failure handler). */
+    let failoverRetry = false;
     const rate = new RateMeter();
     /** Epoch ms of the newest row sent; the status shows now minus this as the lag. */
     let newestMs: number | undefined;
@@ -143,6 +145,7 @@ export = function (RED: NodeAPI): void {
         node.warn(RED._("tdengine-poll.errors.stalled", { pageSize: String(opts.poller.pageSize) }));
       }
       if (result.error) throw result.error;
+      failoverRetry = false;
       if (latch.succeed()) {
         lastError = undefined;
         node.log(RED._("tdengine-poll.log.recovered"));
@@ -153,7 +156,15 @@ export = function (RED: NodeAPI): void {
     // Failed polls back off, but no longer than FAILURE_BACKOFF_MAX_MS (or one interval): a failure that ends
     // without a reconnect (a table created a moment later) must not keep the node red for half a minute.
     const backoffMaxMs = Math.max(FAILURE_BACKOFF_MAX_MS, opts.intervalMs);
-    const scheduler = new TickScheduler(runPoll, { intervalMs: opts.intervalMs, backoffMaxMs }, (err, triggered) => {
+    const scheduler = new TickScheduler(runPoll, { intervalMs: opts.intervalMs, backoffMaxMs }, (failure, triggered) => {
+      // Server texts may echo what they were sent: the connection's secrets are masked before anyone sees them.
+      const err = server.redact(failure);
+      // A poll lost with its endpoint while the connection moves to another endpoint is a failover, not a
+      // failure: it is polled again once connected there (below); only a second failure in a row counts.
+      if (!closing && !triggered && !failoverRetry && !latch.failing && isTransportError(err) && server.connectionStatus.failingOver) {
+        failoverRetry = true;
+        return;
+      }
       lastError = err;
       lastFailure = { message: err.message, at: Date.now() };
       if (closing) return;
@@ -247,7 +258,7 @@ export = function (RED: NodeAPI): void {
           .then(() => scheduler.trigger())
           .then(
             () => done(),
-            (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+            (err: unknown) => done(server.redact(err instanceof Error ? err : new Error(String(err)))),
           );
       }
     });
@@ -269,16 +280,7 @@ export = function (RED: NodeAPI): void {
           persist(handover.rewindTo);
         }
       });
-      let timer: NodeJS.Timeout | undefined;
-      const limit = new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)));
-      void Promise.race([stopped, limit])
-        .then(() => server.deregister(node))
-        .catch((err: unknown) => node.warn(String(err)))
-        .finally(() => {
-          clearTimeout(timer);
-          node.status({});
-          done();
-        });
+      closeWithin(node, server, stopped, done);
     });
   }
 

@@ -180,7 +180,7 @@ export = function (RED: NodeAPI): void {
         if (finished) return;
         finished = true;
         if (err === undefined || err instanceof QueueStoppedError) done();
-        else done(err instanceof Error ? err : new Error(String(err)));
+        else done(server!.redact(err instanceof Error ? err : new Error(String(err))));
       };
       let bound: BoundStatement;
       try {
@@ -198,7 +198,7 @@ export = function (RED: NodeAPI): void {
         .then(
           () => finish(),
           (err: unknown) => {
-            if (!(err instanceof QueueStoppedError) && !closing) lastError = err instanceof Error ? err.message : String(err);
+            if (!(err instanceof QueueStoppedError) && !closing) lastError = server.redact(err instanceof Error ? err : new Error(String(err))).message;
             finish(closing ? undefined : err);
           },
         )

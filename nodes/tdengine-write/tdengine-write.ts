@@ -48,6 +48,7 @@ export = function (RED: NodeAPI): void {
       pipeline = new WritePipeline({
         ...settings,
         getClient: (wait) => server.getClient(wait),
+        failingOver: () => server.connectionStatus.failingOver === true,
         onEvent: (e: WriterEvent) => onWriterEvent(e),
       });
     } catch (err) {
@@ -60,7 +61,9 @@ export = function (RED: NodeAPI): void {
     }
 
 
-    function onWriterEvent(e: WriterEvent): void {
+    function onWriterEvent(event: WriterEvent): void {
+      // Server texts may echo what they were sent: the connection's secrets are masked before anyone sees them.
+      const e = event.type === "outage" || event.type === "rejected" ? { ...event, error: server!.redact(event.error) } : event;
       if (e.type === "written") rate.add(e.rows);
       else if (e.type === "outage") {
         outage = true;
@@ -131,6 +134,7 @@ export = function (RED: NodeAPI): void {
           return done();
         }
         if (err) {
+          err = server.redact(err);
           lastError = { message: err.message, at: Date.now() };
           updateStatus();
         }
@@ -142,8 +146,8 @@ export = function (RED: NodeAPI): void {
           const total = out.written + out.failed.length;
           if (settings.output) send({ ...msg, payload: { written: out.written, rejected: out.failed.length, latencyMs: out.latencyMs } } as NodeMessage);
           if (out.failed.length === 0) return finish();
-          msg.errors = out.failed;
-          finish(new Error(RED._("tdengine-write.errors.rejected", { count: out.failed.length, total, first: firstReason(out.failed) })));
+          msg.errors = out.failed.map((r) => ({ ...r, reason: server.redact(new Error(r.reason)).message }));
+          finish(new Error(RED._("tdengine-write.errors.rejected", { count: out.failed.length, total, first: firstReason(msg.errors as RowError[]) })));
         })
         .catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
       updateStatus();

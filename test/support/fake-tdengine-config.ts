@@ -36,6 +36,7 @@ export function fakeTdengineConfig(RED: NodeAPI): void {
         }
         return client;
       },
+      redact: (e: Error) => e,
       onState: (l: (s: ConnectionStatus) => void) => {
         listeners.add(l);
         return () => listeners.delete(l);

@@ -1,9 +1,12 @@
-// Which Node-RED the suite runs against: NR_RUNTIME names the npm package ("node-red" = 5.0.x,
-// "node-red-4" = the 4.1.x alias). scripts/test.sh runs the suite once with each.
-import { dirname } from "node:path";
+// Which Node-RED the suite runs against: NR_RUNTIME = node-red-4 (Node-RED 4.1, the root install) or
+// node-red-5 (tools/node22, on Node >= 22.9); unset, the one this Node runs (scripts/node-red-runtime.ts).
+// scripts/test.sh runs the suite once with each.
+import { nodeRedInstall, runtimeFromEnv } from "../../scripts/node-red-runtime";
 
-export const runtimeName = process.env.NR_RUNTIME ?? "node-red";
-export const runtimeDir = dirname(require.resolve(`${runtimeName}/package.json`));
-export const runtimeVersion: string = (require(`${runtimeName}/package.json`) as { version: string }).version;
+const install = nodeRedInstall(runtimeFromEnv());
+export const runtimeName = install.runtime;
+/** The node-red package's folder (red.js; its dependencies resolve from here). */
+export const runtimeDir = install.dir;
+export const runtimeVersion = install.version;
 /** Path given to node-red-node-test-helper's init(): the runtime's main module (lib/red.js). */
-export const runtimeMain = require.resolve(runtimeName);
+export const runtimeMain = require.resolve(runtimeDir);

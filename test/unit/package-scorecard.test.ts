@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { allNodeTypes, configNodeTypes, flowNodeTypes, manifest, root } from "../support/package-info";
+import { runtimeDir } from "../support/runtime";
 
 const semverGte = (v: string, min: string): boolean => {
   const a = v.split(/[.-]/).map(Number);
@@ -52,20 +53,60 @@ test("Dashboard 2.0: the widget section points at a shipped resource; the dashbo
   assert.equal(manifest.peerDependenciesMeta?.[dash]?.optional, true, "an optional one");
 });
 
+interface Lock {
+  packages: Record<string, { version?: string; dev?: boolean; optional?: boolean; engines?: { node?: string } | string[] }>;
+}
+/**
+ * What the installs hold: the root (`npm ci`: Node-RED 4.1), tools/node22 (Node 22, installed by any npm) and
+ * tools/node22/node-red-5 (Node-RED 5, installed by npm running on that Node 22).
+ */
+const readLock = (...dir: string[]): Lock => JSON.parse(readFileSync(join(root, ...dir, "package-lock.json"), "utf8")) as Lock;
+const rootLock = readLock();
+const node22Lock = readLock("tools", "node22");
+const nodeRed5Lock = readLock("tools", "node22", "node-red-5");
+/** The exact Node 22 that tools/node22 holds. */
+const node22 = (JSON.parse(readFileSync(join(root, "tools", "node22", "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies.node;
+const nodeRedIn = (lock: Lock) => lock.packages["node_modules/node-red"];
+// semver from the runtime under test (Node-RED depends on it), not a dependency of this package.
+const semver = require(require.resolve("semver", { paths: [runtimeDir] })) as { satisfies(v: string, range: string): boolean };
+
 test("P06: node-red.version is satisfied by every Node-RED version the suite runs against", () => {
   const min = minOf(manifest["node-red"].version ?? "");
-  for (const pkg of ["node-red", "node-red-4"]) {
-    const v = (require(`${pkg}/package.json`) as { version: string }).version;
-    assert.ok(semverGte(v, min), `${pkg}@${v} satisfies >=${min}`);
-  }
+  const nr4 = nodeRedIn(rootLock)?.version ?? "";
+  const nr5 = nodeRedIn(nodeRed5Lock)?.version ?? "";
+  assert.match(nr4, /^4\.1\./, "the root install holds Node-RED 4.1");
+  assert.match(nr5, /^5\.0\./, "tools/node22/node-red-5 holds Node-RED 5.0");
+  for (const v of [nr4, nr5]) assert.ok(semverGte(v, min), `node-red@${v} satisfies >=${min}`);
   assert.ok(semverGte("4.0.0", min), "Node-RED 4.0 is supported");
 });
 
 test("P07: engines.node admits Node-RED 5's minimum Node and this machine's Node 20", () => {
   const min = minOf(manifest.engines?.node ?? "");
-  const nr5 = (require("node-red/package.json") as { engines: { node: string } }).engines.node;
+  const nr5 = (nodeRedIn(nodeRed5Lock)?.engines as { node: string }).node;
   assert.ok(semverGte(minOf(nr5), min), `Node-RED 5 needs ${nr5}; package allows >=${min}`);
   assert.ok(semverGte("20.0.0", min), "Node 20 is allowed");
+});
+
+/** Installed packages whose engines.node the given Node does not satisfy: what npm warns EBADENGINE about. */
+function badEngines(lock: Lock, nodeVersion: string): string[] {
+  return Object.entries(lock.packages)
+    .filter(([path, p]) => path !== "" && !p.optional && !Array.isArray(p.engines) && p.engines?.node)
+    .filter(([, p]) => !semver.satisfies(nodeVersion, (p.engines as { node: string }).node))
+    .map(([path, p]) => `${path}@${p.version} needs node ${(p.engines as { node: string }).node}`);
+}
+
+test("npm ci at the root warns no EBADENGINE on Node 20: Node-RED 5 is not in the root install", () => {
+  // The Node 20 of the suite's first run; on the Node 22 run, the Node 20 that CI installs the root with.
+  const node20 = process.versions.node.startsWith("20.") ? process.versions.node : "20.19.0";
+  assert.deepEqual(badEngines(rootLock, node20), []);
+  assert.deepEqual(badEngines(rootLock, node22), [], "nor on tools/node22's Node 22");
+});
+
+test("tools/node22 installs without EBADENGINE: Node 22 with any npm, Node-RED 5 with npm on that Node 22", () => {
+  assert.match(node22, /^22\.\d+\.\d+$/, "an exact Node 22 version");
+  assert.equal(nodeRedIn(node22Lock), undefined, "Node-RED 5 is not in tools/node22's own install (npm on Node 20 runs it)");
+  assert.deepEqual(badEngines(node22Lock, "20.0.0"), []);
+  assert.deepEqual(badEngines(nodeRed5Lock, node22), []);
 });
 
 test("node-red.nodes lists exactly the node files, each built with its editor HTML next to it", () => {

@@ -107,9 +107,12 @@ describe("SharedConnection over several endpoints", () => {
     assert.deepEqual(c.attempts, ["a", "b", "c"]);
     assert.deepEqual(
       events.map((e) => `${e.state}@${e.endpoint}`),
-      ["connecting@a", "connected@a", "disconnected@a", "connected@c"],
+      ["connecting@a", "connected@a", "connecting@b", "connected@c"],
       "one event per change, not one per endpoint tried",
     );
+    // A switch with endpoints left to try is a failover, not an outage: never "disconnected".
+    assert.equal(events[2].failingOver, true);
+    assert.equal(events[3].failingOver, undefined);
     assert.deepEqual(conn.status.down, ["a", "b"]);
     await conn.release("u");
   });
@@ -117,6 +120,8 @@ describe("SharedConnection over several endpoints", () => {
   it("backs off only after a whole round over the list failed, then starts a new round", async () => {
     const c = cluster(["a", "b", "c"]);
     const conn = new SharedConnection({ endpoints: ["a", "b", "c"], open: c.open, backoff: { initialMs: 300, jitter: 0 } });
+    const events: ConnectionStatus[] = [];
+    conn.onState((s) => events.push(s));
     conn.acquire("u");
     const first = (await conn.getClient(2000)) as unknown as StubClient;
     c.up.clear();
@@ -131,6 +136,9 @@ describe("SharedConnection over several endpoints", () => {
     assert.deepEqual(c.attempts.slice(3, 5), ["a", "b"], "the new round starts over the list");
     assert.ok(waited >= 250, `the backoff applied after the round (${waited} ms)`);
     assert.deepEqual(conn.status.down, ["c", "a"], "b is up again, no longer listed as down");
+    // The whole round failing is the outage: "disconnected" once (not again in the next round), then connected.
+    assert.deepEqual(events.map((e) => e.state), ["connecting", "connected", "connecting", "disconnected", "connected"]);
+    assert.equal(events[3].failingOver, undefined);
     await conn.release("u");
   });
 

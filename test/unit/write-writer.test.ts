@@ -64,16 +64,19 @@ describe("Writer batching", () => {
   it("writes a partial batch after the flush interval, and a message resolves only when its rows are written", async () => {
     const { p, client } = setup({ flushMs: 30 });
     let resolved = false;
+    let storedWhenResolved = -1;
     const w = p.write({ payload: rows(5) }).then((o) => {
       resolved = true;
+      storedWhenResolved = client.rows.size;
       return o;
     });
-    await new Promise((r) => setImmediate(r));
-    assert.equal(resolved, false);
-    assert.equal(client.rows.size, 0);
+    // 5 rows, far below the batch size (100): written by the flush timer, no further rows needed.
+    await waitFor("the partial batch written after the flush interval", () => client.rows.size === 5);
     const o = await w;
+    assert.equal(resolved, true);
+    assert.equal(storedWhenResolved, 5, "the message resolved only once its rows were written");
     assert.equal(o.written, 5);
-    assert.equal(client.rows.size, 5);
+    assert.equal(client.execAttempts, 1, "one write for the partial batch");
     assert.ok(o.latencyMs >= 0);
     await p.close(1000);
   });
@@ -165,6 +168,26 @@ describe("Writer failures", () => {
     assert.equal(client.execAttempts, 3, "two failed attempts, then the retry that landed");
     assert.equal(client.rows.size, 30);
     assert.ok(!events.some((e) => e.type === "rejected"));
+    assert.deepEqual(events.filter((e) => e.type === "outage" || e.type === "recovered").map((e) => e.type), ["outage", "recovered"]);
+    await p.close(1000);
+  });
+
+  it("a write lost while the connection fails over to another endpoint is retried there, not reported as an outage", async () => {
+    const { p, client, events } = setup({ failingOver: () => true });
+    client.dropExecs = 1;
+    const o = await p.write({ payload: rows(30) });
+    assert.deepEqual([o.written, o.failed.length], [30, 0]);
+    assert.equal(client.execAttempts, 2, "the lost attempt, then the retry that landed");
+    assert.deepEqual(events.filter((e) => e.type === "outage" || e.type === "recovered"), [], "a failover is no outage");
+    await p.close(1000);
+  });
+
+  it("during a failover, a second failure in a row is an outage, reported once", async () => {
+    const { p, client, events } = setup({ failingOver: () => true });
+    client.dropExecs = 3;
+    const o = await p.write({ payload: rows(30) });
+    assert.equal(o.written, 30);
+    assert.equal(client.execAttempts, 4);
     assert.deepEqual(events.filter((e) => e.type === "outage" || e.type === "recovered").map((e) => e.type), ["outage", "recovered"]);
     await p.close(1000);
   });
