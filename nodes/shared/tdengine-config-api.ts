@@ -45,6 +45,7 @@ export interface TdengineConfigNode extends Node {
    * timeout and backoff; errors it reports are redacted. The caller starts and closes it.
    */
   createConsumer(settings: ConsumerSettings): TmqConsumer;
+  /**
    * The error with this connection's secrets (password, token) masked as "***", as Test connection does: for
    * every server error text a node shows (status, Debug, done(err)), since a server may echo what it was sent.
    */
