@@ -1,15 +1,22 @@
 // Binary request frames of taosAdapter's /ws endpoint (all little-endian):
 //   0 u64 req_id | 8 u64 resource id (result/stmt id, else 0) | 16 u64 action | 24 u16 version 1 | 26 payload
 import { ACTION, BINARY_PROTOCOL_VERSION } from "./constants";
+import { TdengineError } from "./errors";
+
+/** A u64 of a frame. Result and statement ids come from server replies: a non-integer is the server's error. */
+function u64(n: number, what: string): bigint {
+  if (!Number.isSafeInteger(n) || n < 0) throw TdengineError.protocol(`the server's ${what} ${String(n)} is not a valid id`);
+  return BigInt(n);
+}
 
 const HEADER = 26;
 
 function header(total: number, reqId: number, resourceId: number, action: number): { buf: Buffer; view: DataView } {
   const buf = Buffer.allocUnsafe(total);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  view.setBigUint64(0, BigInt(reqId), true);
-  view.setBigUint64(8, BigInt(resourceId), true);
-  view.setBigUint64(16, BigInt(action), true);
+  view.setBigUint64(0, u64(reqId, "request id"), true);
+  view.setBigUint64(8, u64(resourceId, "result or statement id"), true);
+  view.setBigUint64(16, u64(action, "action"), true);
   view.setUint16(24, BINARY_PROTOCOL_VERSION, true);
   return { buf, view };
 }
