@@ -12,13 +12,13 @@
 // Usage: npm run build && node dist/bench/fanout.js [--seconds 20] [--rate 10000]
 //          [--runs none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100]
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import helper from "../test/support/helper";
 import { freePort } from "../test/support/free-port";
 import { runtimeVersion } from "../test/support/runtime";
+import { threadCpuMs } from "../lib/perspective/thread-cpu";
 import { argNumber, argString, fmt, machine, percentile, stopChild } from "./support/procs";
 
 const perspectiveConfig = require("../nodes/perspective-config/perspective-config");
@@ -54,12 +54,8 @@ const COLUMNS = [
 ];
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-/** CPU ms of one thread of this process (Linux /proc task stat; USER_HZ 100). */
-function threadCpuMs(tid: number): number {
-  const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
+/** CPU ms of Node-RED's main thread (its thread id is the process id). */
+const mainThreadCpuMs = (): number => threadCpuMs(process.pid) ?? NaN;
 
 interface Meter {
   stop(): { mainCores: number; elu: number; processCores: number; otherCores: number };
@@ -68,13 +64,13 @@ interface Meter {
 function startMeter(): Meter {
   const t0 = performance.now();
   const elu0 = performance.eventLoopUtilization();
-  const main0 = threadCpuMs(process.pid);
+  const main0 = mainThreadCpuMs();
   const cpu0 = process.cpuUsage();
   return {
     stop() {
       const secs = (performance.now() - t0) / 1000;
       const elu = performance.eventLoopUtilization(elu0).utilization;
-      const mainCores = (threadCpuMs(process.pid) - main0) / 1000 / secs;
+      const mainCores = (mainThreadCpuMs() - main0) / 1000 / secs;
       const c = process.cpuUsage(cpu0);
       const processCores = (c.user + c.system) / 1e6 / secs;
       return { mainCores, elu, processCores, otherCores: Math.max(0, processCores - mainCores) };
