@@ -6,11 +6,15 @@
 //   light N    : N raw protocol clients taking the replication stream without applying it, plus 1 replica
 //                client whose freshness stands for what a real client sees meanwhile
 //   chromium N : N real dashboard pages in headless Chromium (freshness read from the page)
+//   probe N    : N-1 replicating Node clients at the lowest priority (nice 19) plus 1 replicating probe at normal
+//                priority whose freshness is reported: what one client with a CPU of its own sees while the
+//                server serves N replicating clients (on one 2-core machine, the N clients' own work, e.g.
+//                100 local tables applying 10k rows/s each, would otherwise be counted as server latency)
 // Per count: Node-RED main-thread CPU (/proc, that thread only) and event-loop utilisation, CPU of the
 // process's other threads (the Perspective engine once it has a thread of its own, libuv, GC), bytes/s sent
 // to clients, freshness p50/p99 of applied deltas (now minus the newest row timestamp, same clock).
 // Usage: npm run build && node dist/bench/fanout.js [--seconds 20] [--rate 10000]
-//          [--runs none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100]
+//          [--runs none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100,probe:100]
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -28,13 +32,13 @@ const SECONDS = argNumber("seconds", 20);
 const RATE = argNumber("rate", 10_000);
 const WARMUP_MS = 3000;
 // 100 replicating clients last: starting 10 client processes is the slowest part on a loaded machine.
-const RUNS = argString("runs", "none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100")
+const RUNS = argString("runs", "none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100,probe:100")
   .split(",")
   .filter(Boolean)
   .map((r) => {
     const [kind, n] = r.split(":");
-    if (!["replica", "light", "chromium", "none"].includes(kind) || !Number.isInteger(Number(n))) throw new Error(`bad run ${r}`);
-    return { kind: kind as "replica" | "light" | "chromium" | "none", count: Number(n) };
+    if (!["replica", "light", "chromium", "none", "probe"].includes(kind) || !Number.isInteger(Number(n))) throw new Error(`bad run ${r}`);
+    return { kind: kind as "replica" | "light" | "chromium" | "none" | "probe", count: Number(n) };
   });
 /**
  * Replicating Node clients per child process. With 50 in one process, @finos/perspective 3.8.0's Node client
@@ -104,11 +108,13 @@ interface ClientProc {
   reset(): void;
 }
 
-async function startClients(wsUrl: string, mode: "replica" | "light", count: number): Promise<ClientProc> {
+/**
+ * nice: the clients stand for browsers on other machines; they must not take the CPU Node-RED needs here.
+ * Light clients (and the background replicas of a probe run) yield even to the probe whose freshness is reported.
+ */
+async function startClients(wsUrl: string, mode: "replica" | "light", count: number, niceness = mode === "light" ? 19 : 10): Promise<ClientProc> {
   const script = join(__dirname, "support", "fanout-client.js");
-  // nice: the clients stand for browsers on other machines; they must not take the CPU Node-RED needs here.
-  // Light clients yield even to the replicating probe whose freshness is reported beside them.
-  const child = spawn("nice", ["-n", mode === "light" ? "19" : "10", process.execPath, script, wsUrl, TABLE, mode, String(count)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = spawn("nice", ["-n", String(niceness), process.execPath, script, wsUrl, TABLE, mode, String(count)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   await new Promise<void>((resolve, reject) => {
     const onMsg = (m: { type: string }) => {
       if (m.type === "ready") {
@@ -256,6 +262,13 @@ async function main(): Promise<void> {
       if (run.kind === "replica") {
         for (let left = run.count; left > 0; left -= REPLICAS_PER_PROCESS) procs.push(await startClients(wsUrl, "replica", Math.min(left, REPLICAS_PER_PROCESS)));
         await measure("replicating Node clients", run.count, procs);
+      } else if (run.kind === "probe") {
+        for (let left = run.count - 1; left > 0; left -= REPLICAS_PER_PROCESS) procs.push(await startClients(wsUrl, "replica", Math.min(left, REPLICAS_PER_PROCESS), 19));
+        const probe = await startClients(wsUrl, "replica", 1, 0);
+        procs.push(probe);
+        const background = procs.slice(0, -1);
+        // Freshness from the probe only; the background replicas still take (and apply) the whole stream.
+        await measure("replicating, 1 probe at normal priority", run.count, [probe, ...background.map((p) => ({ reset: () => p.reset(), report: async () => ({ ...(await p.report()), samples: [] }) }))]);
       } else {
         procs.push(await startClients(wsUrl, "light", run.count - 1));
         const probe = await startClients(wsUrl, "replica", 1);
