@@ -1,13 +1,19 @@
 // Ingest benchmark: rows/s into the emulator (in its own process) by the bare client with stmt2, with multi-row
 // INSERT SQL and with schemaless line protocol, for batch sizes 100 / 1,000 / 10,000; the client's CPU cost with
 // no I/O (building + encoding a batch); and, through bench/write-node.js run as a child process, tdengine-write
-// inside Node-RED as a ratio to the bare stmt2 client measured in that same run.
-// Usage: node dist/bench/ingest.js [--rows 200000] [--repeat 3] [--no-node]
+// inside Node-RED as a ratio to the bare stmt2 client measured in that same run. With OFFICIAL_CONNECTOR_DIR naming
+// the built folder of TDengine's official Node.js connector (outside this repository), its stmt2 writes of the same
+// rows and batches are measured too, in a child process (its log files go to a scratch working directory).
+// Usage: [OFFICIAL_CONNECTOR_DIR=<dir>] node dist/bench/ingest.js [--rows 200000] [--repeat 3] [--no-node]
 // Prints Markdown; writes nothing; asserts nothing.
 import type { Stmt2Field, TableBind, TdengineClientApi } from "../lib/tdengine/api";
 import { openClient } from "../lib/tdengine";
 import { encodeStmt2InsertBind } from "../lib/tdengine/stmt2-bind-encoder";
-import { argFlag, argNumber, fmt, machine, markdownRows, median, parseCount, runScript, sampleProcess, startEmulatorProcess } from "./support/procs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { argFlag, argNumber, argString, distDir, fmt, machine, markdownRows, median, parseCount, runScript, sampleProcess, startEmulatorProcess } from "./support/procs";
 
 const ROWS = argNumber("rows", 200_000);
 const REPEAT = argNumber("repeat", 3);
@@ -16,8 +22,10 @@ const SUBTABLES = 10;
 const T0 = 1_700_000_000_000;
 
 type Row = { ts: number; current: number; voltage: number; phase: number; groupid: number; location: string };
-type Method = "stmt2" | "sql" | "schemaless";
-const METHODS: Method[] = ["stmt2", "sql", "schemaless"];
+type Method = "stmt2" | "sql" | "schemaless" | "official";
+const OFFICIAL_DIR = process.env.OFFICIAL_CONNECTOR_DIR ?? "";
+const METHODS: Method[] = ["stmt2", "sql", "schemaless", ...(OFFICIAL_DIR ? (["official"] as const) : [])];
+const CHILD = argString("child", "");
 
 /** Distinct rows: SUBTABLES subtables, one row per subtable per millisecond. */
 function makeRows(n: number): Row[] {
@@ -82,6 +90,13 @@ const FIELDS: Stmt2Field[] = [
   { name: "phase", type: 6, precision: "ms", scale: 0, bytes: 4, bindType: "column" },
 ];
 
+const METHOD_NAMES: Record<Method, string> = {
+  stmt2: "stmt2 bind + exec",
+  sql: "multi-row INSERT SQL",
+  schemaless: "schemaless line protocol",
+  official: "official connector 3.4.0, stmt2 (per subtable: setTableName, setTags, bind; exec)",
+};
+
 interface Measured {
   rowsPerSec: number;
   /** Emulator CPU time / wall time during the run (1.0 = one core busy). */
@@ -94,6 +109,7 @@ interface Measured {
 async function ingest(admin: TdengineClientApi, url: string, emuPid: number, method: Method, batch: number, db: string): Promise<Measured> {
   await admin.exec(`CREATE DATABASE IF NOT EXISTS ${db} PRECISION 'ms'`);
   await admin.exec(`CREATE STABLE IF NOT EXISTS ${db}.meters (ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT) TAGS (groupid INT, location VARCHAR(16))`);
+  if (method === "official") return ingestOfficial(admin, url, emuPid, batch, db);
   const c = await openClient({ url, database: db, timeoutMs: 120_000 });
   const parts = chunks(makeRows(ROWS), batch);
   const stmt = method === "stmt2" ? await c.prepare(`INSERT INTO ? USING ${db}.meters TAGS (?,?) VALUES (?,?,?,?)`) : undefined;
@@ -127,11 +143,105 @@ async function ingest(admin: TdengineClientApi, url: string, emuPid: number, met
   return { rowsPerSec: (ROWS / wallMs) * 1000, emuCpu: emuMs / wallMs, clientCpu: (cpu.user + cpu.system) / 1000 / wallMs };
 }
 
+interface ChildOutcome {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** The official connector's run, in a child process; the emulator's CPU is read around the child's timed loop. */
+async function ingestOfficial(admin: TdengineClientApi, url: string, emuPid: number, batch: number, db: string): Promise<Measured> {
+  const cwd = mkdtempSync(join(tmpdir(), "ingest-bench-"));
+  try {
+    const child = spawn(process.execPath, [join(distDir, "bench", "ingest.js"), "--child", "official", "--url", url, "--db", db, "--batch", String(batch), "--rows", String(ROWS)], { stdio: ["ignore", "pipe", "inherit", "ipc"], cwd });
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    let emu0 = 0;
+    // The child says when its timed loop starts; its own start-up (loading the connector, connecting) is not counted.
+    child.on("message", (m: { type: string }) => {
+      if (m.type === "start") emu0 = sampleProcess(emuPid).cpuMs;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const emuMs = sampleProcess(emuPid).cpuMs - emu0;
+    if (code !== 0) throw new Error(`official connector child exited with ${code}: ${out}`);
+    const o = JSON.parse(out.trim().split("\n").pop() ?? "") as ChildOutcome;
+    const count = Number((await admin.query(`SELECT COUNT(*) FROM ${db}.meters`)).rows[0][0]);
+    await admin.exec(`DROP DATABASE ${db}`);
+    if (count !== ROWS + SUBTABLES) throw new Error(`official batch ${batch}: ${count} rows stored, expected ${ROWS + SUBTABLES}`);
+    return { rowsPerSec: (ROWS / o.wallMs) * 1000, emuCpu: emuMs / o.wallMs, clientCpu: o.cpuMs / o.wallMs };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+interface OfficialParams {
+  setTimestamp(v: number[]): void;
+  setFloat(v: number[]): void;
+  setInt(v: number[]): void;
+  setVarchar(v: string[]): void;
+}
+interface OfficialStmt {
+  prepare(sql: string): Promise<void>;
+  newStmtParam(): OfficialParams;
+  setTableName(name: string): Promise<void>;
+  setTags(p: OfficialParams): Promise<void>;
+  bind(p: OfficialParams): Promise<void>;
+  batch(): Promise<void>;
+  exec(): Promise<void>;
+  close(): Promise<void>;
+}
+interface OfficialModule {
+  WSConfig: new (url: string) => { setUser(u: string): void; setPwd(p: string): void; setDb(d: string): void };
+  sqlConnect(conf: unknown): Promise<{ stmtInit(): Promise<OfficialStmt>; close(): Promise<void> }>;
+  destroy(): void;
+}
+
+/** Child: the same rows and batches through the official connector's stmt2 API (per subtable: name, tags, columns). */
+async function childOfficial(url: string, db: string, batch: number): Promise<void> {
+  const taos = require(OFFICIAL_DIR) as OfficialModule;
+  const conf = new taos.WSConfig(url);
+  conf.setUser("root");
+  conf.setPwd("taosdata");
+  conf.setDb(db);
+  const sql = await taos.sqlConnect(conf);
+  const stmt = await sql.stmtInit();
+  await stmt.prepare(`INSERT INTO ? USING ${db}.meters TAGS (?,?) VALUES (?,?,?,?)`);
+  const write = async (rows: Row[]): Promise<void> => {
+    for (const b of toBinds(rows)) {
+      const [groupid, location] = b.tags ?? [];
+      await stmt.setTableName(String(b.table));
+      const tags = stmt.newStmtParam();
+      tags.setInt([groupid as number]);
+      tags.setVarchar([location as string]);
+      await stmt.setTags(tags);
+      const p = stmt.newStmtParam();
+      p.setTimestamp(b.columns[0] as number[]);
+      p.setFloat(b.columns[1] as number[]);
+      p.setInt(b.columns[2] as number[]);
+      p.setFloat(b.columns[3] as number[]);
+      await stmt.bind(p);
+    }
+    await stmt.batch();
+    await stmt.exec();
+  };
+  const parts = chunks(makeRows(ROWS), batch);
+  await write(makeRows(SUBTABLES).map((r) => ({ ...r, ts: r.ts - 86_400_000 })));
+  process.send!({ type: "start" });
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (const part of parts) await write(part);
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  await stmt.close();
+  await sql.close();
+  taos.destroy();
+  process.stdout.write(`${JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies ChildOutcome)}\n`);
+}
+
 /** CPU cost without I/O: rows -> request body (stmt2: column arrays + binary encode; SQL text; lines). */
 function encodeOnly(method: Method, batch: number): number {
   const parts = chunks(makeRows(ROWS), batch);
   const one = (p: Row[]): number =>
-    method === "stmt2" ? encodeStmt2InsertBind(FIELDS, toBinds(p)).byteLength : method === "sql" ? toSql(p).length : toLines(p).join("\n").length;
+    method === "stmt2" || method === "official" ? encodeStmt2InsertBind(FIELDS, toBinds(p)).byteLength : method === "sql" ? toSql(p).length : toLines(p).join("\n").length;
   one(parts[0]); // warm-up
   const t0 = process.hrtime.bigint();
   let bytes = 0;
@@ -142,6 +252,7 @@ function encodeOnly(method: Method, batch: number): number {
 }
 
 async function main(): Promise<void> {
+  if (CHILD === "official") return childOfficial(argString("url", ""), argString("db", ""), argNumber("batch", 1000));
   const emu = await startEmulatorProcess();
   const admin = await openClient({ url: emu.url, timeoutMs: 120_000 });
   const lines: string[] = [];
@@ -163,15 +274,26 @@ async function main(): Promise<void> {
       }
       for (const m of METHODS) {
         const runs = results.get(`${m}/${batch}`)!;
-        const enc = median(Array.from({ length: REPEAT }, () => encodeOnly(m, batch)));
+        // The official connector's own encoder is not measured without I/O (its encoder is internal).
+        const enc = m === "official" ? NaN : median(Array.from({ length: REPEAT }, () => encodeOnly(m, batch)));
         lines.push(
-          `| ${m === "stmt2" ? "stmt2 bind + exec" : m === "sql" ? "multi-row INSERT SQL" : "schemaless line protocol"} | ${fmt(batch)} | ${fmt(median(runs.map((x) => x.rowsPerSec)))} | ${runs.map((x) => fmt(x.rowsPerSec)).join(" / ")} | ${median(runs.map((x) => x.clientCpu)).toFixed(2)} | ${median(runs.map((x) => x.emuCpu)).toFixed(2)} | ${fmt(enc)} |`,
+          `| ${METHOD_NAMES[m]} | ${fmt(batch)} | ${fmt(median(runs.map((x) => x.rowsPerSec)))} | ${runs.map((x) => fmt(x.rowsPerSec)).join(" / ")} | ${median(runs.map((x) => x.clientCpu)).toFixed(2)} | ${median(runs.map((x) => x.emuCpu)).toFixed(2)} | ${fmt(enc)} |`,
         );
       }
     }
   } finally {
     await admin.close();
     await emu.stop();
+  }
+  if (OFFICIAL_DIR) {
+    lines.push("");
+    lines.push("| batch rows | project client stmt2 rows/s | official connector stmt2 rows/s | project / official |");
+    lines.push("|---:|---:|---:|---:|");
+    for (const batch of BATCHES) {
+      const own = median(results.get(`stmt2/${batch}`)!.map((x) => x.rowsPerSec));
+      const off = median(results.get(`official/${batch}`)!.map((x) => x.rowsPerSec));
+      lines.push(`| ${fmt(batch)} | ${fmt(own)} | ${fmt(off)} | ${(own / off).toFixed(2)}x |`);
+    }
   }
   lines.push("");
   lines.push("Encode only = building the request body from row objects (stmt2: column arrays + binary bind encoding; SQL: the statement text; schemaless: the lines), no socket; CPU of one core.");

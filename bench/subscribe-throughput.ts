@@ -1,0 +1,136 @@
+// Throughput of one tdengine-subscribe node (issue 16's "≥ 200k rows/s through one subscribe node"): the emulator
+// (own process) holds --rows rows written into a super table that a topic covers; a tdengine-subscribe node in
+// Node-RED (node-red-node-test-helper) starts from the earliest offset and drains the topic; rows/s emitted on its
+// output until every row is out, per commit mode. The writer is not running meanwhile, so the figure is the
+// reader's own ceiling, not shared with a producer on the same 2 cores. The bare client's scan of the same rows
+// (`SELECT * FROM meters`, decoded) is measured in the same run as a reference.
+// Usage: npm run build && NR_RUNTIME=node-red-4 node dist/bench/subscribe-throughput.js [--rows 1000000] [--repeat 3]
+//          [--commits sent,interval]
+import { openClient } from "../lib/tdengine";
+import helper from "../test/support/helper";
+import { nodeModule } from "../test/support/package-info";
+import { runtimeName, runtimeVersion } from "../test/support/runtime";
+import { loadMeters } from "./support/meters";
+import { argNumber, argString, fmt, machine, median, sampleProcess, startEmulatorProcess } from "./support/procs";
+import { unspy } from "./support/unspy";
+
+const ROWS = argNumber("rows", 1_000_000);
+const REPEAT = argNumber("repeat", 3);
+const COMMITS = argString("commits", "sent,interval").split(",").filter(Boolean);
+const DB = "subbench";
+const TOPIC = "subbench_topic";
+const SUBTABLES = 10;
+const T0 = 1_700_000_000_000;
+
+interface Measured {
+  rowsPerSec: number;
+  selfCpu: number;
+  emuCpu: number;
+}
+
+async function measure(emuPid: number, fn: () => Promise<number>): Promise<Measured> {
+  const e0 = sampleProcess(emuPid).cpuMs;
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const rows = await fn();
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const c = process.cpuUsage(c0);
+  if (rows < ROWS) throw new Error(`read ${rows} rows, expected ${ROWS}`);
+  return { rowsPerSec: (rows / ms) * 1000, selfCpu: (c.user + c.system) / 1000 / ms, emuCpu: (sampleProcess(emuPid).cpuMs - e0) / ms };
+}
+
+async function scan(url: string): Promise<number> {
+  const c = await openClient({ url, timeoutMs: 300_000 });
+  try {
+    return (await c.query(`SELECT * FROM ${DB}.meters`)).rows.length;
+  } finally {
+    await c.close();
+  }
+}
+
+let runs = 0;
+
+/** A fresh node id and group per run, so each run starts from the earliest offset, not from a committed one. */
+async function subscribeNode(url: string, commit: string): Promise<number> {
+  const id = `s${++runs}`;
+  let got = 0;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  await helper.load(
+    [nodeModule("tdengine-config"), nodeModule("tdengine-subscribe")],
+    [
+      { id: "cfg", type: "tdengine-config", url, database: DB, timeout: 120_000 },
+      { id, type: "tdengine-subscribe", server: "cfg", mode: "topics", topics: TOPIC, groupId: `bench_${id}`, clientId: "", offsetReset: "earliest", commit, commitInterval: 1000, output: "block", timestamps: "date", includeTbname: true, pollWait: 500, keyField: "", wires: [["out"]] },
+      { id: "out", type: "helper" },
+    ],
+    { cfg: { user: "root", password: "taosdata" } },
+  );
+  unspy(helper, [id]);
+  let lastProgress = Date.now();
+  helper.getNode("out").on("input", (m: { payload: unknown[] }) => {
+    got += m.payload.length;
+    lastProgress = Date.now();
+    if (got >= ROWS) finish();
+  });
+  let stall: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    stall = setInterval(() => {
+      if (Date.now() - lastProgress > 60_000) reject(new Error(`tdengine-subscribe stalled: ${got} of ${ROWS} rows emitted, nothing for 60 s`));
+    }, 1000);
+  });
+  try {
+    await Promise.race([finished, stalled]);
+  } finally {
+    clearInterval(stall);
+  }
+  await helper.unload();
+  return got;
+}
+
+async function main(): Promise<void> {
+  const emu = await startEmulatorProcess();
+  await helper.startServer();
+  const scans: Measured[] = [];
+  const subs = new Map<string, Measured[]>(COMMITS.map((c) => [c, []]));
+  try {
+    const c = await openClient({ url: emu.url, timeoutMs: 120_000 });
+    await c.exec(`CREATE DATABASE IF NOT EXISTS ${DB} PRECISION 'ms'`);
+    await c.exec(`CREATE STABLE IF NOT EXISTS ${DB}.meters (ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT) TAGS (groupid INT, location VARCHAR(16))`);
+    await c.exec(`CREATE TOPIC IF NOT EXISTS ${TOPIC} AS SELECT ts, current, voltage, phase, groupid, location FROM ${DB}.meters`);
+    await c.close();
+    const tl = Date.now();
+    await loadMeters(emu.url, DB, ROWS, SUBTABLES, T0, (g) => `loc_${g}`);
+    process.stderr.write(`subscribe-throughput: loaded ${ROWS} rows in ${Date.now() - tl} ms\n`);
+    await scan(emu.url); // warm-up
+    for (let r = 0; r < REPEAT; r++) {
+      scans.push(await measure(emu.pid, () => scan(emu.url)));
+      for (const commit of COMMITS) subs.get(commit)!.push(await measure(emu.pid, () => subscribeNode(emu.url, commit)));
+      process.stderr.write(`run ${r + 1}: scan ${fmt(scans[r].rowsPerSec)} rows/s; ${COMMITS.map((k) => `subscribe (commit ${k}) ${fmt(subs.get(k)![r].rowsPerSec)} rows/s`).join("; ")}\n`);
+    }
+  } finally {
+    await helper.stopServer();
+    await emu.stop();
+  }
+  const row = (what: string, m: Measured[]): string =>
+    `| ${what} | ${fmt(median(m.map((x) => x.rowsPerSec)))} | ${m.map((x) => fmt(x.rowsPerSec)).join(" / ")} | ${median(m.map((x) => x.selfCpu)).toFixed(2)} | ${median(m.map((x) => x.emuCpu)).toFixed(2)} |`;
+  const commitText: Record<string, string> = { sent: "commit after each message (default)", interval: "commit every 1 s", manual: "manual commit" };
+  const lines = [
+    `Machine: ${machine()}, ${runtimeName} ${runtimeVersion}. Emulator in its own process (2 vgroups). ${ROWS.toLocaleString("en-US")} rows (10 subtables, ts + 3 columns + 2 tags) under topic ${TOPIC}; median of ${REPEAT} runs.`,
+    "",
+    "| reader | rows/s (median) | runs rows/s | reader CPU (cores) | emulator CPU (cores) |",
+    "|---|---:|---|---:|---:|",
+    row("bare client `SELECT * FROM meters`, rows decoded (reference)", scans),
+    ...COMMITS.map((k) => row(`tdengine-subscribe, earliest offset, one message per block, Date timestamps, ${commitText[k] ?? k}`, subs.get(k)!)),
+    "",
+    ...COMMITS.map((k) => `Goal ≥ 200,000 rows/s through one subscribe node, ${commitText[k] ?? k}: ${median(subs.get(k)!.map((x) => x.rowsPerSec)) >= 200_000 ? "met" : "missed"}.`),
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
+    process.exit(1);
+  },
+);
