@@ -253,3 +253,37 @@ describe("emulator SQL: timestamp strings of the years 0000-0099", () => {
     assert.equal(new Date(Number(parseTimestampString("0099-12-31 23:59:59", "ms"))).getFullYear(), 99);
   });
 });
+
+describe("emulator SQL: rows and counts of a time range", () => {
+  const B = 1_700_000_000_000;
+  beforeEach(() => {
+    run("create database db");
+    run("use db");
+    run("create stable st (ts timestamp, v int) tags (g int)");
+    const values = (from: number, n: number): string => Array.from({ length: n }, (_, i) => `(${B + from + i}, ${from + i})`).join(" ");
+    run(`insert into c1 using st tags (1) values ${values(0, 10)} c2 using st tags (2) values ${values(5, 10)}`);
+  });
+
+  it("counts the rows between timestamp bounds of every form, across subtables", () => {
+    assert.deepEqual(rows(`select count(*) from st where ts >= ${B + 5} and ts < ${B + 10}`), [[10n]]);
+    assert.deepEqual(rows(`select count(*) from st where ts > ${B + 5} and ts <= ${B + 10}`), [[9n]]);
+    assert.deepEqual(rows(`select count(*) from st where ts between ${B + 3} and ${B + 6}`), [[6n]]);
+    assert.deepEqual(rows(`select count(*) from st where ${B + 12} < ts`), [[2n]]);
+    assert.deepEqual(rows(`select count(*) from st where ts = ${B + 7}`), [[2n]]);
+    assert.deepEqual(rows(`select count(*) from c1 where ts >= ${B + 5}`), [[5n]]);
+    assert.deepEqual(rows(`select count(*) from st where ts > ${B + 1000}`), [[0n]]);
+    assert.deepEqual(names(`select count(*) from st where ts >= ${B + 5}`), ["count(*)"]);
+  });
+
+  it("still applies every other condition: values, OR, fractional bounds, subqueries", () => {
+    assert.deepEqual(rows(`select count(*) from st where ts >= ${B + 5} and v > 7`), [[9n]]);
+    assert.deepEqual(rows(`select count(*) from st where ts < ${B + 2} or ts > ${B + 12}`), [[4n]]);
+    assert.deepEqual(rows(`select count(*) from st where ts > ${B + 4.5} and ts < ${B + 6}`), [[2n]]);
+    assert.deepEqual(rows(`select count(*) from (select ts, v from st) where ts >= ${B + 10}`), [[5n]]);
+    assert.deepEqual(rows(`select ts, v from st where ts > ${B + 8} and ts <= ${B + 10} order by ts`), [
+      [BigInt(B + 9), 9],
+      [BigInt(B + 9), 9],
+      [BigInt(B + 10), 10],
+    ]);
+  });
+});
