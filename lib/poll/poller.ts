@@ -12,11 +12,13 @@
 // again lookback/interval times over. In table mode a poll first counts the rows of the window
 // [watermark - lookback, watermark] with one COUNT(*) and compares the count with the rows it emitted there (all
 // remembered, see RecentKeys): equal means nothing arrived late, and the poll reads from the watermark only;
-// different means late rows (or deletions), and the poll reads the whole window, de-duplicated as always. A
-// DELETE of as many rows as arrived late in the same window would hide them from the count (and only then).
+// different means late rows (or deletions): halves of the window are counted in turn to find where
+// (late-ranges.ts), those ranges alone are read, de-duplicated as always, then the poll goes on from the
+// watermark. A DELETE of as many rows as arrived late in the same range would hide them from the count.
 import { createHash } from "node:crypto";
 import type { ColumnMeta, Precision, QueryResult } from "../tdengine/api";
 import type { QueryWithParamsOptions } from "../tdengine/client";
+import { findLateRanges } from "./late-ranges";
 import { RecentKeys } from "./recent-keys";
 import { makeRowConverter, type RowConverter, type TimestampOutput } from "./rows";
 import { StatementCache } from "./statement-cache";
@@ -103,6 +105,21 @@ export interface PersistedState {
   /** Keys of the rows at the watermark timestamp (so a restart does not repeat them). */
   boundary: string[];
 }
+
+/** What the pages of one poll add up to. */
+interface PageAccumulator {
+  rows: Record<string, unknown>[];
+  pages: number;
+  rowsRead: number;
+  rowsWithoutTs: number;
+  stalled: boolean;
+  caughtUp: boolean;
+  newest?: bigint;
+  error?: Error;
+}
+
+/** COUNT queries one poll may spend locating late rows (a 50,000-row window needs about ten). */
+const LATE_RANGE_MAX_COUNTS = 24;
 
 interface Shape {
   signature: string;
@@ -210,46 +227,68 @@ export class Poller {
   async poll(client: QueryClient): Promise<PollResult> {
     if (this.watermark === undefined && this.minFloor === undefined) await this.initialise(client);
 
-    const rows: Record<string, unknown>[] = [];
-    let pages = 0;
-    let rowsRead = 0;
-    let rowsWithoutTs = 0;
-    let stalled = false;
-    let caughtUp = true;
-    let newest: bigint | undefined;
-    let error: Error | undefined;
+    const acc: PageAccumulator = { rows: [], pages: 0, rowsRead: 0, rowsWithoutTs: 0, stalled: false, caughtUp: true };
     const floor = this.floor();
-    let bound = floor;
-    let op: BoundOp = ">=";
     let lookbackRead: boolean | undefined;
+    let from = floor;
     if (this.source.mode === "table" && this.lookbackMs > 0 && floor !== undefined && this.watermark !== undefined && floor < this.watermark) {
-      lookbackRead = await this.windowHasUnseenRows(client, this.source.table, floor, this.watermark);
-      // Nothing late: the rows at the watermark (remembered) and after it are all there is to read.
-      if (!lookbackRead) bound = this.watermark;
+      const late = await this.lateRanges(client, this.source.table, floor, this.watermark);
+      lookbackRead = late.length > 0;
+      // Late rows: read just the ranges whose counts showed them, then on from the watermark. The rows at the
+      // watermark (remembered) and after it are all there is to read otherwise.
+      for (const [lo, hi] of late) {
+        if (!(await this.readPages(client, acc, floor, lo, hi))) break;
+      }
+      from = this.watermark;
     }
+    if (acc.caughtUp) await this.readPages(client, acc, floor, from);
 
+    this.forgetOldKeys();
+    return {
+      rows: acc.rows,
+      columns: this.shape?.converter.columns ?? [],
+      watermark: this.watermarkInfo,
+      caughtUp: acc.caughtUp,
+      pages: acc.pages,
+      rowsRead: acc.rowsRead,
+      lookbackRead,
+      newestMs: acc.newest !== undefined && this.precision ? epochToMs(acc.newest, this.precision) : undefined,
+      rowsWithoutTs: acc.rowsWithoutTs,
+      stalled: acc.stalled,
+      error: acc.error,
+    };
+  }
+
+  /**
+   * Pages of rows from `start` (to `upper`, inclusive, when given: table mode only) into `acc`, each emitted once.
+   * Returns false when the poll must stop here (maxRowsPerPoll, or an error after rows); throws when a page fails
+   * before any row of the poll.
+   */
+  private async readPages(client: QueryClient, acc: PageAccumulator, floor: bigint | undefined, start: bigint | undefined, upper?: bigint): Promise<boolean> {
+    let bound = start;
+    let op: BoundOp = ">=";
     for (;;) {
       let res: QueryResult;
       let shape: Shape;
       try {
-        res = await this.query(client, op, bound);
+        res = await this.query(client, op, bound, undefined, upper);
         shape = this.shapeOf(res);
       } catch (err) {
         // Rows of earlier pages are already in the state: hand them out with the error, never drop them.
-        if (rows.length === 0) throw err;
-        error = err instanceof Error ? err : new Error(String(err));
-        caughtUp = false;
-        break;
+        if (acc.rows.length === 0) throw err;
+        acc.error = err instanceof Error ? err : new Error(String(err));
+        acc.caughtUp = false;
+        return false;
       }
-      pages++;
-      rowsRead += res.rows.length;
+      acc.pages++;
+      acc.rowsRead += res.rows.length;
       if (!this.precision) this.precision = res.precision;
       const precision = this.precision;
       let pageMax: bigint | undefined;
       for (const row of res.rows) {
         const ts = toEpoch(row[shape.tsIndex], precision);
         if (ts === undefined) {
-          rowsWithoutTs++;
+          acc.rowsWithoutTs++;
           continue;
         }
         if (pageMax === undefined || ts > pageMax) pageMax = ts;
@@ -258,14 +297,14 @@ export class Poller {
         const key = shape.keyIndex >= 0 ? String(row[shape.keyIndex]) : rowKey(row, shape.tsIndex);
         if (this.recent.has(ts, key)) continue;
         this.recent.add(ts, key);
-        rows.push(shape.converter.convert(row));
-        if (newest === undefined || ts > newest) newest = ts;
+        acc.rows.push(shape.converter.convert(row));
+        if (acc.newest === undefined || ts > acc.newest) acc.newest = ts;
       }
-      if (newest !== undefined && (this.watermark === undefined || newest > this.watermark)) this.watermark = newest;
+      if (acc.newest !== undefined && (this.watermark === undefined || acc.newest > this.watermark)) this.watermark = acc.newest;
 
-      if (rows.length >= this.maxRowsPerPoll) {
-        caughtUp = false;
-        break;
+      if (acc.rows.length >= this.maxRowsPerPoll) {
+        acc.caughtUp = false;
+        return false;
       }
       if (this.source.mode === "table") {
         if (op === "=") {
@@ -273,7 +312,7 @@ export class Poller {
           op = ">";
           continue;
         }
-        if (res.rows.length < this.pageSize || pageMax === undefined) break;
+        if (res.rows.length < this.pageSize || pageMax === undefined) return true;
         if (op === ">=" && pageMax === bound) {
           op = "=";
           continue;
@@ -281,29 +320,14 @@ export class Poller {
         bound = pageMax;
         op = ">=";
       } else {
-        if (res.rows.length < this.pageSize || pageMax === undefined) break;
+        if (res.rows.length < this.pageSize || pageMax === undefined) return true;
         if (bound !== undefined && pageMax <= bound) {
-          stalled = true;
-          break;
+          acc.stalled = true;
+          return true;
         }
         bound = pageMax;
       }
     }
-
-    this.forgetOldKeys();
-    return {
-      rows,
-      columns: this.shape?.converter.columns ?? [],
-      watermark: this.watermarkInfo,
-      caughtUp,
-      pages,
-      rowsRead,
-      lookbackRead,
-      newestMs: newest !== undefined && this.precision ? epochToMs(newest, this.precision) : undefined,
-      rowsWithoutTs,
-      stalled,
-      error,
-    };
   }
 
   /** Sets the start watermark. "now" and a start window need the database precision first. */
@@ -344,25 +368,33 @@ export class Poller {
     if (evicted !== undefined && (this.minFloor === undefined || evicted + 1n > this.minFloor)) this.minFloor = evicted + 1n;
   }
 
-  /** Whether [lo, hi] holds rows other than the ones emitted (a different count; rows are unique per tbname and ts). */
-  private async windowHasUnseenRows(client: QueryClient, table: TableSource, lo: bigint, hi: bigint): Promise<boolean> {
+  /** The ranges of [lo, hi] holding rows not emitted (counts differ; rows are unique per tbname and ts), oldest first. */
+  private async lateRanges(client: QueryClient, table: TableSource, lo: bigint, hi: bigint): Promise<[bigint, bigint][]> {
     const opts: QueryWithParamsOptions = { statements: this.statements };
     if (this.requestTimeoutMs) opts.timeoutMs = this.requestTimeoutMs;
-    const res = await client.queryWithParams(buildWindowCountQuery(table), [lo, hi], opts);
-    // An aggregate over no rows may answer no row at all.
-    const count = res.rows.length === 0 ? 0 : Number(res.rows[0][0]);
-    return count !== this.recent.countFrom(lo);
+    const sql = buildWindowCountQuery(table);
+    const probe = {
+      count: async (a: bigint, b: bigint): Promise<number> => {
+        const res = await client.queryWithParams(sql, [a, b], opts);
+        // An aggregate over no rows may answer no row at all.
+        return res.rows.length === 0 ? 0 : Number(res.rows[0][0]);
+      },
+      emitted: (a: bigint, b: bigint): number => this.recent.countBetween(a, b),
+    };
+    // Ranges small enough to read are a tenth of a page: a late row costs a page read at most.
+    const { ranges } = await findLateRanges(probe, lo, hi, { readRows: Math.max(1, Math.floor(this.pageSize / 10)), maxCounts: LATE_RANGE_MAX_COUNTS });
+    return ranges;
   }
 
-  private query(client: QueryClient, op: BoundOp, bound: bigint | undefined, limit?: number): Promise<QueryResult> {
+  private query(client: QueryClient, op: BoundOp, bound: bigint | undefined, limit?: number, upper?: bigint): Promise<QueryResult> {
     const value = bound ?? 0n;
     const opts: QueryWithParamsOptions = {};
     if (this.requestTimeoutMs) opts.timeoutMs = this.requestTimeoutMs;
     // The one-off precision probe (LIMIT 1) is not worth keeping a statement for.
     if (limit === undefined) opts.statements = this.statements;
     if (this.source.mode === "table") {
-      const sql = buildTableQuery(this.source.table, op, op === "=" ? undefined : (limit ?? this.pageSize));
-      return client.queryWithParams(sql, [value], opts);
+      const sql = buildTableQuery(this.source.table, op, op === "=" ? undefined : (limit ?? this.pageSize), upper !== undefined);
+      return client.queryWithParams(sql, upper !== undefined ? [value, upper] : [value], opts);
     }
     const u = this.userSql!;
     return client.queryWithParams(u.sql, new Array<bigint>(u.params).fill(value), opts);

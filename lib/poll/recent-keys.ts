@@ -51,6 +51,21 @@ export class RecentKeys {
     return this.count - below;
   }
 
+  /** Number of keys remembered in [lo, hi]. */
+  countBetween(lo: bigint, hi: bigint): number {
+    // First remembered timestamp >= lo (the order is ascending from head).
+    let a = this.head;
+    let b = this.order.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      if (this.order[m] < lo) a = m + 1;
+      else b = m;
+    }
+    let n = 0;
+    for (let i = a; i < this.order.length && this.order[i] <= hi; i++) n += this.groups.get(this.order[i])?.size ?? 0;
+    return n;
+  }
+
   keysAt(ts: bigint): string[] {
     return [...(this.groups.get(ts) ?? [])];
   }

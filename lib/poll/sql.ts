@@ -30,10 +30,11 @@ export function validateTableSource(src: TableSource): void {
 }
 
 /**
- * SELECT <ts>, <cols>, <tags>, tbname FROM `db`.`table` WHERE `ts` <op> ? ORDER BY `ts` [LIMIT n].
+ * SELECT <ts>, <cols>, <tags>, tbname FROM `db`.`table` WHERE `ts` <op> ? [AND `ts` <= ?] ORDER BY `ts` [LIMIT n].
  * tbname is always read: it is half of the de-duplication key (a super table's subtables share timestamps).
+ * `upperBound` adds the second placeholder (a late-row range of the lookback window).
  */
-export function buildTableQuery(src: TableSource, op: BoundOp, limit?: number): string {
+export function buildTableQuery(src: TableSource, op: BoundOp, limit?: number, upperBound = false): string {
   const ts = quoteIdentifier(src.tsColumn);
   const list: string[] = [];
   // tbname is a pseudo-column, added once below (quoted it would name a real column).
@@ -47,7 +48,7 @@ export function buildTableQuery(src: TableSource, op: BoundOp, limit?: number): 
   }
   for (const t of src.tags.filter(notTbname)) list.push(quoteIdentifier(t));
   list.push(TBNAME);
-  let sql = `SELECT ${list.join(", ")} FROM ${qualifiedName(src.database, src.table)} WHERE ${ts} ${op} ? ORDER BY ${ts}`;
+  let sql = `SELECT ${list.join(", ")} FROM ${qualifiedName(src.database, src.table)} WHERE ${ts} ${op} ?${upperBound ? ` AND ${ts} <= ?` : ""} ORDER BY ${ts}`;
   if (limit !== undefined) {
     if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`page size must be a positive integer, got ${limit}`);
     sql += ` LIMIT ${limit}`;

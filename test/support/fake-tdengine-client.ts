@@ -97,20 +97,22 @@ export class FakeTdengineClient extends EventEmitter implements TdengineClientAp
     }
   }
 
-  /** Answers `SELECT ... FROM db.tbl WHERE `ts` <op> ? ORDER BY `ts` [LIMIT n]` as the poller writes it. */
+  /** Answers `SELECT ... FROM db.tbl WHERE `ts` <op> ? [AND `ts` <= ?] ORDER BY `ts` [LIMIT n]` as the poller writes it. */
   private answerTableQuery(sql: string, params: unknown[]): QueryResult {
     if (/^SELECT COUNT\(\*\) FROM `\w+`\.`\w+` WHERE `ts` >= \? AND `ts` <= \?$/.test(sql)) {
       const [lo, hi] = params as bigint[];
       const n = this.rows.filter((r) => r.ts >= lo && r.ts <= hi).length;
       return { columns: [{ name: "count(*)", type: 5, typeName: "BIGINT", length: 8 }], rows: [[n]], precision: this.precision };
     }
-    const m = /^SELECT (.+) FROM `\w+`\.`\w+` WHERE `ts` (>=|>|=) \? ORDER BY `ts`(?: LIMIT (\d+))?$/.exec(sql);
+    const m = /^SELECT (.+) FROM `\w+`\.`\w+` WHERE `ts` (>=|>|=) \?( AND `ts` <= \?)? ORDER BY `ts`(?: LIMIT (\d+))?$/.exec(sql);
     if (!m) throw new Error(`fake client: unexpected SQL ${sql}`);
-    if (params.length !== 1 || typeof params[0] !== "bigint") throw new Error(`fake client: expected one bigint param, got ${String(params)}`);
-    const bound = params[0];
+    const want = m[3] ? 2 : 1;
+    if (params.length !== want || params.some((p) => typeof p !== "bigint")) throw new Error(`fake client: expected ${want} bigint param(s), got ${String(params)}`);
+    const bound = params[0] as bigint;
+    const upper = m[3] ? (params[1] as bigint) : undefined;
     const op = m[2];
-    const limit = m[3] ? Number(m[3]) : Infinity;
-    const hit = this.rows.filter((r) => (op === ">=" ? r.ts >= bound : op === ">" ? r.ts > bound : r.ts === bound));
+    const limit = m[4] ? Number(m[4]) : Infinity;
+    const hit = this.rows.filter((r) => (op === ">=" ? r.ts >= bound : op === ">" ? r.ts > bound : r.ts === bound) && (upper === undefined || r.ts <= upper));
     // Sort by ts; shuffle within a timestamp.
     const keyed = hit.map((r) => ({ r, k: this.random() }));
     keyed.sort((a, b) => (a.r.ts < b.r.ts ? -1 : a.r.ts > b.r.ts ? 1 : a.k - b.k));

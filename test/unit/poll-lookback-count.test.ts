@@ -53,6 +53,18 @@ describe("poll: lookback by count", () => {
     assert.deepEqual(readBounds(c, q0), [1090n]);
   });
 
+  it("a late row in a large window: only a small range around it is read, not the whole window", async () => {
+    const c = new FakeTdengineClient();
+    const p = poller({ lookbackMs: 1000, pageSize: 100 });
+    for (let ts = 1000; ts < 2000; ts++) for (let t = 0; t < 3; t++) c.insert(`d${t}`, ts);
+    for (;;) if ((await p.poll(c)).caughtUp) break;
+    c.insert("d9", 1500); // late, inside the window [999, 1999] of 3,000 rows
+    const late = await p.poll(c);
+    assert.equal(late.lookbackRead, true);
+    assert.deepEqual(keysOf(late.rows), ["d9@1500"]);
+    assert.ok(late.rowsRead <= 20, `${late.rowsRead} rows read for one late row (the window holds 3,000)`);
+  });
+
   it("random writers with late rows inside the lookback: every row exactly once", async () => {
     const c = new FakeTdengineClient("ms", undefined, 5);
     const p = poller({ lookbackMs: 50, pageSize: 6 });
