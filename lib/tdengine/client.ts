@@ -140,6 +140,16 @@ class TdengineClient extends EventEmitter implements TdengineClientApi {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.bigint = opts.bigint ?? "string";
     conn.once("close", (err: Error) => this.emit("close", err));
+    conn.onLateReply = (action, reply) => this.releaseLate(action, reply);
+  }
+
+  /** What a reply that came after its request timed out holds on the server, released. */
+  private releaseLate(action: string, reply: JsonReply): void {
+    if (action === "binary_query" || action === "stmt2_result") this.freeReplyResult(reply as QueryReplyFields);
+    else if (action === "stmt2_init") {
+      const id = Number(reply.stmt_id);
+      if (Number.isSafeInteger(id) && id >= 0 && !this.closed) this.json("stmt2_close", { stmt_id: id }).catch(() => undefined);
+    }
   }
 
   get closed(): boolean {
@@ -311,7 +321,8 @@ class TdengineClient extends EventEmitter implements TdengineClientApi {
 
   /** Frees the result a query-shaped reply created (one that arrived after its caller gave up). */
   private freeReplyResult(r: QueryReplyFields): void {
-    if (!r.is_update && r.id && !this.closed) this.freeResult(Number(r.id));
+    const id = Number(r.id);
+    if (!r.is_update && Number.isSafeInteger(id) && id > 0 && !this.closed) this.freeResult(id);
   }
 
   bindFrame(stmtId: number, payload: Uint8Array, opts?: RequestOptions): Promise<JsonReply | Uint8Array> {

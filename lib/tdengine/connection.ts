@@ -84,8 +84,18 @@ function connectError(err: Error & { code?: string }, url: string): TdengineErro
   return new TdengineError("refused", `cannot connect to ${where}: ${err.message}`, undefined, { cause: err });
 }
 
+/** Timed-out requests remembered for their late replies (oldest forgotten first). */
+const MAX_TIMED_OUT = 1024;
+
 export class Connection extends EventEmitter {
   private readonly pending = new Map<number, Pending>();
+  /** req_id -> action of requests that timed out: a late successful reply may hold a server resource. */
+  private readonly timedOut = new Map<number, string>();
+  /**
+   * Called with a successful JSON reply that arrived after its request timed out, so the client can release
+   * what it holds on the server (a result set, a statement) instead of leaving it open until the socket closes.
+   */
+  onLateReply: ((action: string, reply: JsonReply) => void) | undefined;
   private closeError: TdengineError | undefined;
   private readonly closedPromise: Promise<void>;
 
@@ -199,6 +209,8 @@ export class Connection extends EventEmitter {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(reqId);
+        this.timedOut.set(reqId, action);
+        if (this.timedOut.size > MAX_TIMED_OUT) this.timedOut.delete(this.timedOut.keys().next().value as number);
         reject(new TdengineError("timeout", `${action} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(reqId, { action, resolve, reject, timer });
@@ -243,8 +255,14 @@ export class Connection extends EventEmitter {
       return;
     }
     const p = this.settle(reply.req_id);
-    if (!p) return;
     const code = typeof reply.code === "number" ? reply.code & 0xffff : 0xffff;
+    if (!p) {
+      const action = this.timedOut.get(reply.req_id);
+      if (action === undefined) return;
+      this.timedOut.delete(reply.req_id);
+      if (code === 0) this.onLateReply?.(action, reply);
+      return;
+    }
     if (code !== 0) p.reject(TdengineError.server(code, String(reply.message ?? ""), reply.action ?? p.action));
     else p.resolve(reply);
   }

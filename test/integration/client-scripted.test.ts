@@ -129,6 +129,34 @@ describe("client against a scripted server", () => {
     assert.equal(free.args.id, 9);
   });
 
+  it("a query reply that comes after the query timed out has its result freed on the server", async () => {
+    let late: (() => void) | undefined;
+    script = await scripted((ws, frame) => {
+      if (!Buffer.isBuffer(frame) || frame.readBigUInt64LE(16) !== 6n) return;
+      const reqId = Number(frame.readBigUInt64LE(0));
+      late = () => ws.send(queryReply(reqId, 77));
+    });
+    client = await openClient({ url: script.url });
+    await assert.rejects(client.query("select v from t", { timeoutMs: 50 }), (e: unknown) => e instanceof TdengineError && e.kind === "timeout");
+    late!();
+    const free = await waitFor("free_result of the late reply", () => script!.received.find((f): f is Json => !Buffer.isBuffer(f) && f.action === "free_result"));
+    assert.equal(free.args.id, 77);
+  });
+
+  it("a stmt2_init reply that comes after it timed out has its statement closed on the server", async () => {
+    let late: (() => void) | undefined;
+    script = await scripted((ws, frame) => {
+      if (Buffer.isBuffer(frame) || frame.action !== "stmt2_init") return;
+      const reqId = frame.args.req_id;
+      late = () => ws.send(JSON.stringify({ code: 0, message: "", action: "stmt2_init", req_id: reqId, timing: 1, stmt_id: 5 }));
+    });
+    client = await openClient({ url: script.url });
+    await assert.rejects(client.prepare("insert into t values (?, ?)", { timeoutMs: 50 }), (e: unknown) => e instanceof TdengineError && e.kind === "timeout");
+    late!();
+    const close = await waitFor("stmt2_close of the late statement", () => script!.received.find((f): f is Json => !Buffer.isBuffer(f) && f.action === "stmt2_close"));
+    assert.equal(close.args.stmt_id, 5);
+  });
+
   it("a query reply whose field lists are not arrays of the right type gives a protocol error, not a crash", async () => {
     // Found by the fault suite's fuzzer (seed 518792374): fields_names as a string made the client throw a TypeError.
     const bad: Record<string, unknown>[] = [{ fields_names: "v" }, { fields_types: ["4"] }, { fields_lengths: {} }];
