@@ -12,6 +12,7 @@ import helper from "../test/support/helper";
 import { nodeModule } from "../test/support/package-info";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
 import { unspy } from "./support/unspy";
+import { rowsEmitted } from "./support/drain";
 import { topSelfMarkdown } from "./support/profile-top";
 import { loadMeters } from "./support/meters";
 import { argNumber, argString, fmt, machine, median, sampleProcess, startEmulatorProcess } from "./support/procs";
@@ -58,9 +59,6 @@ let pollRuns = 0;
 async function pollNode(url: string): Promise<number> {
   // A fresh node id per run: each run must start from "everything", never from a watermark kept by a previous one.
   const id = `p${++pollRuns}`;
-  let got = 0;
-  let finish: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
   await helper.load(
     [nodeModule("tdengine-config"), nodeModule("tdengine-poll")],
     [
@@ -71,24 +69,7 @@ async function pollNode(url: string): Promise<number> {
     { cfg: { user: "root", password: "taosdata" } },
   );
   unspy(helper, [id]);
-  let lastProgress = Date.now();
-  helper.getNode("out").on("input", (m: { payload: unknown[] }) => {
-    got += m.payload.length;
-    lastProgress = Date.now();
-    if (got >= ROWS) finish();
-  });
-  // A stalled node must fail the benchmark with a message, not hang it.
-  let stall: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    stall = setInterval(() => {
-      if (Date.now() - lastProgress > 60_000) reject(new Error(`tdengine-poll stalled: ${got} of ${ROWS} rows emitted, nothing for 60 s`));
-    }, 1000);
-  });
-  try {
-    await Promise.race([finished, stalled]);
-  } finally {
-    clearInterval(stall);
-  }
+  const got = await rowsEmitted(helper, "out", ROWS, "tdengine-poll");
   await helper.unload();
   return got;
 }

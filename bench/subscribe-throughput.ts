@@ -13,6 +13,7 @@ import { runtimeName, runtimeVersion } from "../test/support/runtime";
 import { loadMeters } from "./support/meters";
 import { argNumber, argString, fmt, machine, median, sampleProcess, startEmulatorProcess } from "./support/procs";
 import { unspy } from "./support/unspy";
+import { rowsEmitted } from "./support/drain";
 
 const ROWS = argNumber("rows", 1_000_000);
 const REPEAT = argNumber("repeat", 3);
@@ -53,9 +54,6 @@ let runs = 0;
 /** A fresh node id and group per run, so each run starts from the earliest offset, not from a committed one. */
 async function subscribeNode(url: string, commit: string): Promise<number> {
   const id = `s${++runs}`;
-  let got = 0;
-  let finish: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
   await helper.load(
     [nodeModule("tdengine-config"), nodeModule("tdengine-subscribe")],
     [
@@ -66,23 +64,7 @@ async function subscribeNode(url: string, commit: string): Promise<number> {
     { cfg: { user: "root", password: "taosdata" } },
   );
   unspy(helper, [id]);
-  let lastProgress = Date.now();
-  helper.getNode("out").on("input", (m: { payload: unknown[] }) => {
-    got += m.payload.length;
-    lastProgress = Date.now();
-    if (got >= ROWS) finish();
-  });
-  let stall: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    stall = setInterval(() => {
-      if (Date.now() - lastProgress > 60_000) reject(new Error(`tdengine-subscribe stalled: ${got} of ${ROWS} rows emitted, nothing for 60 s`));
-    }, 1000);
-  });
-  try {
-    await Promise.race([finished, stalled]);
-  } finally {
-    clearInterval(stall);
-  }
+  const got = await rowsEmitted(helper, "out", ROWS, "tdengine-subscribe");
   await helper.unload();
   return got;
 }
