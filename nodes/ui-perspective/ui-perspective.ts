@@ -4,6 +4,7 @@
 // host exactly like the bundled page does. A message sets the viewer's layout at run time.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { acquireHosting, DEFAULT_PATH, type Hosting, type HostingSettings, type PerspectiveConfigNode } from "../perspective-config/hosting";
+import { dashboardGuard } from "./dashboard-auth";
 import { dashboardGroup, dashboardInstalled, ensureWidgetSource, watchForDashboard, MISSING_DASHBOARD, type DashboardBase } from "./dashboard";
 import { layoutFromMessage, parseLayout, type Layout } from "./layout";
 
@@ -18,6 +19,11 @@ interface UIPerspectiveDef extends NodeDef {
   followTheme?: boolean;
 }
 
+
+/** Why a host on a port of its own cannot feed a widget (see the node's help). */
+const OWN_PORT =
+  "the Perspective host has a port of its own, another origin than the dashboard's: the browser would not send it the dashboard's sign-in, " +
+  "and its files and table list would have to be opened to other origins. Choose a host served on Node-RED's port (an empty port)";
 
 /** Layouts set by messages are kept by Dashboard 2.0 under this widget property (not "layout", the configured one). */
 const RUNTIME_LAYOUT = "runtimeLayout";
@@ -52,8 +58,10 @@ export = function (RED: NodeAPI): void {
       return;
     }
 
+    const base: DashboardBase | undefined = group.getBase();
     let layout: Layout | undefined;
     let hosting: Hosting | undefined;
+    let unguard: (() => void) | undefined;
     try {
       const table = (config.table ?? "").trim();
       if (!table) throw new Error("no table chosen");
@@ -69,21 +77,23 @@ export = function (RED: NodeAPI): void {
       }
       // The widget loads Perspective from the host's page and opens its WebSocket from the dashboard's page:
       // both must be on Node-RED's own HTTP server (the same origin as the dashboard).
-      if (settings.port) throw new Error("the Perspective host has a port of its own: choose one served on Node-RED's port");
+      if (settings.port) throw new Error(OWN_PORT);
       if (!RED.server) throw new Error("Node-RED has no HTTP server to serve Perspective on");
       hosting = acquireHosting(RED, settings, (m) => this.warn(m));
+      // A browser the dashboard refuses is refused by the host too, while this widget shows its table.
+      unguard = hosting.guard(dashboardGuard(base?.uiShared, RED.settings as unknown as Record<string, unknown>, (m) => this.warn(m)));
       hosting.ready.catch((err: Error) => {
         this.error(err.message);
         this.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
       });
     } catch (err) {
       const text = (err as Error).message;
-      fail(text);
+      void hosting?.release(false);
+      fail(text === OWN_PORT ? "host on its own port: not supported" : text, text);
       this.error(text);
       return;
     }
 
-    const base: DashboardBase | undefined = group.getBase();
     if (!ensureWidgetSource(base)) this.warn("this Dashboard 2.0 version gives no list of third-party widgets: the viewer may not show");
     const state = base?.stores?.state;
     const configured = JSON.stringify(layout ?? null);
@@ -115,6 +125,7 @@ export = function (RED: NodeAPI): void {
         configuredLayouts.delete(this.id);
         state?.set(base, this, null, RUNTIME_LAYOUT, null);
       }
+      unguard?.();
       hosting?.release(removed).then(() => done(), () => done());
     });
   }

@@ -3,6 +3,7 @@
 // the dashboard keeps for browsers that open it later, and a bad layout goes to Catch with its message.
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
+import { freePort } from "../support/free-port";
 import helper from "../support/helper";
 import { packageName } from "../support/node-red-process";
 import { waitFor } from "../support/wait";
@@ -107,5 +108,31 @@ describe("ui-perspective with Dashboard 2.0", () => {
     assert.equal(base().ui.widgets.has("w1"), false, "not registered");
     const m = await caughtAfter(() => helper.getNode("w1").receive({ payload: LAYOUT } as never));
     assert.match(m.error.message, /no table chosen/);
+  });
+
+  it("refuses a host on a port of its own, saying why on its status, in the log and to Catch", async () => {
+    // Statuses set while a node starts: recorded on Node-RED's Node class (found through a first load).
+    await load([widget()]);
+    const proto = Object.getPrototypeOf(Object.getPrototypeOf(helper.getNode("w1"))) as { status(this: { id: string }, s: unknown): void };
+    await helper.unload();
+    const statuses: unknown[] = [];
+    const original = proto.status;
+    proto.status = function (s: unknown) {
+      if (this.id === "w1") statuses.push(s);
+      return original.call(this, s);
+    };
+    try {
+      const port = await freePort();
+      await load([{ id: "own", type: "perspective-config", path: "/own-port", port: String(port), bind: "127.0.0.1" }, widget({ server: "own" })]);
+    } finally {
+      proto.status = original;
+    }
+    const logged = () => (helper.log().args as unknown as { msg?: unknown; id?: string }[][]).map((a) => a[0]).filter((e) => e?.id === "w1").map((e) => String(e.msg));
+    await waitFor("the reason in the log", () => logged().find((m) => m.startsWith("the Perspective host has a port of its own")));
+    assert.match(logged().join("\n"), /would not send it the dashboard's sign-in/);
+    assert.deepEqual(statuses, [{ fill: "red", shape: "ring", text: "host on its own port: not supported" }]);
+    assert.equal(base().ui.widgets.has("w1"), false, "not registered");
+    const m = await caughtAfter(() => helper.getNode("w1").receive({ payload: LAYOUT } as never));
+    assert.match(m.error.message, /Choose a host served on Node-RED's port/);
   });
 });
