@@ -37,6 +37,11 @@ export interface HostGuard {
   http: Handler[];
   /** Decides a WebSocket upgrade after the HTTP checks passed. */
   upgrade?: (req: IncomingMessage) => Promise<AuthResult>;
+  /**
+   * A host on its own port: whether the page a request comes from (its Origin, another origin than the host's)
+   * may read the host's files and table list (CORS).
+   */
+  readableFrom?: (req: IncomingMessage) => boolean;
 }
 
 export interface Hosting {
@@ -50,7 +55,7 @@ export interface Hosting {
   /** Resolves once the endpoint is listening; rejects with the reason it could not start. */
   readonly ready: Promise<void>;
   release(removed: boolean): Promise<void>;
-  /** Adds checks to this host until the returned function is called (hosts on Node-RED's port only). */
+  /** Adds checks to this host until the returned function is called (HTTP checks: hosts on Node-RED's port only). */
   guard(g: HostGuard): () => void;
 }
 
@@ -99,7 +104,8 @@ function nodeRoot(RED: NodeAPI): string | false {
   return (root || "/").replace(/\/?$/, "/");
 }
 
-function authConfigured(RED: NodeAPI): boolean {
+/** Whether Node-RED protects its HTTP nodes (httpNodeAuth or httpNodeMiddleware). */
+export function authConfigured(RED: NodeAPI): boolean {
   return Boolean(RED.settings.httpNodeAuth || (RED.settings as { httpNodeMiddleware?: unknown }).httpNodeMiddleware);
 }
 
@@ -337,6 +343,11 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
             const serve = (): void => {
               if (!serveViewer(req, res, sub, () => withTableHealth(s.key, h.describe()))) notFound();
             };
+            const origin = req.headers.origin;
+            if (origin && [...entry.guards].some((g) => g.readableFrom?.(req))) {
+              res.setHeader("Access-Control-Allow-Origin", origin);
+            }
+            res.setHeader("Vary", "Origin");
             if (!authConfigured(RED)) return serve();
             authorize(req).then(
               (a) => {
@@ -393,7 +404,8 @@ export function acquireHosting(RED: NodeAPI, s: HostingSettings, onWarning: (m: 
   return {
     ...e.hosting,
     guard: (g: HostGuard) => {
-      if (e.ownServer || !e.routePath) throw new Error("checks can be added only to a host on Node-RED's port");
+      // HTTP checks run behind Node-RED's own middleware, on its port (its auth probe for the WebSocket).
+      if (g.http.length && !e.routePath) throw new Error("HTTP checks can be added only to a host served on Node-RED's port");
       e.guards.add(g);
       return () => e.guards.delete(g);
     },

@@ -5,6 +5,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
 import { acquireHosting, DEFAULT_PATH, type Hosting, type HostingSettings, type PerspectiveConfigNode } from "../perspective-config/hosting";
 import { dashboardGuard } from "./dashboard-auth";
+import { ownPortGuard, ownPortRefusal } from "./own-port";
 import { dashboardGroup, dashboardInstalled, ensureWidgetSource, watchForDashboard, MISSING_DASHBOARD, type DashboardBase } from "./dashboard";
 import { layoutFromMessage, parseLayout, type Layout } from "./layout";
 
@@ -19,11 +20,6 @@ interface UIPerspectiveDef extends NodeDef {
   followTheme?: boolean;
 }
 
-
-/** Why a host on a port of its own cannot feed a widget (see the node's help). */
-const OWN_PORT =
-  "the Perspective host has a port of its own, another origin than the dashboard's: the browser would not send it the dashboard's sign-in, " +
-  "and its files and table list would have to be opened to other origins. Choose a host served on Node-RED's port (an empty port)";
 
 /** Layouts set by messages are kept by Dashboard 2.0 under this widget property (not "layout", the configured one). */
 const RUNTIME_LAYOUT = "runtimeLayout";
@@ -62,6 +58,8 @@ export = function (RED: NodeAPI): void {
     let layout: Layout | undefined;
     let hosting: Hosting | undefined;
     let unguard: (() => void) | undefined;
+    let shortText: string | undefined;
+    let pagePort: number | undefined;
     try {
       const table = (config.table ?? "").trim();
       if (!table) throw new Error("no table chosen");
@@ -75,13 +73,19 @@ export = function (RED: NodeAPI): void {
       } else {
         settings = { key: "default", path: DEFAULT_PATH };
       }
-      // The widget loads Perspective from the host's page and opens its WebSocket from the dashboard's page:
-      // both must be on Node-RED's own HTTP server (the same origin as the dashboard).
-      if (settings.port) throw new Error(OWN_PORT);
+      // The widget loads Perspective from the host's page and opens its WebSocket from the dashboard's page: on
+      // a port of its own, that is another origin (see own-port.ts).
+      const redSettings = RED.settings as unknown as Record<string, unknown>;
+      const refusal = settings.port ? ownPortRefusal(RED, base?.uiShared, redSettings) : undefined;
+      if (refusal) {
+        shortText = refusal.short;
+        throw new Error(refusal.text);
+      }
       if (!RED.server) throw new Error("Node-RED has no HTTP server to serve Perspective on");
       hosting = acquireHosting(RED, settings, (m) => this.warn(m));
       // A browser the dashboard refuses is refused by the host too, while this widget shows its table.
-      unguard = hosting.guard(dashboardGuard(base?.uiShared, RED.settings as unknown as Record<string, unknown>, (m) => this.warn(m)));
+      unguard = hosting.guard(settings.port ? ownPortGuard(RED) : dashboardGuard(base?.uiShared, redSettings, (m) => this.warn(m)));
+      pagePort = settings.port;
       hosting.ready.catch((err: Error) => {
         this.error(err.message);
         this.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
@@ -89,7 +93,7 @@ export = function (RED: NodeAPI): void {
     } catch (err) {
       const text = (err as Error).message;
       void hosting?.release(false);
-      fail(text === OWN_PORT ? "host on its own port: not supported" : text, text);
+      fail(shortText ?? text, text);
       this.error(text);
       return;
     }
@@ -109,6 +113,8 @@ export = function (RED: NodeAPI): void {
       followTheme: config.followTheme !== false,
       // Absolute URL path of the Perspective host's page (assets, config.json, ws) on this server.
       pagePath: hosting.pageUrlPath,
+      // A host on a port of its own: the browser reaches it on the dashboard's host name at this port.
+      pagePort: pagePort ?? null,
     };
     group.register(this, widgetConfig, {
       onInput: (msg) => {
