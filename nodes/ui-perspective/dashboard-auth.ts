@@ -28,15 +28,22 @@ function list<T>(v: unknown): T[] {
   return [];
 }
 
-/** Whether a browser's request comes from another origin than the one it is sent to (its Origin vs its Host). */
+/**
+ * Whether a browser's request comes from another origin than the one it is sent to: its Origin against its Host,
+ * or the Host a reverse proxy says it forwarded (X-Forwarded-Host: a page of another site cannot make a browser
+ * send that header with a WebSocket).
+ */
 export function crossOrigin(req: IncomingMessage): boolean {
   const origin = req.headers.origin;
   if (!origin) return false;
+  let host: string;
   try {
-    return new URL(origin).host.toLowerCase() !== String(req.headers.host ?? "").toLowerCase();
+    host = new URL(origin).host.toLowerCase();
   } catch {
     return true;
   }
+  const forwarded = String(req.headers["x-forwarded-host"] ?? "").split(",")[0].trim().toLowerCase();
+  return host !== String(req.headers.host ?? "").toLowerCase() && host !== forwarded;
 }
 
 /**

@@ -112,6 +112,12 @@ describe(`Dashboard 2.0's own auth on the widget's data (Node-RED ${runtimeVersi
       assert.deepEqual(await connect(nr, { Origin: "http://elsewhere.example" }), { open: false, status: 403 });
       assert.deepEqual(await connect(nr, { Origin: `http://${host}` }), { open: true, answered: true }, "the dashboard's own origin");
       assert.deepEqual(await connect(nr, {}), { open: true, answered: true }, "no Origin: not a browser, as for the dashboard");
+      assert.deepEqual(
+        await connect(nr, { Origin: "https://dashboard.example", "X-Forwarded-Host": "dashboard.example" }),
+        { open: true, answered: true },
+        "behind a reverse proxy that says which host it forwarded",
+      );
+      assert.deepEqual(await connect(nr, { Origin: "https://elsewhere.example", "X-Forwarded-Host": "dashboard.example" }), { open: false, status: 403 });
       assert.equal(await configStatus(nr), 200, "no HTTP middleware set: the table list stays open");
     });
   });
