@@ -81,7 +81,8 @@ interface Entry {
   ready: Promise<void>;
   hosting: Omit<Hosting, "release" | "guard">;
   routePath?: string;
-  guards: Set<HostGuard>;
+  /** Guards and how many users hold each (widgets of one dashboard share one guard). */
+  guards: Map<HostGuard, number>;
 }
 
 const entries = new Map<string, Entry>();
@@ -169,7 +170,7 @@ function runChain(chain: Handler[], req: IncomingMessage, res: ServerResponse, n
 function guardsAt(routePath: string): Handler[] {
   const key = routeOwners.get(routePath);
   const entry = key === undefined ? undefined : entries.get(key);
-  return entry ? [...entry.guards].flatMap((g) => g.http) : [];
+  return entry ? [...entry.guards.keys()].flatMap((g) => g.http) : [];
 }
 
 function middlewareOf(RED: NodeAPI): Handler[] {
@@ -273,7 +274,7 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
     sig: settingsSig(RED, s),
     refs: 0,
     ready: Promise.resolve(),
-    guards: new Set(),
+    guards: new Map(),
     hosting: {
       key: s.key,
       host,
@@ -286,12 +287,12 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
   const loopback = root === false ? undefined : loopbackAuthorizer(RED, root.replace(/\/$/, "") + s.path + "/auth");
   // Decided per request: guards come and go with the widgets that use this host.
   const authorize = async (req: IncomingMessage): Promise<AuthResult> => {
-    if (authConfigured(RED) || [...entry.guards].some((g) => g.http.length > 0)) {
+    if (authConfigured(RED) || [...entry.guards.keys()].some((g) => g.http.length > 0)) {
       if (!loopback) return { ok: false, status: 403 };
       const a = await loopback(req);
       if (!a.ok) return a;
     }
-    for (const g of entry.guards) {
+    for (const g of entry.guards.keys()) {
       if (!g.upgrade) continue;
       const a = await g.upgrade(req);
       if (!a.ok) return a;
@@ -344,7 +345,7 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
               if (!serveViewer(req, res, sub, () => withTableHealth(s.key, h.describe()))) notFound();
             };
             const origin = req.headers.origin;
-            if (origin && [...entry.guards].some((g) => g.readableFrom?.(req))) {
+            if (origin && [...entry.guards.keys()].some((g) => g.readableFrom?.(req))) {
               res.setHeader("Access-Control-Allow-Origin", origin);
             }
             res.setHeader("Vary", "Origin");
@@ -406,8 +407,15 @@ export function acquireHosting(RED: NodeAPI, s: HostingSettings, onWarning: (m: 
     guard: (g: HostGuard) => {
       // HTTP checks run behind Node-RED's own middleware, on its port (its auth probe for the WebSocket).
       if (g.http.length && !e.routePath) throw new Error("HTTP checks can be added only to a host served on Node-RED's port");
-      e.guards.add(g);
-      return () => e.guards.delete(g);
+      e.guards.set(g, (e.guards.get(g) ?? 0) + 1);
+      let held = true;
+      return () => {
+        if (!held) return;
+        held = false;
+        const n = (e.guards.get(g) ?? 1) - 1;
+        if (n > 0) e.guards.set(g, n);
+        else e.guards.delete(g);
+      };
     },
     release: async (removed: boolean) => {
       if (released) return;

@@ -21,6 +21,8 @@ type IoNext = (err?: unknown) => void;
 type IoMiddleware = (socket: object, next: IoNext) => void;
 
 const IO_CHECK_TIMEOUT_MS = 5000;
+/** Refusals are logged at most this often (a client retrying must not flood the log); the rest are counted. */
+const WARN_EVERY_MS = 10000;
 
 function list<T>(v: unknown): T[] {
   if (typeof v === "function") return [v as T];
@@ -81,6 +83,19 @@ function socketLike(req: IncomingMessage, onClose: () => void): object {
 
 /** Runs Dashboard 2.0's socket.io middleware on an upgrade; refused when one fails, closes the socket, throws or never answers. */
 function ioCheck(chain: IoMiddleware[], onWarning: (m: string) => void): (req: IncomingMessage) => Promise<AuthResult> {
+  let lastWarnAt = 0;
+  let unsaid = 0;
+  const warn = (why: string): void => {
+    const now = Date.now();
+    if (now - lastWarnAt < WARN_EVERY_MS) {
+      unsaid++;
+      return;
+    }
+    lastWarnAt = now;
+    const more = unsaid ? ` (and ${unsaid} more since the last report)` : "";
+    unsaid = 0;
+    onWarning(`Dashboard 2.0's ioMiddleware refused a Perspective connection: ${why}${more}`);
+  };
   return (req) =>
     new Promise<AuthResult>((resolve) => {
       let settled = false;
@@ -88,7 +103,7 @@ function ioCheck(chain: IoMiddleware[], onWarning: (m: string) => void): (req: I
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (why) onWarning(`Dashboard 2.0's ioMiddleware refused a Perspective connection: ${why}`);
+        if (why) warn(why);
         resolve(r);
       };
       const timer = setTimeout(() => finish({ ok: false, status: 503 }, `no answer within ${IO_CHECK_TIMEOUT_MS / 1000} s`), IO_CHECK_TIMEOUT_MS);

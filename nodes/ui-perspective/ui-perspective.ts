@@ -3,7 +3,7 @@
 // host's page is; the widget's component (resources/ui-perspective.umd.js) replicates the table from that
 // host exactly like the bundled page does. A message sets the viewer's layout at run time.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
-import { acquireHosting, DEFAULT_PATH, type Hosting, type HostingSettings, type PerspectiveConfigNode } from "../perspective-config/hosting";
+import { acquireHosting, DEFAULT_PATH, type Hosting, type HostGuard, type HostingSettings, type PerspectiveConfigNode } from "../perspective-config/hosting";
 import { dashboardGuard } from "./dashboard-auth";
 import { ownPortGuard, ownPortRefusal } from "./own-port";
 import { dashboardGroup, dashboardInstalled, ensureWidgetSource, watchForDashboard, MISSING_DASHBOARD, type DashboardBase } from "./dashboard";
@@ -29,6 +29,17 @@ const configuredLayouts = new Map<string, string>();
 export = function (RED: NodeAPI): void {
   let reportedMissing = false;
   watchForDashboard(RED);
+  /** One guard per dashboard (its shared state outlives redeploys), so its middleware runs once per request. */
+  const guards = new WeakMap<object, HostGuard>();
+  const sharedDashboardGuard = (base: DashboardBase | undefined): HostGuard => {
+    const key = base?.uiShared ?? RED.settings;
+    let g = guards.get(key);
+    if (!g) {
+      g = dashboardGuard(base?.uiShared, RED.settings as unknown as Record<string, unknown>, (m) => RED.log.warn(`[ui-perspective] ${m}`));
+      guards.set(key, g);
+    }
+    return g;
+  };
 
   function UIPerspective(this: Node, config: UIPerspectiveDef): void {
     RED.nodes.createNode(this, config);
@@ -84,7 +95,7 @@ export = function (RED: NodeAPI): void {
       if (!RED.server) throw new Error("Node-RED has no HTTP server to serve Perspective on");
       hosting = acquireHosting(RED, settings, (m) => this.warn(m));
       // A browser the dashboard refuses is refused by the host too, while this widget shows its table.
-      unguard = hosting.guard(settings.port ? ownPortGuard(RED) : dashboardGuard(base?.uiShared, redSettings, (m) => this.warn(m)));
+      unguard = hosting.guard(settings.port ? ownPortGuard(RED) : sharedDashboardGuard(base));
       pagePort = settings.port;
       hosting.ready.catch((err: Error) => {
         this.error(err.message);

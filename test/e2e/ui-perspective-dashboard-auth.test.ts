@@ -14,6 +14,8 @@ const DASHBOARD_SETTINGS = `
 module.exports.dashboard = {
   // A dashboard signed in with one cookie for its pages and another for its socket (any scheme would do).
   middleware: function (req, res, next) {
+    // Counts its runs on a request: the widgets of one dashboard share one check.
+    res.setHeader("X-Dashboard-Checks", String(Number(res.getHeader("X-Dashboard-Checks") || 0) + 1));
     if (/(^|;\\s*)dash-http=1(;|$)/.test(req.headers.cookie || "")) return next();
     res.statusCode = 401;
     res.end("dashboard sign-in needed");
@@ -35,6 +37,7 @@ const DASHBOARD = [
   { id: "group1", type: "ui-group", name: "Perspective", page: "page1", width: "12", height: "1", order: 1, showTitle: true, className: "", visible: "true", disabled: "false" },
 ];
 const WIDGET = { id: "w", type: "ui-perspective", z: "tab", x: 300, y: 120, group: "group1", order: 1, width: "6", height: "4", server: "", table: "guarded", layout: "", followTheme: true, className: "", wires: [] };
+const WIDGET2 = { ...WIDGET, id: "w2", y: 200, order: 2 };
 
 type Outcome = { open: true; answered: boolean } | { open: false; status: number };
 
@@ -67,7 +70,7 @@ describe(`Dashboard 2.0's own auth on the widget's data (Node-RED ${runtimeVersi
   describe("with dashboard.middleware and dashboard.ioMiddleware set", () => {
     let nr: NodeRedProcess;
     before(async () => {
-      nr = await startNodeRed({ dashboard: true, flows: [...PRODUCER, ...DASHBOARD, WIDGET], settingsSource: DASHBOARD_SETTINGS });
+      nr = await startNodeRed({ dashboard: true, flows: [...PRODUCER, ...DASHBOARD, WIDGET, WIDGET2], settingsSource: DASHBOARD_SETTINGS });
       await waitFor("the widget to register", () => /Node-RED Dashboard 2\.0 \(v1\.31\.\d+\) started/.test(nr.output()));
     });
     after(async () => nr?.stop());
@@ -84,15 +87,27 @@ describe(`Dashboard 2.0's own auth on the widget's data (Node-RED ${runtimeVersi
         return res.status === 200 && ((await res.json()) as { tables: { name: string }[] }).tables.some((t) => t.name === "guarded");
       });
       assert.equal((await fetch(`${nr.url}/perspective/replica.js`)).status, 401, "the page's files too");
+      const checked = await fetch(`${nr.url}/perspective/config.json`, { headers: { Cookie: "dash-http=1" } });
+      assert.equal(checked.headers.get("x-dashboard-checks"), "1", "two widgets, one check");
 
       // WebSocket: the dashboard's HTTP middleware, then its socket middleware.
       assert.deepEqual(await connect(nr, {}), { open: false, status: 401 }, "not signed in");
-      assert.deepEqual(await connect(nr, { Cookie: "dash-http=1" }), { open: false, status: 403 }, "no dashboard socket session");
+      for (let i = 0; i < 3; i++) assert.deepEqual(await connect(nr, { Cookie: "dash-http=1" }), { open: false, status: 403 }, "no dashboard socket session");
       assert.deepEqual(await connect(nr, { Cookie: "dash-http=1; dash-io=1" }), { open: true, answered: true }, "signed in: replication works");
-      await waitFor("the refusal in the log", () => nr.output().includes("Dashboard 2.0's ioMiddleware refused a Perspective connection: no dashboard session"));
+      const refusal = "Dashboard 2.0's ioMiddleware refused a Perspective connection: no dashboard session";
+      await waitFor("the refusal in the log", () => nr.output().includes(refusal));
+      assert.equal(nr.output().split(refusal).length - 1, 1, "three refusals, one log line (the next report counts the others)");
     });
 
     it("lifts the dashboard's checks from the host when no widget reads from it any more", async () => {
+      // One of the two widgets removed: the other still holds the checks.
+      await nr.deploy([...PRODUCER, ...DASHBOARD, WIDGET], "nodes");
+      await waitFor("the second widget gone", async () => {
+        const flows = (await (await nr.admin("GET", "/flows")).json()) as { id: string }[];
+        return !flows.some((n) => n.id === "w2");
+      });
+      assert.equal(await configStatus(nr), 401, "still checked");
+      assert.deepEqual(await connect(nr, {}), { open: false, status: 401 });
       await nr.deploy([...PRODUCER, ...DASHBOARD], "full");
       await waitFor("the host open again", async () => (await configStatus(nr)) === 200, { timeoutMs: 20000 });
       assert.deepEqual(await connect(nr, {}), { open: true, answered: true });
