@@ -406,7 +406,7 @@ export function acquireHosting(RED: NodeAPI, s: HostingSettings, onWarning: (m: 
     ...e.hosting,
     guard: (g: HostGuard) => {
       // HTTP checks run behind Node-RED's own middleware, on its port (its auth probe for the WebSocket).
-      if (g.http.length && !e.routePath) throw new Error("HTTP checks can be added only to a host served on Node-RED's port");
+      if (g.http.length && s.port) throw new Error("HTTP checks can be added only to a host served on Node-RED's port");
       e.guards.set(g, (e.guards.get(g) ?? 0) + 1);
       let held = true;
       return () => {

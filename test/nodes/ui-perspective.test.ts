@@ -124,6 +124,22 @@ describe("ui-perspective with Dashboard 2.0", () => {
     assert.equal((await config(`http://localhost:${nodeRed}`)).headers.get("access-control-allow-origin"), null, "nor another host name");
   });
 
+  it("with Dashboard 2.0's middleware set, a host that cannot serve says why (its path taken), not something else", async () => {
+    helper.settings({ dashboard: { middleware: (_req: unknown, _res: unknown, next: () => void) => next() } });
+    try {
+      await load([
+        { id: "first", type: "perspective-config", path: "/dup" },
+        { id: "second", type: "perspective-config", path: "/dup" },
+        widget({ server: "second" }),
+      ]);
+      const logged = () => (helper.log().args as unknown as { msg?: unknown; id?: string }[][]).map((a) => a[0]).filter((e) => e?.id === "w1").map((e) => String(e.msg));
+      await waitFor("the reason in the widget's log", () => logged().includes("the path /dup is already used by another Perspective host"));
+      assert.deepEqual(logged(), ["the path /dup is already used by another Perspective host"]);
+    } finally {
+      helper.settings({});
+    }
+  });
+
   it("refuses a host on a port of its own where the dashboard is signed in to, saying why on its status, in the log and to Catch", async () => {
     // Statuses set while a node starts: recorded on Node-RED's Node class (found through a first load).
     await load([widget()]);
