@@ -5,7 +5,7 @@
 // or scoped CSS).
 //
 // Everything Perspective comes from the Perspective host's page on this Node-RED (props.pagePath, e.g.
-// /perspective/): its copies of the viewer, the plugins and the client, and replica.js, the page's own
+// /perspective/; for a host on a port of its own, that path on props.pagePort, read by CORS): its copies of the viewer, the plugins and the client, and replica.js, the page's own
 // replication code. A table is replicated exactly like the page does it (a flat view's snapshot, then its
 // row deltas, into a table in this page's Perspective worker); the viewer computes on that local table. The
 // widgets of one dashboard page share one WebSocket per host and one replica per table.
@@ -38,6 +38,17 @@
       assets.catch(() => (assets = undefined));
     }
     return assets;
+  }
+
+  /**
+   * Where the host's page is: its path on this dashboard's server, or, for a host on a port of its own, that
+   * port on the host name this dashboard was opened with (the server tells the port, the browser knows the name).
+   */
+  function pageBase(path, port) {
+    if (!path || !port) return path;
+    const u = new URL(path, location.href);
+    u.port = String(port);
+    return u.href;
   }
 
   function wsUrlOf(base) {
@@ -279,7 +290,7 @@
         return isLayout(this.props?.layout) ? this.props.layout : {};
       },
       source() {
-        return JSON.stringify([this.props?.pagePath, this.props?.table]);
+        return JSON.stringify([this.props?.pagePath, this.props?.pagePort, this.props?.table]);
       },
     },
     watch: {
@@ -334,7 +345,7 @@
       },
       resubscribe() {
         this.stopFeed();
-        const base = this.props?.pagePath;
+        const base = pageBase(this.props?.pagePath, this.props?.pagePort);
         const name = this.props?.table;
         if (!base || !name) {
           this.status = "error";

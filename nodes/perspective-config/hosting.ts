@@ -28,6 +28,22 @@ export interface HostingSettings {
   limits?: Partial<EndpointLimits>;
 }
 
+/**
+ * Checks every request to a host must pass, on top of Node-RED's own, for as long as a user of the host holds
+ * them (ui-perspective: Dashboard 2.0's own checks, so a browser the dashboard refuses is refused here too).
+ */
+export interface HostGuard {
+  /** Express-style middleware run on the page, its files and config.json, and (through the auth probe) on every WebSocket upgrade. */
+  http: Handler[];
+  /** Decides a WebSocket upgrade after the HTTP checks passed. */
+  upgrade?: (req: IncomingMessage) => Promise<AuthResult>;
+  /**
+   * A host on its own port: whether the page a request comes from (its Origin, another origin than the host's)
+   * may read the host's files and table list (CORS).
+   */
+  readableFrom?: (req: IncomingMessage) => boolean;
+}
+
 export interface Hosting {
   readonly key: string;
   readonly host: Promise<PerspectiveHost>;
@@ -39,6 +55,8 @@ export interface Hosting {
   /** Resolves once the endpoint is listening; rejects with the reason it could not start. */
   readonly ready: Promise<void>;
   release(removed: boolean): Promise<void>;
+  /** Adds checks to this host until the returned function is called (HTTP checks: hosts on Node-RED's port only). */
+  guard(g: HostGuard): () => void;
 }
 
 export const DEFAULT_PATH = "/perspective";
@@ -61,8 +79,10 @@ interface Entry {
   endpoint?: Endpoint;
   ownServer?: Server;
   ready: Promise<void>;
-  hosting: Omit<Hosting, "release">;
+  hosting: Omit<Hosting, "release" | "guard">;
   routePath?: string;
+  /** Guards and how many users hold each (widgets of one dashboard share one guard). */
+  guards: Map<HostGuard, number>;
 }
 
 const entries = new Map<string, Entry>();
@@ -85,7 +105,8 @@ function nodeRoot(RED: NodeAPI): string | false {
   return (root || "/").replace(/\/?$/, "/");
 }
 
-function authConfigured(RED: NodeAPI): boolean {
+/** Whether Node-RED protects its HTTP nodes (httpNodeAuth or httpNodeMiddleware). */
+export function authConfigured(RED: NodeAPI): boolean {
   return Boolean(RED.settings.httpNodeAuth || (RED.settings as { httpNodeMiddleware?: unknown }).httpNodeMiddleware);
 }
 
@@ -127,7 +148,30 @@ function loopbackAuthorizer(RED: NodeAPI, authUrlPath: string): (req: IncomingMe
     });
 }
 
-type Handler = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: (err?: unknown) => void) => void;
+export type Handler = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/** Runs middleware one after the other, as Express would: on to `next` once all passed, or stops where one answered or failed. */
+function runChain(chain: Handler[], req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
+  let i = 0;
+  const step = (err?: unknown): void => {
+    if (err !== undefined && err !== null) return next(err);
+    const h = chain[i++];
+    if (!h) return next();
+    try {
+      h(req, res, step);
+    } catch (e) {
+      next(e);
+    }
+  };
+  step();
+}
+
+/** The HTTP checks of the guards of the host served at a route path (none when the path has no host). */
+function guardsAt(routePath: string): Handler[] {
+  const key = routeOwners.get(routePath);
+  const entry = key === undefined ? undefined : entries.get(key);
+  return entry ? [...entry.guards.keys()].flatMap((g) => g.http) : [];
+}
 
 function middlewareOf(RED: NodeAPI): Handler[] {
   const mw = (RED.settings as { httpNodeMiddleware?: Handler | Handler[] }).httpNodeMiddleware;
@@ -157,7 +201,7 @@ function installRoutes(RED: NodeAPI, routePath: string): void {
   if (set.has(routePath)) return;
   set.add(routePath);
   const re = new RegExp(`^${escapeRegExp(routePath)}(?:/(.*))?$`);
-  app.get(re, ...middlewareOf(RED), (req, res, next) => {
+  app.get(re, ...middlewareOf(RED), (req, res, next) => runChain(guardsAt(routePath), req, res, next), (req, res, next) => {
     const key = routeOwners.get(routePath);
     const entry = key === undefined ? undefined : entries.get(key);
     if (!entry) return next();
@@ -230,6 +274,7 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
     sig: settingsSig(RED, s),
     refs: 0,
     ready: Promise.resolve(),
+    guards: new Map(),
     hosting: {
       key: s.key,
       host,
@@ -239,11 +284,21 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
       ready: Promise.resolve(),
     },
   };
-  const authorize = authConfigured(RED)
-    ? root === false
-      ? () => Promise.resolve<AuthResult>({ ok: false, status: 403 })
-      : loopbackAuthorizer(RED, root.replace(/\/$/, "") + s.path + "/auth")
-    : undefined;
+  const loopback = root === false ? undefined : loopbackAuthorizer(RED, root.replace(/\/$/, "") + s.path + "/auth");
+  // Decided per request: guards come and go with the widgets that use this host.
+  const authorize = async (req: IncomingMessage): Promise<AuthResult> => {
+    if (authConfigured(RED) || [...entry.guards.keys()].some((g) => g.http.length > 0)) {
+      if (!loopback) return { ok: false, status: 403 };
+      const a = await loopback(req);
+      if (!a.ok) return a;
+    }
+    for (const g of entry.guards.keys()) {
+      if (!g.upgrade) continue;
+      const a = await g.upgrade(req);
+      if (!a.ok) return a;
+    }
+    return { ok: true };
+  };
 
   const endpointOptions = (h: PerspectiveHost) => {
     h.setWarningSink(onWarning);
@@ -267,7 +322,7 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
       }
     }
   } else {
-    if (authorize && root !== false) installAuthProbe(RED, s.path);
+    if (authConfigured(RED) && root !== false) installAuthProbe(RED, s.path);
     entry.ready = host.then(
       (h) =>
         new Promise<void>((resolve, reject) => {
@@ -289,7 +344,12 @@ function createEntry(RED: NodeAPI, s: HostingSettings, onWarning: (m: string) =>
             const serve = (): void => {
               if (!serveViewer(req, res, sub, () => withTableHealth(s.key, h.describe()))) notFound();
             };
-            if (!authorize) return serve();
+            const origin = req.headers.origin;
+            if (origin && [...entry.guards.keys()].some((g) => g.readableFrom?.(req))) {
+              res.setHeader("Access-Control-Allow-Origin", origin);
+            }
+            res.setHeader("Vary", "Origin");
+            if (!authConfigured(RED)) return serve();
             authorize(req).then(
               (a) => {
                 if (a.ok) return serve();
@@ -344,6 +404,19 @@ export function acquireHosting(RED: NodeAPI, s: HostingSettings, onWarning: (m: 
   let released = false;
   return {
     ...e.hosting,
+    guard: (g: HostGuard) => {
+      // HTTP checks run behind Node-RED's own middleware, on its port (its auth probe for the WebSocket).
+      if (g.http.length && s.port) throw new Error("HTTP checks can be added only to a host served on Node-RED's port");
+      e.guards.set(g, (e.guards.get(g) ?? 0) + 1);
+      let held = true;
+      return () => {
+        if (!held) return;
+        held = false;
+        const n = (e.guards.get(g) ?? 1) - 1;
+        if (n > 0) e.guards.set(g, n);
+        else e.guards.delete(g);
+      };
+    },
     release: async (removed: boolean) => {
       if (released) return;
       released = true;

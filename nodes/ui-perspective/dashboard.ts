@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Node, NodeAPI, NodeMessageInFlow } from "node-red";
+import type { DashboardAuthState } from "./dashboard-auth";
 
 /** The server-side events a widget registers with (Dashboard 2.0's register(node, config, evts)). */
 export interface WidgetEvents {
@@ -19,7 +20,7 @@ export interface DashboardStateStore {
 export interface DashboardBase {
   stores?: { state?: DashboardStateStore };
   /** Dashboard 2.0's shared state; its `contribs` maps widget types to the third-party widgets it loads. */
-  uiShared?: { contribs?: Record<string, WidgetSource> } | null;
+  uiShared?: ({ contribs?: Record<string, WidgetSource> } & DashboardAuthState) | null;
 }
 
 export interface DashboardGroup {

@@ -3,7 +3,9 @@
 // host's page is; the widget's component (resources/ui-perspective.umd.js) replicates the table from that
 // host exactly like the bundled page does. A message sets the viewer's layout at run time.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "node-red";
-import { acquireHosting, DEFAULT_PATH, type Hosting, type HostingSettings, type PerspectiveConfigNode } from "../perspective-config/hosting";
+import { acquireHosting, DEFAULT_PATH, type Hosting, type HostGuard, type HostingSettings, type PerspectiveConfigNode } from "../perspective-config/hosting";
+import { dashboardGuard } from "./dashboard-auth";
+import { ownPortGuard, ownPortRefusal } from "./own-port";
 import { dashboardGroup, dashboardInstalled, ensureWidgetSource, watchForDashboard, MISSING_DASHBOARD, type DashboardBase } from "./dashboard";
 import { layoutFromMessage, parseLayout, type Layout } from "./layout";
 
@@ -27,6 +29,17 @@ const configuredLayouts = new Map<string, string>();
 export = function (RED: NodeAPI): void {
   let reportedMissing = false;
   watchForDashboard(RED);
+  /** One guard per dashboard (its shared state outlives redeploys), so its middleware runs once per request. */
+  const guards = new WeakMap<object, HostGuard>();
+  const sharedDashboardGuard = (base: DashboardBase | undefined): HostGuard => {
+    const key = base?.uiShared ?? RED.settings;
+    let g = guards.get(key);
+    if (!g) {
+      g = dashboardGuard(base?.uiShared, RED.settings as unknown as Record<string, unknown>, (m) => RED.log.warn(`[ui-perspective] ${m}`));
+      guards.set(key, g);
+    }
+    return g;
+  };
 
   function UIPerspective(this: Node, config: UIPerspectiveDef): void {
     RED.nodes.createNode(this, config);
@@ -52,8 +65,12 @@ export = function (RED: NodeAPI): void {
       return;
     }
 
+    const base: DashboardBase | undefined = group.getBase();
     let layout: Layout | undefined;
     let hosting: Hosting | undefined;
+    let unguard: (() => void) | undefined;
+    let shortText: string | undefined;
+    let pagePort: number | undefined;
     try {
       const table = (config.table ?? "").trim();
       if (!table) throw new Error("no table chosen");
@@ -67,23 +84,31 @@ export = function (RED: NodeAPI): void {
       } else {
         settings = { key: "default", path: DEFAULT_PATH };
       }
-      // The widget loads Perspective from the host's page and opens its WebSocket from the dashboard's page:
-      // both must be on Node-RED's own HTTP server (the same origin as the dashboard).
-      if (settings.port) throw new Error("the Perspective host has a port of its own: choose one served on Node-RED's port");
+      // The widget loads Perspective from the host's page and opens its WebSocket from the dashboard's page: on
+      // a port of its own, that is another origin (see own-port.ts).
+      const redSettings = RED.settings as unknown as Record<string, unknown>;
+      const refusal = settings.port ? ownPortRefusal(RED, base?.uiShared, redSettings) : undefined;
+      if (refusal) {
+        shortText = refusal.short;
+        throw new Error(refusal.text);
+      }
       if (!RED.server) throw new Error("Node-RED has no HTTP server to serve Perspective on");
       hosting = acquireHosting(RED, settings, (m) => this.warn(m));
+      // A browser the dashboard refuses is refused by the host too, while this widget shows its table.
+      unguard = hosting.guard(settings.port ? ownPortGuard(RED) : sharedDashboardGuard(base));
+      pagePort = settings.port;
       hosting.ready.catch((err: Error) => {
         this.error(err.message);
         this.status({ fill: "red", shape: "ring", text: err.message.slice(0, 60) });
       });
     } catch (err) {
       const text = (err as Error).message;
-      fail(text);
+      void hosting?.release(false);
+      fail(shortText ?? text, text);
       this.error(text);
       return;
     }
 
-    const base: DashboardBase | undefined = group.getBase();
     if (!ensureWidgetSource(base)) this.warn("this Dashboard 2.0 version gives no list of third-party widgets: the viewer may not show");
     const state = base?.stores?.state;
     const configured = JSON.stringify(layout ?? null);
@@ -99,6 +124,8 @@ export = function (RED: NodeAPI): void {
       followTheme: config.followTheme !== false,
       // Absolute URL path of the Perspective host's page (assets, config.json, ws) on this server.
       pagePath: hosting.pageUrlPath,
+      // A host on a port of its own: the browser reaches it on the dashboard's host name at this port.
+      pagePort: pagePort ?? null,
     };
     group.register(this, widgetConfig, {
       onInput: (msg) => {
@@ -115,6 +142,7 @@ export = function (RED: NodeAPI): void {
         configuredLayouts.delete(this.id);
         state?.set(base, this, null, RUNTIME_LAYOUT, null);
       }
+      unguard?.();
       hosting?.release(removed).then(() => done(), () => done());
     });
   }

@@ -3,6 +3,7 @@
 // the dashboard keeps for browsers that open it later, and a bad layout goes to Catch with its message.
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
+import { freePort } from "../support/free-port";
 import helper from "../support/helper";
 import { packageName } from "../support/node-red-process";
 import { waitFor } from "../support/wait";
@@ -107,5 +108,63 @@ describe("ui-perspective with Dashboard 2.0", () => {
     assert.equal(base().ui.widgets.has("w1"), false, "not registered");
     const m = await caughtAfter(() => helper.getNode("w1").receive({ payload: LAYOUT } as never));
     assert.match(m.error.message, /no table chosen/);
+  });
+
+  it("takes a host on a port of its own: the browser is told the port, and only pages of this Node-RED may read it", async () => {
+    const port = await freePort();
+    await load([{ id: "own", type: "perspective-config", path: "/own-port", port: String(port), bind: "127.0.0.1" }, widget({ server: "own" })]);
+    const w = await waitFor("the widget in the dashboard's config", () => base().ui.widgets.get("w1"));
+    assert.equal(w.props.pagePath, "/own-port/");
+    assert.equal(w.props.pagePort, port);
+    const nodeRed = new URL(helper.url()).port;
+    const config = (origin: string) => fetch(`http://127.0.0.1:${port}/own-port/config.json`, { headers: { Origin: origin } });
+    await waitFor("the own port to listen", () => config(`http://127.0.0.1:${nodeRed}`).then((r) => r.ok, () => false));
+    assert.equal((await config(`http://127.0.0.1:${nodeRed}`)).headers.get("access-control-allow-origin"), `http://127.0.0.1:${nodeRed}`, "the dashboard's pages may read it");
+    assert.equal((await config("http://elsewhere.example")).headers.get("access-control-allow-origin"), null, "other sites' pages may not");
+    assert.equal((await config(`http://localhost:${nodeRed}`)).headers.get("access-control-allow-origin"), null, "nor another host name");
+  });
+
+  it("with Dashboard 2.0's middleware set, a host that cannot serve says why (its path taken), not something else", async () => {
+    helper.settings({ dashboard: { middleware: (_req: unknown, _res: unknown, next: () => void) => next() } });
+    try {
+      await load([
+        { id: "first", type: "perspective-config", path: "/dup" },
+        { id: "second", type: "perspective-config", path: "/dup" },
+        widget({ server: "second" }),
+      ]);
+      const logged = () => (helper.log().args as unknown as { msg?: unknown; id?: string }[][]).map((a) => a[0]).filter((e) => e?.id === "w1").map((e) => String(e.msg));
+      await waitFor("the reason in the widget's log", () => logged().includes("the path /dup is already used by another Perspective host"));
+      assert.deepEqual(logged(), ["the path /dup is already used by another Perspective host"]);
+    } finally {
+      helper.settings({});
+    }
+  });
+
+  it("refuses a host on a port of its own where the dashboard is signed in to, saying why on its status, in the log and to Catch", async () => {
+    // Statuses set while a node starts: recorded on Node-RED's Node class (found through a first load).
+    await load([widget()]);
+    const proto = Object.getPrototypeOf(Object.getPrototypeOf(helper.getNode("w1"))) as { status(this: { id: string }, s: unknown): void };
+    await helper.unload();
+    const statuses: unknown[] = [];
+    const original = proto.status;
+    proto.status = function (s: unknown) {
+      if (this.id === "w1") statuses.push(s);
+      return original.call(this, s);
+    };
+    helper.settings({ httpNodeMiddleware: (_req: unknown, _res: unknown, next: () => void) => next() });
+    try {
+      const port = await freePort();
+      await load([{ id: "own", type: "perspective-config", path: "/own-port", port: String(port), bind: "127.0.0.1" }, widget({ server: "own" })]);
+    } finally {
+      proto.status = original;
+      helper.settings({});
+    }
+    const logged = () => (helper.log().args as unknown as { msg?: unknown; id?: string }[][]).map((a) => a[0]).filter((e) => e?.id === "w1").map((e) => String(e.msg));
+    await waitFor("the reason in the log", () => logged().find((m) => m.startsWith("the Perspective host has a port of its own")));
+    assert.match(logged().join("\n"), /would not send it the dashboard's sign-in/);
+    assert.deepEqual(statuses, [{ fill: "red", shape: "ring", text: "own-port host: the dashboard signs in" }]);
+    assert.equal(base().ui.widgets.has("w1"), false, "not registered");
+    const m = await caughtAfter(() => helper.getNode("w1").receive({ payload: LAYOUT } as never));
+    assert.match(m.error.message, /choose a host served on Node-RED's port/);
   });
 });

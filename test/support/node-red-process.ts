@@ -39,6 +39,8 @@ export interface StartOptions {
    * the package.json a palette install writes, listing this package, which Dashboard 2.0 reads.
    */
   dashboard?: boolean;
+  /** JavaScript appended to settings.js, for settings JSON cannot hold (functions: middleware and the like). */
+  settingsSource?: string;
 }
 
 export async function startNodeRed(opts: StartOptions = {}): Promise<NodeRedProcess> {
@@ -62,7 +64,7 @@ export async function startNodeRed(opts: StartOptions = {}): Promise<NodeRedProc
     ...(opts.dashboard ? {} : { nodesExcludes: ["node-red-dashboard"] }),
     ...opts.settings,
   };
-  writeFileSync(join(userDir, "settings.js"), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+  writeFileSync(join(userDir, "settings.js"), `module.exports = ${JSON.stringify(settings, null, 2)};\n${opts.settingsSource ?? ""}\n`);
   if (opts.flows) writeFileSync(join(userDir, "flows.json"), JSON.stringify(opts.flows));
 
   const child = spawn(process.execPath, [join(runtimeDir, "red.js"), "-u", userDir, "-s", join(userDir, "settings.js")], {
