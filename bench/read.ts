@@ -5,7 +5,9 @@
 //    rows/s emitted on its output (pages of 10,000 rows, messages of up to 100,000 rows) until all rows are out.
 // The emulator's CPU during each measurement is reported so that its share is not mistaken for the client's.
 // Usage: node dist/bench/read.js [--rows 1000000] [--repeat 3] [--profile-dir DIR]
-// With --profile-dir, the emulator runs under --cpu-prof and its top functions by self time are printed.
+// With --profile-dir, the emulator runs under --cpu-prof, this process is profiled during the tdengine-poll runs only,
+// and the top functions of both by self time are printed.
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openClient } from "../lib/tdengine";
 import helper from "../test/support/helper";
@@ -13,6 +15,7 @@ import { nodeModule } from "../test/support/package-info";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
 import { unspy } from "./support/unspy";
 import { topSelfMarkdown } from "./support/profile-top";
+import { profileSelf } from "./support/profile-self";
 import { loadMeters } from "./support/meters";
 import { argNumber, argString, fmt, machine, median, sampleProcess, startEmulatorProcess } from "./support/procs";
 
@@ -55,6 +58,9 @@ async function scan(url: string): Promise<number> {
 
 let pollRuns = 0;
 
+const POLL_PROFILE = "reader-poll.cpuprofile";
+let pollProfile: ReturnType<typeof profileSelf> | undefined;
+
 async function pollNode(url: string): Promise<number> {
   // A fresh node id per run: each run must start from "everything", never from a watermark kept by a previous one.
   const id = `p${++pollRuns}`;
@@ -94,6 +100,7 @@ async function pollNode(url: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
   const emu = await startEmulatorProcess(PROFILE_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR, "--cpu-prof-name", "emulator-read.cpuprofile"] : []);
   await helper.startServer();
   const scans: Measured[] = [];
@@ -105,7 +112,11 @@ async function main(): Promise<void> {
     await scan(emu.url); // warm-up of both sides
     for (let r = 0; r < REPEAT; r++) {
       scans.push(await measure(emu.pid, () => scan(emu.url)));
+      // Only the last poll run is profiled (the profiler's own cost would skew the figure of every run).
+      if (PROFILE_DIR && r === REPEAT - 1) pollProfile = profileSelf();
       polls.push(await measure(emu.pid, () => pollNode(emu.url)));
+      await pollProfile?.stop(join(PROFILE_DIR, POLL_PROFILE));
+      pollProfile = undefined;
       process.stderr.write(`read run ${r + 1}: scan ${fmt(scans[r].rowsPerSec)} rows/s, tdengine-poll ${fmt(polls[r].rowsPerSec)} rows/s\n`);
     }
   } finally {
@@ -124,7 +135,10 @@ async function main(): Promise<void> {
     "",
     `Ratio tdengine-poll / bare scan (same run): ${(median(polls.map((x) => x.rowsPerSec)) / median(scans.map((x) => x.rowsPerSec))).toFixed(2)}.`,
   ];
-  if (PROFILE_DIR) lines.push("", "Emulator, top functions by self time over the whole run:", "", topSelfMarkdown(join(PROFILE_DIR, "emulator-read.cpuprofile"), 12));
+  if (PROFILE_DIR) {
+    lines.push("", "Emulator, top functions by self time over the whole run:", "", topSelfMarkdown(join(PROFILE_DIR, "emulator-read.cpuprofile"), 12));
+    lines.push("", "Node-RED process (tdengine-poll), top functions by self time over the last poll run (profiled):", "", topSelfMarkdown(join(PROFILE_DIR, POLL_PROFILE), 20));
+  }
   process.stdout.write(lines.join("\n") + "\n");
 }
 

@@ -18,10 +18,11 @@ import { createHash } from "node:crypto";
 import type { ColumnMeta, Precision, QueryResult } from "../tdengine/api";
 import type { QueryWithParamsOptions } from "../tdengine/client";
 import { RecentKeys } from "./recent-keys";
-import { makeRowConverter, type RowConverter, type TimestampOutput } from "./rows";
+import { emitPage, inspectPage, type PageShape } from "./page";
+import { makeRowConverter, type TimestampOutput } from "./rows";
 import { StatementCache } from "./statement-cache";
 import { buildTableQuery, buildWindowCountQuery, prepareUserSql, TBNAME, validateTableSource, type BoundOp, type TableSource } from "./sql";
-import { epochToMs, INT64_MAX, msToEpoch, toEpoch, UNITS_PER_MS } from "./timestamps";
+import { epochToMs, INT64_MAX, msToEpoch, UNITS_PER_MS } from "./timestamps";
 
 /**
  * What the poller needs from a TDengine client. The poller passes its own statement cache in
@@ -104,12 +105,11 @@ export interface PersistedState {
   boundary: string[];
 }
 
-interface Shape {
+interface Shape extends PageShape {
   signature: string;
-  tsIndex: number;
-  keyIndex: number;
-  converter: RowConverter;
 }
+
+type NextPage = { kind: "page"; op: BoundOp; bound: bigint | undefined } | { kind: "done" } | { kind: "stalled" };
 
 export class Poller {
   readonly fingerprint: string;
@@ -228,11 +228,16 @@ export class Poller {
       if (!lookbackRead) bound = this.watermark;
     }
 
+    const ordered = this.source.mode === "table";
+    const lookbackUnits = (p: Precision): bigint => (ordered ? BigInt(Math.floor(this.lookbackMs)) * UNITS_PER_MS[p] : 0n);
+    /** The next page's query, sent before this page's rows are converted (see below). */
+    let prefetched: Promise<QueryResult> | undefined;
     for (;;) {
       let res: QueryResult;
       let shape: Shape;
       try {
-        res = await this.query(client, op, bound);
+        res = await (prefetched ?? this.query(client, op, bound));
+        prefetched = undefined;
         shape = this.shapeOf(res);
       } catch (err) {
         // Rows of earlier pages are already in the state: hand them out with the error, never drop them.
@@ -245,49 +250,30 @@ export class Poller {
       rowsRead += res.rows.length;
       if (!this.precision) this.precision = res.precision;
       const precision = this.precision;
-      let pageMax: bigint | undefined;
-      for (const row of res.rows) {
-        const ts = toEpoch(row[shape.tsIndex], precision);
-        if (ts === undefined) {
-          rowsWithoutTs++;
-          continue;
-        }
-        if (pageMax === undefined || ts > pageMax) pageMax = ts;
-        // Below the floor the emitted keys are no longer remembered: never emit there (SQL mode may return such rows).
-        if (floor !== undefined && ts < floor) continue;
-        const key = shape.keyIndex >= 0 ? String(row[shape.keyIndex]) : rowKey(row, shape.tsIndex);
-        if (this.recent.has(ts, key)) continue;
-        this.recent.add(ts, key);
-        rows.push(shape.converter.convert(row));
-        if (newest === undefined || ts > newest) newest = ts;
+      const page = inspectPage(res.rows, shape.tsIndex, precision, ordered);
+      const next = this.nextPage(res.rows.length, page.max, op, bound);
+      // The next query does not depend on which rows of this page are new, only on its newest timestamp: when
+      // the poll is sure to go on (even if every row is new, it stays under maxRowsPerPoll), the next page is
+      // asked for now and the server works on it while this page's objects are built.
+      if (next.kind === "page" && rows.length + res.rows.length < this.maxRowsPerPoll) {
+        prefetched = this.query(client, next.op, next.bound);
+        prefetched.catch(() => undefined); // awaited (and its error handled) at the top of the loop
       }
+      const emitted = emitPage(page, { shape, recent: this.recent, floor, lookbackUnits: lookbackUnits(precision) }, rows);
+      rowsWithoutTs += emitted.withoutTs;
+      if (emitted.newest !== undefined && (newest === undefined || emitted.newest > newest)) newest = emitted.newest;
       if (newest !== undefined && (this.watermark === undefined || newest > this.watermark)) this.watermark = newest;
 
       if (rows.length >= this.maxRowsPerPoll) {
         caughtUp = false;
         break;
       }
-      if (this.source.mode === "table") {
-        if (op === "=") {
-          // The whole group at `bound` has been read; continue after it.
-          op = ">";
-          continue;
-        }
-        if (res.rows.length < this.pageSize || pageMax === undefined) break;
-        if (op === ">=" && pageMax === bound) {
-          op = "=";
-          continue;
-        }
-        bound = pageMax;
-        op = ">=";
-      } else {
-        if (res.rows.length < this.pageSize || pageMax === undefined) break;
-        if (bound !== undefined && pageMax <= bound) {
-          stalled = true;
-          break;
-        }
-        bound = pageMax;
+      if (next.kind !== "page") {
+        stalled = next.kind === "stalled";
+        break;
       }
+      op = next.op;
+      bound = next.bound;
     }
 
     this.forgetOldKeys();
@@ -304,6 +290,24 @@ export class Poller {
       stalled,
       error,
     };
+  }
+
+  /**
+   * What follows a page of `count` rows whose newest timestamp is `max`, read with `op bound`. Table mode: a
+   * full page is followed by the next from its newest timestamp; a full page that did not advance (one
+   * timestamp has more rows than a page) is followed by that timestamp read whole (`=`), then by `>`.
+   */
+  private nextPage(count: number, max: bigint | undefined, op: BoundOp, bound: bigint | undefined): NextPage {
+    if (this.source.mode === "table") {
+      // The whole group at `bound` has been read; continue after it.
+      if (op === "=") return { kind: "page", op: ">", bound };
+      if (count < this.pageSize || max === undefined) return { kind: "done" };
+      if (op === ">=" && max === bound) return { kind: "page", op: "=", bound };
+      return { kind: "page", op: ">=", bound: max };
+    }
+    if (count < this.pageSize || max === undefined) return { kind: "done" };
+    if (bound !== undefined && max <= bound) return { kind: "stalled" };
+    return { kind: "page", op, bound: max };
   }
 
   /** Sets the start watermark. "now" and a start window need the database precision first. */
@@ -384,17 +388,6 @@ export class Poller {
     this.shape = { signature, tsIndex, keyIndex, converter };
     return this.shape;
   }
-}
-
-/** Key of a row without tbname (SQL mode): all its values except the timestamp. */
-function rowKey(row: unknown[], tsIndex: number): string {
-  let k = "";
-  for (let i = 0; i < row.length; i++) {
-    if (i === tsIndex) continue;
-    const v = row[i];
-    k += (v === null || v === undefined ? "\u0000" : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : String(v)) + "\u0001";
-  }
-  return k;
 }
 
 function positiveInt(v: number, what: string): number {
