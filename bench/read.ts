@@ -1,6 +1,9 @@
 // Read benchmark against the emulator in its own process, over a pre-loaded table of --rows rows (default 1M,
 // demo shape, 10 subtables):
 //  - the bare client: `SELECT * FROM meters` (query + fetch_raw_block until finished), rows/s decoded;
+//  - the bare client reading what the poll node reads, the way it reads it: the same columns and tbname,
+//    `WHERE ts >= ? ORDER BY ts LIMIT 10000` pages through prepared statements (decoded, not de-duplicated,
+//    no row objects);
 //  - tdengine-poll inside Node-RED (node-red-node-test-helper, runtime from NR_RUNTIME): start "everything",
 //    rows/s emitted on its output (pages of 10,000 rows, messages of up to 100,000 rows) until all rows are out.
 // The emulator's CPU during each measurement is reported so that its share is not mistaken for the client's.
@@ -10,6 +13,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openClient } from "../lib/tdengine";
+import type { QueryClient } from "../lib/poll";
+import { StatementCache } from "../lib/poll/statement-cache";
 import helper from "../test/support/helper";
 import { nodeModule } from "../test/support/package-info";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
@@ -52,6 +57,29 @@ async function scan(url: string): Promise<number> {
   try {
     return (await c.query(`SELECT * FROM ${DB}.meters`)).rows.length;
   } finally {
+    await c.close();
+  }
+}
+
+const PAGED_SQL = `SELECT \`ts\`, \`current\`, \`voltage\`, \`phase\`, \`groupid\`, \`location\`, tbname FROM \`${DB}\`.\`meters\` WHERE \`ts\` >= ? ORDER BY \`ts\` LIMIT 10000`;
+
+/** The poll node's statements by the bare client: pages from the newest timestamp of the previous page. */
+async function pagedScan(url: string): Promise<number> {
+  const c = await openClient({ url, timeoutMs: 300_000 });
+  const q: QueryClient = c; // the client honours a statement cache as the poller passes it
+  const statements = new StatementCache();
+  let rows = 0;
+  let bound = 0n;
+  try {
+    for (;;) {
+      const page = (await q.queryWithParams(PAGED_SQL, [bound], { statements })).rows;
+      // Rows at the bound come again (the poll node de-duplicates them): count each timestamp's rows once.
+      for (const r of page) if (BigInt(r[0] as number) > bound || bound === 0n) rows++;
+      if (page.length < 10000) return rows;
+      bound = BigInt(page[page.length - 1][0] as number);
+    }
+  } finally {
+    await statements.close();
     await c.close();
   }
 }
@@ -105,6 +133,7 @@ async function main(): Promise<void> {
   await helper.startServer();
   const scans: Measured[] = [];
   const polls: Measured[] = [];
+  const paged: Measured[] = [];
   try {
     const tl = Date.now();
     await load(emu.url);
@@ -112,17 +141,19 @@ async function main(): Promise<void> {
     await scan(emu.url); // warm-up of both sides
     for (let r = 0; r < REPEAT; r++) {
       scans.push(await measure(emu.pid, () => scan(emu.url)));
+      paged.push(await measure(emu.pid, () => pagedScan(emu.url)));
       // Only the last poll run is profiled (the profiler's own cost would skew the figure of every run).
       if (PROFILE_DIR && r === REPEAT - 1) pollProfile = profileSelf();
       polls.push(await measure(emu.pid, () => pollNode(emu.url)));
       await pollProfile?.stop(join(PROFILE_DIR, POLL_PROFILE));
       pollProfile = undefined;
-      process.stderr.write(`read run ${r + 1}: scan ${fmt(scans[r].rowsPerSec)} rows/s, tdengine-poll ${fmt(polls[r].rowsPerSec)} rows/s\n`);
+      process.stderr.write(`read run ${r + 1}: scan ${fmt(scans[r].rowsPerSec)} rows/s, paged ${fmt(paged[r].rowsPerSec)} rows/s, tdengine-poll ${fmt(polls[r].rowsPerSec)} rows/s\n`);
     }
   } finally {
     await helper.stopServer();
     await emu.stop();
   }
+  const ratio = (a: Measured[], b: Measured[]): string => (median(a.map((x) => x.rowsPerSec)) / median(b.map((x) => x.rowsPerSec))).toFixed(2);
   const row = (what: string, m: Measured[]): string =>
     `| ${what} | ${fmt(median(m.map((x) => x.rowsPerSec)))} | ${m.map((x) => fmt(x.rowsPerSec)).join(" / ")} | ${median(m.map((x) => x.selfCpu)).toFixed(2)} | ${median(m.map((x) => x.emuCpu)).toFixed(2)} |`;
   const lines = [
@@ -131,9 +162,10 @@ async function main(): Promise<void> {
     "| reader | rows/s (median) | runs rows/s | reader CPU (cores) | emulator CPU (cores) |",
     "|---|---:|---|---:|---:|",
     row(`bare client \`SELECT * FROM meters\`, ${ROWS.toLocaleString("en-US")} rows decoded`, scans),
+    row("bare client, the poll node's statements: same columns + tbname, `WHERE ts >= ? ORDER BY ts LIMIT 10000` pages, rows decoded", paged),
     row("tdengine-poll node, start everything, rows emitted (pages 10,000, messages ≤ 100,000, Date timestamps)", polls),
     "",
-    `Ratio tdengine-poll / bare scan (same run): ${(median(polls.map((x) => x.rowsPerSec)) / median(scans.map((x) => x.rowsPerSec))).toFixed(2)}.`,
+    `Ratio tdengine-poll / bare scan (same run): ${ratio(polls, scans)}; tdengine-poll / the same statements by the bare client: ${ratio(polls, paged)}.`,
   ];
   if (PROFILE_DIR) {
     lines.push("", "Emulator, top functions by self time over the whole run:", "", topSelfMarkdown(join(PROFILE_DIR, "emulator-read.cpuprofile"), 12));

@@ -1,7 +1,7 @@
 // One page of a poll: which of its rows are new (above the floor, not emitted before) and their row objects.
 //
 // A page is read in two steps. `inspectPage` finds the page's newest timestamp, which decides the next query,
-// so the poller can send it before `emitPage` builds this page's objects. `emitPage` de-duplicates on
+// so the poller can send it before a PageEmitter builds this page's objects. The emitter de-duplicates on
 // (tbname, ts) against the remembered keys (RecentKeys) and converts the rows.
 //
 // The fast path (catching up over a table, ~10^6 rows/s): in table mode the rows come in timestamp order, and
@@ -79,13 +79,98 @@ export interface EmittedPage {
   withoutTs: number;
 }
 
-/** Appends the page's new rows, converted, to `out` and remembers the keys that must be remembered. */
-export function emitPage(page: InspectedPage, ctx: EmitContext, out: Record<string, unknown>[]): EmittedPage {
-  if (!page.epochs) {
-    const fast = emitOrdered(page, ctx, out);
-    if (fast) return fast;
+/**
+ * Appends the page's new rows, converted, to `out` and remembers the keys that must be remembered. Rows are
+ * taken in consecutive ranges (emit(from, to)), so the caller can let other work run between them.
+ */
+export class PageEmitter {
+  private newest?: bigint;
+  private withoutTs = 0;
+  /** The fast path's state; undefined on the general path. */
+  private readonly fast?: OrderedState;
+
+  constructor(
+    private readonly page: InspectedPage,
+    private readonly ctx: EmitContext,
+    private readonly out: Record<string, unknown>[],
+  ) {
+    if (!page.epochs) this.fast = orderedState(page, ctx);
   }
-  return emitGeneral(page, ctx, out);
+
+  emit(from: number, to: number): void {
+    if (this.fast) this.emitOrdered(this.fast, from, to);
+    else this.emitGeneral(from, to);
+  }
+
+  result(): EmittedPage {
+    const fastNewest = this.fast && this.fast.newest !== -Infinity ? BigInt(this.fast.newest) : undefined;
+    return { newest: fastNewest ?? this.newest, withoutTs: this.withoutTs };
+  }
+
+  /** The fast path (see the top of the file). */
+  private emitOrdered(st: OrderedState, from: number, to: number): void {
+    const { rows } = this.page;
+    const { tsIndex, keyIndex, converter } = this.ctx.shape;
+    const { recent } = this.ctx;
+    const out = this.out;
+    for (let r = from; r < to; r++) {
+      const row = rows[r];
+      const t = row[tsIndex] as number;
+      if (t < st.floor) continue;
+      const key = String(row[keyIndex]);
+      if (t <= st.remembered || t >= st.rememberFrom) {
+        const ts = BigInt(t);
+        if (recent.has(ts, key)) continue;
+        recent.add(ts, key);
+        if (t > st.remembered) st.remembered = t;
+      } else {
+        if (t !== st.runTs) {
+          st.runTs = t;
+          st.run++;
+        }
+        if (st.seenInRun.get(key) === st.run) continue;
+        st.seenInRun.set(key, st.run);
+      }
+      out.push(converter.convert(row));
+      st.newest = t;
+    }
+  }
+
+  /** Row by row through RecentKeys: any order, any epoch type, rows without a timestamp. */
+  private emitGeneral(from: number, to: number): void {
+    const { rows } = this.page;
+    const { tsIndex, keyIndex, converter } = this.ctx.shape;
+    const { recent, floor } = this.ctx;
+    const epochs = this.page.epochs;
+    for (let r = from; r < to; r++) {
+      const row = rows[r];
+      const ts = epochs ? epochs[r] : BigInt(row[tsIndex] as number);
+      if (ts === undefined) {
+        this.withoutTs++;
+        continue;
+      }
+      // Below the floor the emitted keys are no longer remembered: never emit there (SQL mode may return such rows).
+      if (floor !== undefined && ts < floor) continue;
+      const key = keyIndex >= 0 ? String(row[keyIndex]) : rowKey(row, tsIndex);
+      if (recent.has(ts, key)) continue;
+      recent.add(ts, key);
+      this.out.push(converter.convert(row));
+      if (this.newest === undefined || ts > this.newest) this.newest = ts;
+    }
+  }
+}
+
+interface OrderedState {
+  floor: number;
+  /** Newest remembered timestamp: rows up to it may have been emitted. */
+  remembered: number;
+  /** Rows from here on are remembered for the next page and poll. */
+  rememberFrom: number;
+  /** Rows in between: unique within their timestamp (run), by run number. */
+  seenInRun: Map<string, number>;
+  run: number;
+  runTs: number;
+  newest: number;
 }
 
 /** A bigint as a number when that is exact, else undefined. */
@@ -94,68 +179,13 @@ function exact(v: bigint | undefined, dflt: number): number | undefined {
   return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : undefined;
 }
 
-/** The fast path (see the top of the file); undefined when a bound is not exact as a number (general path). */
-function emitOrdered(page: InspectedPage, ctx: EmitContext, out: Record<string, unknown>[]): EmittedPage | undefined {
-  const { rows } = page;
-  const { tsIndex, keyIndex, converter } = ctx.shape;
-  const recent = ctx.recent;
+/** The fast path's state, or undefined when the page needs the general path (a bound not exact as a number). */
+function orderedState(page: InspectedPage, ctx: EmitContext): OrderedState | undefined {
   const floor = exact(ctx.floor, -Infinity);
-  let remembered = exact(recent.newest, -Infinity);
+  const remembered = exact(ctx.recent.newest, -Infinity);
   const rememberFrom = page.max === undefined ? undefined : exact(page.max - ctx.lookbackUnits, -Infinity);
-  if (keyIndex < 0 || floor === undefined || remembered === undefined || rememberFrom === undefined) return undefined;
-  // Rows between the remembered keys and rememberFrom: unique within their timestamp (run), by run number.
-  const seenInRun = new Map<string, number>();
-  let run = 0;
-  let runTs = NaN;
-  let newest = -Infinity;
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r];
-    const t = row[tsIndex] as number;
-    if (t < floor) continue;
-    const key = String(row[keyIndex]);
-    if (t <= remembered || t >= rememberFrom) {
-      const ts = BigInt(t);
-      if (recent.has(ts, key)) continue;
-      recent.add(ts, key);
-      if (t > remembered) remembered = t;
-    } else {
-      if (t !== runTs) {
-        runTs = t;
-        run++;
-      }
-      if (seenInRun.get(key) === run) continue;
-      seenInRun.set(key, run);
-    }
-    out.push(converter.convert(row));
-    newest = t;
-  }
-  return { newest: newest === -Infinity ? undefined : BigInt(newest), withoutTs: 0 };
-}
-
-/** Row by row through RecentKeys: any order, any epoch type, rows without a timestamp. */
-function emitGeneral(page: InspectedPage, ctx: EmitContext, out: Record<string, unknown>[]): EmittedPage {
-  const { rows } = page;
-  const { tsIndex, keyIndex, converter } = ctx.shape;
-  const { recent, floor } = ctx;
-  const epochs = page.epochs;
-  let newest: bigint | undefined;
-  let withoutTs = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r];
-    const ts = epochs ? epochs[r] : BigInt(row[tsIndex] as number);
-    if (ts === undefined) {
-      withoutTs++;
-      continue;
-    }
-    // Below the floor the emitted keys are no longer remembered: never emit there (SQL mode may return such rows).
-    if (floor !== undefined && ts < floor) continue;
-    const key = keyIndex >= 0 ? String(row[keyIndex]) : rowKey(row, tsIndex);
-    if (recent.has(ts, key)) continue;
-    recent.add(ts, key);
-    out.push(converter.convert(row));
-    if (newest === undefined || ts > newest) newest = ts;
-  }
-  return { newest, withoutTs };
+  if (ctx.shape.keyIndex < 0 || floor === undefined || remembered === undefined || rememberFrom === undefined) return undefined;
+  return { floor, remembered, rememberFrom, seenInRun: new Map(), run: 0, runTs: NaN, newest: -Infinity };
 }
 
 /** Key of a row without tbname (SQL mode): all its values except the timestamp. */

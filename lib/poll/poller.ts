@@ -18,7 +18,7 @@ import { createHash } from "node:crypto";
 import type { ColumnMeta, Precision, QueryResult } from "../tdengine/api";
 import type { QueryWithParamsOptions } from "../tdengine/client";
 import { RecentKeys } from "./recent-keys";
-import { emitPage, inspectPage, type PageShape } from "./page";
+import { inspectPage, PageEmitter, type PageShape } from "./page";
 import { makeRowConverter, type TimestampOutput } from "./rows";
 import { StatementCache } from "./statement-cache";
 import { buildTableQuery, buildWindowCountQuery, prepareUserSql, TBNAME, validateTableSource, type BoundOp, type TableSource } from "./sql";
@@ -108,6 +108,11 @@ export interface PersistedState {
 interface Shape extends PageShape {
   signature: string;
 }
+
+/** Rows converted between two turns of the event loop while the next page is being fetched. */
+const EMIT_CHUNK_ROWS = 1000;
+
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 type NextPage = { kind: "page"; op: BoundOp; bound: bigint | undefined } | { kind: "done" } | { kind: "stalled" };
 
@@ -259,7 +264,14 @@ export class Poller {
         prefetched = this.query(client, next.op, next.bound);
         prefetched.catch(() => undefined); // awaited (and its error handled) at the top of the loop
       }
-      const emitted = emitPage(page, { shape, recent: this.recent, floor, lookbackUnits: lookbackUnits(precision) }, rows);
+      const emitter = new PageEmitter(page, { shape, recent: this.recent, floor, lookbackUnits: lookbackUnits(precision) }, rows);
+      for (let at = 0; at < res.rows.length; at += EMIT_CHUNK_ROWS) {
+        // While the next page is on its way, its requests (bind, exec, result, fetch) and replies go on between
+        // chunks, instead of waiting for the whole page to be built.
+        if (prefetched && at > 0) await yieldToIo();
+        emitter.emit(at, Math.min(res.rows.length, at + EMIT_CHUNK_ROWS));
+      }
+      const emitted = emitter.result();
       rowsWithoutTs += emitted.withoutTs;
       if (emitted.newest !== undefined && (newest === undefined || emitted.newest > newest)) newest = emitted.newest;
       if (newest !== undefined && (this.watermark === undefined || newest > this.watermark)) this.watermark = newest;
