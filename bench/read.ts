@@ -7,7 +7,7 @@
 //  - tdengine-poll inside Node-RED (node-red-node-test-helper, runtime from NR_RUNTIME): start "everything",
 //    rows/s emitted on its output (pages of 10,000 rows, messages of up to 100,000 rows) until all rows are out.
 // The emulator's CPU during each measurement is reported so that its share is not mistaken for the client's.
-// Usage: node dist/bench/read.js [--rows 1000000] [--repeat 3] [--profile-dir DIR]
+// Usage: node dist/bench/read.js [--rows 1000000] [--repeat 3] [--max-rows-per-poll 100000] [--profile-dir DIR]
 // With --profile-dir, the emulator runs under --cpu-prof, this process is profiled during the tdengine-poll runs only,
 // and the top functions of both by self time are printed.
 import { mkdirSync } from "node:fs";
@@ -30,6 +30,8 @@ const DB = "readbench";
 const SUBTABLES = 10;
 const T0 = 1_700_000_000_000;
 const PROFILE_DIR = argString("profile-dir", "");
+/** The poll node's "max rows per message" (its default is 100,000). */
+const MAX_ROWS_PER_POLL = argNumber("max-rows-per-poll", 100_000);
 
 function load(url: string): Promise<void> {
   return loadMeters(url, DB, ROWS, SUBTABLES, T0, (g) => `loc_${g}`);
@@ -99,7 +101,7 @@ async function pollNode(url: string): Promise<number> {
     [nodeModule("tdengine-config"), nodeModule("tdengine-poll")],
     [
       { id: "cfg", type: "tdengine-config", url, database: DB, timeout: 120_000 },
-      { id, type: "tdengine-poll", server: "cfg", mode: "table", table: "meters", columns: "current, voltage, phase", tags: "groupid, location", includeTbname: true, tsColumn: "ts", interval: 250, start: "everything", pageSize: 10000, maxRowsPerPoll: 100000, timestamps: "date", wires: [["out"]] },
+      { id, type: "tdengine-poll", server: "cfg", mode: "table", table: "meters", columns: "current, voltage, phase", tags: "groupid, location", includeTbname: true, tsColumn: "ts", interval: 250, start: "everything", pageSize: 10000, maxRowsPerPoll: MAX_ROWS_PER_POLL, timestamps: "date", wires: [["out"]] },
       { id: "out", type: "helper" },
     ],
     { cfg: { user: "root", password: "taosdata" } },
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
     "|---|---:|---|---:|---:|",
     row(`bare client \`SELECT * FROM meters\`, ${ROWS.toLocaleString("en-US")} rows decoded`, scans),
     row("bare client, the poll node's statements: same columns + tbname, `WHERE ts >= ? ORDER BY ts LIMIT 10000` pages, rows decoded", paged),
-    row("tdengine-poll node, start everything, rows emitted (pages 10,000, messages ≤ 100,000, Date timestamps)", polls),
+    row(`tdengine-poll node, start everything, rows emitted (pages 10,000, messages ≤ ${MAX_ROWS_PER_POLL.toLocaleString("en-US")}, Date timestamps)`, polls),
     "",
     `Ratio tdengine-poll / bare scan (same run): ${ratio(polls, scans)}; tdengine-poll / the same statements by the bare client: ${ratio(polls, paged)}.`,
   ];
