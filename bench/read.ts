@@ -1,19 +1,27 @@
 // Read benchmark against the emulator in its own process, over a pre-loaded table of --rows rows (default 1M,
 // demo shape, 10 subtables):
 //  - the bare client: `SELECT * FROM meters` (query + fetch_raw_block until finished), rows/s decoded;
+//  - the bare client reading what the poll node reads, the way it reads it: the same columns and tbname,
+//    `WHERE ts >= ? ORDER BY ts LIMIT 10000` pages through prepared statements (decoded, not de-duplicated,
+//    no row objects);
 //  - tdengine-poll inside Node-RED (node-red-node-test-helper, runtime from NR_RUNTIME): start "everything",
 //    rows/s emitted on its output (pages of 10,000 rows, messages of up to 100,000 rows) until all rows are out.
 // The emulator's CPU during each measurement is reported so that its share is not mistaken for the client's.
-// Usage: node dist/bench/read.js [--rows 1000000] [--repeat 3] [--profile-dir DIR]
-// With --profile-dir, the emulator runs under --cpu-prof and its top functions by self time are printed.
+// Usage: node dist/bench/read.js [--rows 1000000] [--repeat 3] [--max-rows-per-poll 100000] [--profile-dir DIR]
+// With --profile-dir, the emulator runs under --cpu-prof, this process is profiled during the tdengine-poll runs only,
+// and the top functions of both by self time are printed.
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openClient } from "../lib/tdengine";
+import type { QueryClient } from "../lib/poll";
+import { StatementCache } from "../lib/poll/statement-cache";
 import helper from "../test/support/helper";
 import { nodeModule } from "../test/support/package-info";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
 import { unspy } from "./support/unspy";
 import { rowsEmitted } from "./support/drain";
 import { topSelfMarkdown } from "./support/profile-top";
+import { profileSelf } from "./support/profile-self";
 import { loadMeters } from "./support/meters";
 import { argNumber, argString, fmt, machine, median, sampleProcess, startEmulatorProcess } from "./support/procs";
 
@@ -23,6 +31,8 @@ const DB = "readbench";
 const SUBTABLES = 10;
 const T0 = 1_700_000_000_000;
 const PROFILE_DIR = argString("profile-dir", "");
+/** The poll node's "max rows per message" (its default is 100,000). */
+const MAX_ROWS_PER_POLL = argNumber("max-rows-per-poll", 100_000);
 
 function load(url: string): Promise<void> {
   return loadMeters(url, DB, ROWS, SUBTABLES, T0, (g) => `loc_${g}`);
@@ -54,7 +64,33 @@ async function scan(url: string): Promise<number> {
   }
 }
 
+const PAGED_SQL = `SELECT \`ts\`, \`current\`, \`voltage\`, \`phase\`, \`groupid\`, \`location\`, tbname FROM \`${DB}\`.\`meters\` WHERE \`ts\` >= ? ORDER BY \`ts\` LIMIT 10000`;
+
+/** The poll node's statements by the bare client: pages from the newest timestamp of the previous page. */
+async function pagedScan(url: string): Promise<number> {
+  const c = await openClient({ url, timeoutMs: 300_000 });
+  const q: QueryClient = c; // the client honours a statement cache as the poller passes it
+  const statements = new StatementCache();
+  let rows = 0;
+  let bound = 0n;
+  try {
+    for (;;) {
+      const page = (await q.queryWithParams(PAGED_SQL, [bound], { statements })).rows;
+      // Rows at the bound come again (the poll node de-duplicates them): count each timestamp's rows once.
+      for (const r of page) if (BigInt(r[0] as number) > bound || bound === 0n) rows++;
+      if (page.length < 10000) return rows;
+      bound = BigInt(page[page.length - 1][0] as number);
+    }
+  } finally {
+    await statements.close();
+    await c.close();
+  }
+}
+
 let pollRuns = 0;
+
+const POLL_PROFILE = "reader-poll.cpuprofile";
+let pollProfile: ReturnType<typeof profileSelf> | undefined;
 
 async function pollNode(url: string): Promise<number> {
   // A fresh node id per run: each run must start from "everything", never from a watermark kept by a previous one.
@@ -63,7 +99,7 @@ async function pollNode(url: string): Promise<number> {
     [nodeModule("tdengine-config"), nodeModule("tdengine-poll")],
     [
       { id: "cfg", type: "tdengine-config", url, database: DB, timeout: 120_000 },
-      { id, type: "tdengine-poll", server: "cfg", mode: "table", table: "meters", columns: "current, voltage, phase", tags: "groupid, location", includeTbname: true, tsColumn: "ts", interval: 250, start: "everything", pageSize: 10000, maxRowsPerPoll: 100000, timestamps: "date", wires: [["out"]] },
+      { id, type: "tdengine-poll", server: "cfg", mode: "table", table: "meters", columns: "current, voltage, phase", tags: "groupid, location", includeTbname: true, tsColumn: "ts", interval: 250, start: "everything", pageSize: 10000, maxRowsPerPoll: MAX_ROWS_PER_POLL, timestamps: "date", wires: [["out"]] },
       { id: "out", type: "helper" },
     ],
     { cfg: { user: "root", password: "taosdata" } },
@@ -75,10 +111,12 @@ async function pollNode(url: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
   const emu = await startEmulatorProcess(PROFILE_DIR ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR, "--cpu-prof-name", "emulator-read.cpuprofile"] : []);
   await helper.startServer();
   const scans: Measured[] = [];
   const polls: Measured[] = [];
+  const paged: Measured[] = [];
   try {
     const tl = Date.now();
     await load(emu.url);
@@ -86,13 +124,19 @@ async function main(): Promise<void> {
     await scan(emu.url); // warm-up of both sides
     for (let r = 0; r < REPEAT; r++) {
       scans.push(await measure(emu.pid, () => scan(emu.url)));
+      paged.push(await measure(emu.pid, () => pagedScan(emu.url)));
+      // Only the last poll run is profiled (the profiler's own cost would skew the figure of every run).
+      if (PROFILE_DIR && r === REPEAT - 1) pollProfile = profileSelf();
       polls.push(await measure(emu.pid, () => pollNode(emu.url)));
-      process.stderr.write(`read run ${r + 1}: scan ${fmt(scans[r].rowsPerSec)} rows/s, tdengine-poll ${fmt(polls[r].rowsPerSec)} rows/s\n`);
+      await pollProfile?.stop(join(PROFILE_DIR, POLL_PROFILE));
+      pollProfile = undefined;
+      process.stderr.write(`read run ${r + 1}: scan ${fmt(scans[r].rowsPerSec)} rows/s, paged ${fmt(paged[r].rowsPerSec)} rows/s, tdengine-poll ${fmt(polls[r].rowsPerSec)} rows/s\n`);
     }
   } finally {
     await helper.stopServer();
     await emu.stop();
   }
+  const ratio = (a: Measured[], b: Measured[]): string => (median(a.map((x) => x.rowsPerSec)) / median(b.map((x) => x.rowsPerSec))).toFixed(2);
   const row = (what: string, m: Measured[]): string =>
     `| ${what} | ${fmt(median(m.map((x) => x.rowsPerSec)))} | ${m.map((x) => fmt(x.rowsPerSec)).join(" / ")} | ${median(m.map((x) => x.selfCpu)).toFixed(2)} | ${median(m.map((x) => x.emuCpu)).toFixed(2)} |`;
   const lines = [
@@ -101,11 +145,15 @@ async function main(): Promise<void> {
     "| reader | rows/s (median) | runs rows/s | reader CPU (cores) | emulator CPU (cores) |",
     "|---|---:|---|---:|---:|",
     row(`bare client \`SELECT * FROM meters\`, ${ROWS.toLocaleString("en-US")} rows decoded`, scans),
-    row("tdengine-poll node, start everything, rows emitted (pages 10,000, messages ≤ 100,000, Date timestamps)", polls),
+    row("bare client, the poll node's statements: same columns + tbname, `WHERE ts >= ? ORDER BY ts LIMIT 10000` pages, rows decoded", paged),
+    row(`tdengine-poll node, start everything, rows emitted (pages 10,000, messages ≤ ${MAX_ROWS_PER_POLL.toLocaleString("en-US")}, Date timestamps)`, polls),
     "",
-    `Ratio tdengine-poll / bare scan (same run): ${(median(polls.map((x) => x.rowsPerSec)) / median(scans.map((x) => x.rowsPerSec))).toFixed(2)}.`,
+    `Ratio tdengine-poll / bare scan (same run): ${ratio(polls, scans)}; tdengine-poll / the same statements by the bare client: ${ratio(polls, paged)}.`,
   ];
-  if (PROFILE_DIR) lines.push("", "Emulator, top functions by self time over the whole run:", "", topSelfMarkdown(join(PROFILE_DIR, "emulator-read.cpuprofile"), 12));
+  if (PROFILE_DIR) {
+    lines.push("", "Emulator, top functions by self time over the whole run:", "", topSelfMarkdown(join(PROFILE_DIR, "emulator-read.cpuprofile"), 12));
+    lines.push("", "Node-RED process (tdengine-poll), top functions by self time over the last poll run (profiled):", "", topSelfMarkdown(join(PROFILE_DIR, POLL_PROFILE), 20));
+  }
   process.stdout.write(lines.join("\n") + "\n");
 }
 

@@ -128,6 +128,8 @@ function summary(done: Map<string, Done>): string[][] {
     const s = markdownRows(read);
     out.push(["1M-row scan decoded by the client", "(reported)", `${cell(s, /^bare client/, 1) ?? "?"} rows/s`, ""]);
     out.push(["rows/s emitted by tdengine-poll", "(reported)", `${cell(s, /^tdengine-poll/, 1) ?? "?"} rows/s`, ""]);
+    const ratio = /Ratio tdengine-poll \/ bare scan \(same run\): ([\d.]+); tdengine-poll \/ the same statements by the bare client: ([\d.]+)/.exec(read);
+    if (ratio) out.push(["tdengine-poll catch-up / bare scan (/ the same paged statements), 1M rows", "≥ 0.8", `${ratio[1]} (${ratio[2]})`, Number(ratio[1]) >= 0.8 ? "met" : "missed"]);
   }
   const query = done.get("query")?.out;
   if (query) {

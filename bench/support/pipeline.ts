@@ -8,8 +8,8 @@
 // Counts at every stage (produced, written, refused, polled, accepted by perspective-out) give the backlog and
 // the rows lost; the client reports freshness (row ts -> its update). CPU from process.cpuUsage and /proc.
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { Session } from "node:inspector";
+import { mkdirSync } from "node:fs";
+import { profileSelf } from "./profile-self";
 import { join } from "node:path";
 import { writeHeapSnapshot } from "node:v8";
 import { openClient } from "../../lib/tdengine";
@@ -140,21 +140,6 @@ function selfSample(): ProcSample {
 }
 
 const meanOf = (a: number[]): number => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
-
-function profileSelf(): { stop(file: string): Promise<void> } {
-  const s = new Session();
-  s.connect();
-  const post = (method: string, params?: object): Promise<unknown> => new Promise((res, rej) => s.post(method, params ?? {}, (e, r) => (e ? rej(e) : res(r))));
-  const started = post("Profiler.enable").then(() => post("Profiler.start"));
-  return {
-    async stop(file) {
-      await started;
-      const r = (await post("Profiler.stop")) as { profile: unknown };
-      writeFileSync(file, JSON.stringify(r.profile));
-      s.disconnect();
-    },
-  };
-}
 
 /** One run of the pipeline at a fixed rate. helper.startServer() must have been called. */
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {

@@ -20,10 +20,11 @@ import type { ColumnMeta, Precision, QueryResult } from "../tdengine/api";
 import type { QueryWithParamsOptions } from "../tdengine/client";
 import { findLateRanges } from "./late-ranges";
 import { RecentKeys } from "./recent-keys";
-import { makeRowConverter, type RowConverter, type TimestampOutput } from "./rows";
+import { inspectPage, PageEmitter, type PageShape } from "./page";
+import { makeRowConverter, type TimestampOutput } from "./rows";
 import { StatementCache } from "./statement-cache";
 import { buildTableQuery, buildWindowCountQuery, prepareUserSql, TBNAME, validateTableSource, type BoundOp, type TableSource } from "./sql";
-import { epochToMs, INT64_MAX, msToEpoch, toEpoch, UNITS_PER_MS } from "./timestamps";
+import { epochToMs, INT64_MAX, msToEpoch, UNITS_PER_MS } from "./timestamps";
 
 /**
  * What the poller needs from a TDengine client. The poller passes its own statement cache in
@@ -121,12 +122,16 @@ interface PageAccumulator {
 /** COUNT queries one poll may spend locating late rows (a 50,000-row window needs about ten). */
 const LATE_RANGE_MAX_COUNTS = 24;
 
-interface Shape {
+interface Shape extends PageShape {
   signature: string;
-  tsIndex: number;
-  keyIndex: number;
-  converter: RowConverter;
 }
+
+/** Rows converted between two turns of the event loop while the next page is being fetched. */
+const EMIT_CHUNK_ROWS = 1000;
+
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+type NextPage = { kind: "page"; op: BoundOp; bound: bigint | undefined } | { kind: "done" } | { kind: "stalled" };
 
 export class Poller {
   readonly fingerprint: string;
@@ -267,11 +272,16 @@ export class Poller {
   private async readPages(client: QueryClient, acc: PageAccumulator, floor: bigint | undefined, start: bigint | undefined, upper?: bigint): Promise<boolean> {
     let bound = start;
     let op: BoundOp = ">=";
+    const ordered = this.source.mode === "table";
+    const lookbackUnits = (p: Precision): bigint => (ordered ? BigInt(Math.floor(this.lookbackMs)) * UNITS_PER_MS[p] : 0n);
+    /** The next page's query, sent before this page's rows are converted (see below). */
+    let prefetched: Promise<QueryResult> | undefined;
     for (;;) {
       let res: QueryResult;
       let shape: Shape;
       try {
-        res = await this.query(client, op, bound, undefined, upper);
+        res = await (prefetched ?? this.query(client, op, bound, undefined, upper));
+        prefetched = undefined;
         shape = this.shapeOf(res);
       } catch (err) {
         // Rows of earlier pages are already in the state: hand them out with the error, never drop them.
@@ -284,50 +294,56 @@ export class Poller {
       acc.rowsRead += res.rows.length;
       if (!this.precision) this.precision = res.precision;
       const precision = this.precision;
-      let pageMax: bigint | undefined;
-      for (const row of res.rows) {
-        const ts = toEpoch(row[shape.tsIndex], precision);
-        if (ts === undefined) {
-          acc.rowsWithoutTs++;
-          continue;
-        }
-        if (pageMax === undefined || ts > pageMax) pageMax = ts;
-        // Below the floor the emitted keys are no longer remembered: never emit there (SQL mode may return such rows).
-        if (floor !== undefined && ts < floor) continue;
-        const key = shape.keyIndex >= 0 ? String(row[shape.keyIndex]) : rowKey(row, shape.tsIndex);
-        if (this.recent.has(ts, key)) continue;
-        this.recent.add(ts, key);
-        acc.rows.push(shape.converter.convert(row));
-        if (acc.newest === undefined || ts > acc.newest) acc.newest = ts;
+      const page = inspectPage(res.rows, shape.tsIndex, precision, ordered);
+      const next = this.nextPage(res.rows.length, page.max, op, bound);
+      // The next query does not depend on which rows of this page are new, only on its newest timestamp: when
+      // the poll is sure to go on (even if every row is new, it stays under maxRowsPerPoll), the next page is
+      // asked for now and the server works on it while this page's objects are built.
+      if (next.kind === "page" && acc.rows.length + res.rows.length < this.maxRowsPerPoll) {
+        prefetched = this.query(client, next.op, next.bound, undefined, upper);
+        prefetched.catch(() => undefined); // awaited (and its error handled) at the top of the loop
       }
+      const emitter = new PageEmitter(page, { shape, recent: this.recent, floor, lookbackUnits: lookbackUnits(precision) }, acc.rows);
+      for (let at = 0; at < res.rows.length; at += EMIT_CHUNK_ROWS) {
+        // While the next page is on its way, its requests (bind, exec, result, fetch) and replies go on between
+        // chunks, instead of waiting for the whole page to be built.
+        if (prefetched && at > 0) await yieldToIo();
+        emitter.emit(at, Math.min(res.rows.length, at + EMIT_CHUNK_ROWS));
+      }
+      const emitted = emitter.result();
+      acc.rowsWithoutTs += emitted.withoutTs;
+      if (emitted.newest !== undefined && (acc.newest === undefined || emitted.newest > acc.newest)) acc.newest = emitted.newest;
       if (acc.newest !== undefined && (this.watermark === undefined || acc.newest > this.watermark)) this.watermark = acc.newest;
 
       if (acc.rows.length >= this.maxRowsPerPoll) {
         acc.caughtUp = false;
         return false;
       }
-      if (this.source.mode === "table") {
-        if (op === "=") {
-          // The whole group at `bound` has been read; continue after it.
-          op = ">";
-          continue;
-        }
-        if (res.rows.length < this.pageSize || pageMax === undefined) return true;
-        if (op === ">=" && pageMax === bound) {
-          op = "=";
-          continue;
-        }
-        bound = pageMax;
-        op = ">=";
-      } else {
-        if (res.rows.length < this.pageSize || pageMax === undefined) return true;
-        if (bound !== undefined && pageMax <= bound) {
-          acc.stalled = true;
-          return true;
-        }
-        bound = pageMax;
+      if (next.kind !== "page") {
+        if (next.kind === "stalled") acc.stalled = true;
+        return true;
       }
+      op = next.op;
+      bound = next.bound;
     }
+  }
+
+  /**
+   * What follows a page of `count` rows whose newest timestamp is `max`, read with `op bound`. Table mode: a
+   * full page is followed by the next from its newest timestamp; a full page that did not advance (one
+   * timestamp has more rows than a page) is followed by that timestamp read whole (`=`), then by `>`.
+   */
+  private nextPage(count: number, max: bigint | undefined, op: BoundOp, bound: bigint | undefined): NextPage {
+    if (this.source.mode === "table") {
+      // The whole group at `bound` has been read; continue after it.
+      if (op === "=") return { kind: "page", op: ">", bound };
+      if (count < this.pageSize || max === undefined) return { kind: "done" };
+      if (op === ">=" && max === bound) return { kind: "page", op: "=", bound };
+      return { kind: "page", op: ">=", bound: max };
+    }
+    if (count < this.pageSize || max === undefined) return { kind: "done" };
+    if (bound !== undefined && max <= bound) return { kind: "stalled" };
+    return { kind: "page", op, bound: max };
   }
 
   /** Sets the start watermark. "now" and a start window need the database precision first. */
@@ -416,17 +432,6 @@ export class Poller {
     this.shape = { signature, tsIndex, keyIndex, converter };
     return this.shape;
   }
-}
-
-/** Key of a row without tbname (SQL mode): all its values except the timestamp. */
-function rowKey(row: unknown[], tsIndex: number): string {
-  let k = "";
-  for (let i = 0; i < row.length; i++) {
-    if (i === tsIndex) continue;
-    const v = row[i];
-    k += (v === null || v === undefined ? "\u0000" : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : String(v)) + "\u0001";
-  }
-  return k;
 }
 
 function positiveInt(v: number, what: string): number {

@@ -1,7 +1,15 @@
 // Decoded result rows (arrays in column order) -> the row objects a poll emits.
+//
+// Catching up emits up to a million rows a second, so building the objects is the poll's hottest loop. The
+// builder is generated per result shape (as lib/write/fast-row.ts does): one store per column at its own site
+// instead of a loop of megamorphic keyed stores, and a constructor, so V8 sizes the objects to their fields
+// (a `{}` literal holds four fields inline and puts the rest in a second allocation). The constructor's
+// prototype is Object.prototype: the rows are plain objects to everything that looks (prototype, constructor,
+// util.inspect, JSON, structured clone). Only the code's shape comes from the columns; names are passed in as
+// values, never written into the source.
 import type { ColumnMeta, Precision } from "../tdengine/api";
 import { setOwn } from "../own-property";
-import { epochToMs, toEpoch } from "./timestamps";
+import { epochNumberToMs, epochToMs, toEpoch } from "./timestamps";
 
 /** TDengine type codes this module treats specially (protocol constants). */
 const TIMESTAMP = 9;
@@ -14,18 +22,23 @@ export type TimestampOutput = "date" | "ms";
 type Convert = (v: unknown) => unknown;
 
 function timestampConverter(precision: Precision, out: TimestampOutput): Convert {
-  return (v) => {
-    if (v === null || v === undefined) return null;
+  // The exact path for anything but a safe-integer epoch (a bigint ns epoch, a string, a Date).
+  const slow = (v: unknown): unknown => {
     const epoch = toEpoch(v, precision);
     if (epoch === undefined) return v;
     const ms = epochToMs(epoch, precision);
     return out === "date" ? new Date(ms) : ms;
   };
+  // The decoder gives a number whenever the epoch is a safe integer (always in ms and us precision): no bigint.
+  const isEpoch = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
+  if (out === "date") return (v) => (isEpoch(v) ? new Date(epochNumberToMs(v, precision)) : v === null ? null : slow(v));
+  return (v) => (isEpoch(v) ? epochNumberToMs(v, precision) : v === null ? null : slow(v));
 }
 
 // A BIGINT is a number when it is a safe integer; otherwise a decimal string, which survives JSON (a bigint
 // would make every downstream JSON.stringify throw).
 const bigintConverter: Convert = (v) => {
+  if (typeof v === "number") return v;
   if (typeof v === "bigint") {
     return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
   }
@@ -65,18 +78,44 @@ export function makeRowConverter(
     else if (c.type === BIGINT || c.type === BIGINT_UNSIGNED) conv.push(bigintConverter);
     else conv.push(undefined);
   });
-  // A column called __proto__ must become a field, not the row's prototype (the slower path only then).
-  const set = names.includes("__proto__") ? setOwn : (o: Record<string, unknown>, k: string, v: unknown): void => void (o[k] = v);
-  return {
-    columns: meta,
-    convert(row) {
-      const o: Record<string, unknown> = {};
-      for (let k = 0; k < idx.length; k++) {
-        const v = row[idx[k]];
-        const f = conv[k];
-        set(o, names[k], v === undefined ? null : f ? f(v) : v);
-      }
-      return o;
-    },
+  return { columns: meta, convert: names.includes("__proto__") ? definingConvert(idx, names, conv) : compileConvert(idx, names, conv) };
+}
+
+/**
+ * The generated builder. `this[k] = v` stores define own properties for every name but "__proto__" (an
+ * inherited setter), which takes definingConvert instead.
+ */
+function compileConvert(idx: number[], names: string[], conv: (Convert | undefined)[]): (row: unknown[]) => Record<string, unknown> {
+  const params: string[] = [];
+  const args: unknown[] = [];
+  const stores: string[] = [];
+  for (let k = 0; k < names.length; k++) {
+    params.push(`k${k}`, `f${k}`);
+    args.push(names[k], conv[k]);
+    // NULL and a missing value are null; a converter sees every other value.
+    const v = `row[${idx[k]}]`;
+    stores.push(conv[k] ? `v = ${v}; this[k${k}] = v === undefined ? null : f${k}(v);` : `v = ${v}; this[k${k}] = v === undefined ? null : v;`);
+  }
+  const body = `"use strict";
+function Row(row) {
+  let v;
+${stores.join("\n")}
+}
+Row.prototype = Object.prototype;
+return function convert(row) { return new Row(row); };`;
+  const make = new Function(...params, body) as (...a: unknown[]) => (row: unknown[]) => Record<string, unknown>;
+  return make(...args);
+}
+
+/** The general builder: own properties defined one by one (a column may be called "__proto__"). */
+function definingConvert(idx: number[], names: string[], conv: (Convert | undefined)[]): (row: unknown[]) => Record<string, unknown> {
+  return (row) => {
+    const o: Record<string, unknown> = {};
+    for (let k = 0; k < idx.length; k++) {
+      const v = row[idx[k]];
+      const f = conv[k];
+      setOwn(o, names[k], v === undefined ? null : f ? f(v) : v);
+    }
+    return o;
   };
 }

@@ -42,6 +42,21 @@ export function epochToMs(epoch: bigint, precision: Precision): number {
   return Number(q);
 }
 
+/** UNITS_PER_MS as numbers, for epochs that are safe integers. */
+const UNITS_PER_MS_NUMBER: Record<Precision, number> = { ms: 1, us: 1000, ns: 1000000 };
+
+/**
+ * epochToMs for an epoch that is a safe integer number (what the decoder gives in ms and us precision), without
+ * a bigint: integer arithmetic in doubles is exact below 2^53. Floored, also for negative values.
+ */
+export function epochNumberToMs(epoch: number, precision: Precision): number {
+  const per = UNITS_PER_MS_NUMBER[precision];
+  // `+ 0` turns -0 into 0, as the bigint path gives.
+  if (per === 1) return epoch + 0;
+  const rem = ((epoch % per) + per) % per;
+  return (epoch - rem) / per + 0;
+}
+
 /** Epoch milliseconds -> epoch in the precision. */
 export function msToEpoch(ms: number, precision: Precision): bigint {
   return BigInt(Math.floor(ms)) * UNITS_PER_MS[precision];

@@ -78,6 +78,7 @@ export function decodeRawBlock(block: Uint8Array, opts: DecodeOptions = {}): Dec
       const dataStart = p + 4 * R;
       if (dataStart + len > end) fail(`column ${c}: ${R} offsets + ${len} data bytes exceed the block`);
       const prefix = type === TYPE.BLOB ? 4 : 2;
+      const strings = isStringType(type) ? new StringCache(block) : undefined;
       for (let r = 0; r < R; r++) {
         const off = view.getInt32(offStart + 4 * r, true);
         const row = rows[r];
@@ -90,7 +91,17 @@ export function decodeRawBlock(block: Uint8Array, opts: DecodeOptions = {}): Dec
         const n = prefix === 2 ? view.getUint16(at, true) : view.getUint32(at, true);
         const s = at + prefix;
         if (off + prefix + n > len) fail(`column ${c} row ${r}: value of ${n} bytes overruns the column`);
-        row[c] = varValue(type, buf, s, s + n, c, r);
+        const slot = strings ? strings.slotFor(s, n) : -1;
+        if (slot >= 0) {
+          const cached = strings!.get(slot, s, n);
+          if (cached !== undefined) {
+            row[c] = cached;
+            continue;
+          }
+        }
+        const v = varValue(type, buf, s, s + n, c, r);
+        row[c] = v;
+        if (slot >= 0) strings!.put(slot, s, n, v as string);
       }
       p = dataStart + len;
     } else {
@@ -113,6 +124,65 @@ export function decodeRawBlock(block: Uint8Array, opts: DecodeOptions = {}): Dec
     }
   }
   return { columns, rows };
+}
+
+function isStringType(type: number): boolean {
+  return type === TYPE.VARCHAR || type === TYPE.JSON || type === TYPE.NCHAR;
+}
+
+/** Values up to this many bytes are looked up in the column's StringCache. */
+const CACHED_MAX_BYTES = 32;
+const CACHE_SLOTS = 64;
+/** A column whose values keep missing stops being cached (mostly distinct texts). */
+const CACHE_GIVE_UP_MISSES = 256;
+
+/**
+ * The strings of one string column of one block, by their bytes: a super table's tags and tbname repeat in
+ * every row of a subtable, and handing out the string decoded before spares the decode and, above all, keeps
+ * one string per distinct value alive instead of one per row (what a reader holding many rows pays for in
+ * garbage collection). Direct-mapped on a hash of the bytes; a hit is checked byte by byte. Strings are values,
+ * so sharing one is not observable; binary values (Uint8Array) are never cached.
+ */
+class StringCache {
+  private readonly start = new Int32Array(CACHE_SLOTS).fill(-1);
+  private readonly len = new Int32Array(CACHE_SLOTS);
+  private readonly str: string[] = new Array<string>(CACHE_SLOTS);
+  private misses = 0;
+  private hits = 0;
+
+  constructor(private readonly block: Uint8Array) {}
+
+  /** The slot of the n bytes at s, or -1 when such a value is not cached. */
+  slotFor(s: number, n: number): number {
+    if (n > CACHED_MAX_BYTES || this.misses > CACHE_GIVE_UP_MISSES + this.hits) return -1;
+    const b = this.block;
+    let h = 0x811c9dc5 ^ n;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ b[s + i], 0x01000193);
+    return (h ^ (h >>> 16)) & (CACHE_SLOTS - 1);
+  }
+
+  /** The string of the n bytes at s, if the slot holds a value with the same bytes. */
+  get(slot: number, s: number, n: number): string | undefined {
+    const at = this.start[slot];
+    if (at >= 0 && this.len[slot] === n && this.same(at, s, n)) {
+      this.hits++;
+      return this.str[slot];
+    }
+    this.misses++;
+    return undefined;
+  }
+
+  put(slot: number, s: number, n: number, v: string): void {
+    this.start[slot] = s;
+    this.len[slot] = n;
+    this.str[slot] = v;
+  }
+
+  private same(a: number, s: number, n: number): boolean {
+    const b = this.block;
+    for (let i = 0; i < n; i++) if (b[a + i] !== b[s + i]) return false;
+    return true;
+  }
 }
 
 function varValue(type: number, buf: Buffer, s: number, e: number, c: number, r: number): unknown {

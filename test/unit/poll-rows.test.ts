@@ -1,5 +1,6 @@
 // Row conversion: timestamps as Date or epoch ms from any precision, BIGINT as number when safe, NULL as null.
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 import { describe, it } from "node:test";
 import { makeRowConverter } from "../../lib/poll";
 import type { ColumnMeta, Precision } from "../../lib/tdengine/api";
@@ -50,5 +51,40 @@ describe("poll: row conversion", () => {
     const c = makeRowConverter(cols("ms"), "ms", "date", new Set([5]));
     assert.deepEqual(c.columns.map((x) => x.name), ["ts", "big", "ubig", "f", "s"]);
     assert.ok(!("tbname" in c.convert([0, 1, 1, 1, "a", "d"])));
+  });
+
+  it("builds plain objects: Object.prototype, keys in column order, as inspect, JSON and structuredClone see them", () => {
+    const r = makeRowConverter(cols("ms"), "ms", "date").convert([1700000000123, 1, 2, 0.5, "x", "d0"]);
+    assert.equal(Object.getPrototypeOf(r), Object.prototype);
+    assert.equal(r.constructor, Object);
+    assert.deepEqual(Object.keys(r), ["ts", "big", "ubig", "f", "s", "tbname"]);
+    assert.match(inspect(r, { breakLength: Infinity }), /^\{ ts: 2023-11-14T22:13:20\.123Z, big: 1,/, "no class name before the braces");
+    assert.deepEqual(structuredClone(r), r);
+    assert.equal(JSON.stringify(r), '{"ts":"2023-11-14T22:13:20.123Z","big":1,"ubig":2,"f":0.5,"s":"x","tbname":"d0"}');
+  });
+
+  it("columns named like Object.prototype members are own fields; a repeated name keeps the last value", () => {
+    const meta = (names: string[]): ColumnMeta[] => names.map((name) => ({ name, type: 4, typeName: "INT", length: 4 }));
+    const r = makeRowConverter(meta(["constructor", "toString", "__proto__", "v", "v"]), "ms", "ms").convert([1, 2, 3, 4, 5]);
+    assert.equal(Object.getPrototypeOf(r), Object.prototype, "a __proto__ column does not set the prototype");
+    assert.deepEqual(Object.entries(r), [
+      ["constructor", 1],
+      ["toString", 2],
+      ["__proto__", 3],
+      ["v", 5],
+    ]);
+    const plain = makeRowConverter(meta(["constructor", "v", "v"]), "ms", "ms").convert([1, 4, 5]);
+    assert.deepEqual(Object.entries(plain), [
+      ["constructor", 1],
+      ["v", 5],
+    ]);
+  });
+
+  it("a timestamp that is not an integer epoch is passed through; -0 comes out as 0", () => {
+    const c = makeRowConverter(cols("ms"), "ms", "ms");
+    assert.equal(c.convert([1.5, 0, 0, 0, "", ""]).ts, 1.5);
+    assert.ok(Object.is(c.convert([-0, 0, 0, 0, "", ""]).ts, 0));
+    assert.ok(Object.is(makeRowConverter(cols("us"), "us", "ms").convert([-0, 0, 0, 0, "", ""]).ts, 0));
+    assert.equal(makeRowConverter(cols("us"), "us", "ms").convert([-1000, 0, 0, 0, "", ""]).ts, -1);
   });
 });
