@@ -206,8 +206,12 @@ export class Poller {
     return true;
   }
 
-  /** Reads every new row (up to maxRowsPerPoll). Throws when the first page fails. */
-  async poll(client: QueryClient): Promise<PollResult> {
+  /**
+   * Reads every new row (up to maxRowsPerPoll). Throws when the first page fails. `lateRows: false` skips the
+   * lookback check of this poll (table mode) and reads from the watermark only: for polls woken by a local write,
+   * which come often; late rows are still caught by the next poll that checks (the interval's).
+   */
+  async poll(client: QueryClient, opts: { lateRows?: boolean } = {}): Promise<PollResult> {
     if (this.watermark === undefined && this.minFloor === undefined) await this.initialise(client);
 
     const rows: Record<string, unknown>[] = [];
@@ -223,7 +227,7 @@ export class Poller {
     let op: BoundOp = ">=";
     let lookbackRead: boolean | undefined;
     if (this.source.mode === "table" && this.lookbackMs > 0 && floor !== undefined && this.watermark !== undefined && floor < this.watermark) {
-      lookbackRead = await this.windowHasUnseenRows(client, this.source.table, floor, this.watermark);
+      lookbackRead = opts.lateRows === false ? false : await this.windowHasUnseenRows(client, this.source.table, floor, this.watermark);
       // Nothing late: the rows at the watermark (remembered) and after it are all there is to read.
       if (!lookbackRead) bound = this.watermark;
     }

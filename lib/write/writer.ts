@@ -34,7 +34,7 @@ export interface WriteOutcome {
 }
 
 export type WriterEvent =
-  | { type: "written"; rows: number }
+  | { type: "written"; rows: number; /** where they landed */ database: string; stable: string }
   | { type: "outage"; error: Error }
   | { type: "recovered" }
   | { type: "rejected"; rows: number; error: Error };
@@ -481,7 +481,7 @@ export class Writer {
     }
     let n = 0;
     for (const s of batch) n += this.settleSegment(s);
-    if (n > 0) this.emit({ type: "written", rows: n });
+    if (n > 0) this.emit({ type: "written", rows: n, database: ts.target.database, stable: ts.target.stable });
     return undefined;
   }
 

@@ -30,6 +30,8 @@ const STATE_KEY = "tdengine-poll-watermark";
 const CONNECT_WAIT_MS = 5000;
 /** Longest wait between failed interval polls (one query per 2 s during an outage is cheap). */
 const FAILURE_BACKOFF_MAX_MS = 2000;
+/** Polls woken by local writes start at least this far apart (ms): fresh rows without a poll per batch. */
+const WAKE_FLOOR_MS = 30;
 /** How long close waits for messages sent just before it to reach (or miss) their destinations. */
 const HANDOVER_WAIT_MS = 1000;
 
@@ -121,9 +123,10 @@ export = function (RED: NodeAPI): void {
       node.send(msg);
     };
 
-    const runPoll = async (): Promise<{ again: boolean }> => {
+    const runPoll = async (woken: boolean): Promise<{ again: boolean }> => {
       const client = await server.getClient(CONNECT_WAIT_MS);
-      const result: PollResult = await poller.poll(client);
+      // A poll woken by a local write reads from the watermark; the interval's polls look for late rows.
+      const result: PollResult = await poller.poll(client, { lateRows: !woken });
       // Rows read while the node closes are not sent: the persisted watermark still points before them,
       // so the next start (or redeploy) reads them again and nothing is lost.
       if (closing) return { again: false };
@@ -216,6 +219,15 @@ export = function (RED: NodeAPI): void {
     const unsubscribe = server.onState((s) => {
       if (s.state === "connected" && !closing && scheduler.state.consecutiveFailures > 0) scheduler.retryNow();
     });
+    // Rows a tdengine-write of this Node-RED just wrote into the polled table are read now, not at the next tick
+    // (at most one such poll per WAKE_FLOOR_MS). Table mode only: what a SQL query reads is not known.
+    const source = opts.poller.source;
+    const stopWaking =
+      source.mode === "table" && server.onRowsLanded
+        ? server.onRowsLanded(source.table.database, source.table.table, () => {
+            if (!closing) void ready.then(() => scheduler.wake(WAKE_FLOOR_MS));
+          })
+        : () => undefined;
 
     // Resume from the persisted watermark before the first poll.
     const ready = new Promise<void>((resolve) => {
@@ -268,6 +280,7 @@ export = function (RED: NodeAPI): void {
       if (removed) keptStates.delete(node.id);
       statusLine.dispose();
       unsubscribe();
+      stopWaking();
       clearSourceHealth(node.id);
       // The kept prepared statements are closed once no poll uses them any more.
       const stopped = scheduler.stop().then(async () => {
