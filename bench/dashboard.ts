@@ -111,9 +111,15 @@ interface Result {
 // node-red-node-test-helper does not mount RED.httpNode (where the dashboard page is served) on its server: a
 // module that only captures it, mounted once, as Node-RED does.
 type Handler = (req: unknown, res: unknown, next: () => void) => void;
-let httpNode: Handler | undefined;
+// The helper makes a new httpNode app per load, while a host kept across loads keeps its routes on the app it
+// was first mounted on (a real Node-RED has one app): every captured app is tried in turn.
+const httpNodes: Handler[] = [];
 const captureHttpNode = (RED: { httpNode: Handler }): void => {
-  httpNode = RED.httpNode;
+  if (!httpNodes.includes(RED.httpNode)) httpNodes.push(RED.httpNode);
+};
+const mounted: Handler = (req, res, next) => {
+  const step = (i: number): void => (i < httpNodes.length ? httpNodes[i](req, res, () => step(i + 1)) : next());
+  step(0);
 };
 
 async function runRate(context: BrowserContext, rate: number, n: number): Promise<Result> {
@@ -183,9 +189,11 @@ async function runRate(context: BrowserContext, rate: number, n: number): Promis
     try {
       // The host mounts the page once Perspective is loaded, and the table exists once the first rows are in.
       for (let i = 0; ; i++) {
-        const cfg = (await fetch(`${helper.url()}/perspective/config.json`).then((r) => (r.ok ? r.json() : undefined), () => undefined)) as { tables: unknown[] } | undefined;
+        const res = await fetch(`${helper.url()}/perspective/config.json`).catch(() => undefined);
+        const text = res ? await res.text() : "no answer";
+        const cfg = res?.ok ? (JSON.parse(text) as { tables: unknown[] }) : undefined;
         if (cfg && cfg.tables.length > 0) break;
-        if (i > 600) throw new Error(`the dashboard table never appeared (polled ${polledRows} rows; errors: ${errors.join(" | ") || "none"})`);
+        if (i > 600) throw new Error(`the dashboard table never appeared (config.json: ${res?.status} ${text.slice(0, 300)}; polled ${polledRows} rows; errors: ${errors.join(" | ") || "none"})`);
         await sleep(100);
       }
       await page.goto(`${helper.url()}/perspective/`);
@@ -254,7 +262,7 @@ function gitHead(): string {
 
 async function main(): Promise<void> {
   await helper.startServer();
-  (helper as unknown as { _app: { use(f: Handler): void } })._app.use((req, res, next) => (httpNode ? httpNode(req, res, next) : next()));
+  (helper as unknown as { _app: { use(f: Handler): void } })._app.use(mounted);
   const context = await chromium.launchPersistentContext("", { executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
   const results: Result[] = [];
   try {
