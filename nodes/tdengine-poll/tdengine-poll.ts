@@ -220,10 +220,11 @@ export = function (RED: NodeAPI): void {
       if (s.state === "connected" && !closing && scheduler.state.consecutiveFailures > 0) scheduler.retryNow();
     });
     // Rows a tdengine-write of this Node-RED just wrote into the polled table are read now, not at the next tick
-    // (at most one such poll per WAKE_FLOOR_MS). Table mode only: what a SQL query reads is not known.
+    // (at most one such poll per WAKE_FLOOR_MS). Table mode only: what a SQL query reads is not known. Not with
+    // interval 0, which means "poll only when a message asks".
     const source = opts.poller.source;
     const stopWaking =
-      source.mode === "table" && server.onRowsLanded
+      source.mode === "table" && opts.intervalMs > 0 && server.onRowsLanded
         ? server.onRowsLanded(source.table.database, source.table.table, () => {
             if (!closing) void ready.then(() => scheduler.wake(WAKE_FLOOR_MS));
           })
