@@ -1,7 +1,9 @@
 // Coalesces table operations so a fast flow does not send one table.update() (and one round of view
-// notifications to every browser) per message: operations are queued and applied at most once every
-// `intervalMs`, consecutive updates merged into one. Each operation's callback fires once the table has
-// accepted it (or failed), which is when the node calls done().
+// notifications to every browser) per message, but only under load: an operation that finds the engine idle (nothing
+// queued, nothing being applied) and the last flush started at least `intervalMs` ago is applied at once, in the
+// same turn. Operations that arrive while a flush is being applied, or sooner than `intervalMs` after the last
+// flush started, are queued and applied together (consecutive updates merged into one) once both have passed.
+// Each operation's callback fires once the table has accepted it (or failed), which is when the node calls done().
 import type { Columnar } from "./values";
 
 export type TableOp =
@@ -25,7 +27,7 @@ interface Pending {
 }
 
 export interface CoalescerOptions {
-  /** Minimum time between two flushes (0: flush on the next turn of the event loop). */
+  /** Minimum time between the starts of two flushes (0: no minimum; only a flush in progress makes rows wait). */
   intervalMs: number;
   /** Called after each successful flush with the number of rows written by update/replace operations. */
   onFlushed?: (rows: number) => void;
@@ -64,7 +66,8 @@ export class UpdateCoalescer {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
-  private lastFlush = 0;
+  /** When the last flush started (epoch ms). */
+  private lastFlush = -Infinity;
   private closed = false;
   private queuedRows = 0;
 
@@ -97,6 +100,11 @@ export class UpdateCoalescer {
   private schedule(): void {
     if (this.timer || this.flushing || this.queue.length === 0) return;
     const wait = Math.max(0, this.lastFlush + this.opts.intervalMs - Date.now());
+    if (wait === 0 && this.queue.length === 1) {
+      // Idle and not above the rate: no reason to hold the rows back.
+      void this.flush();
+      return;
+    }
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush();
@@ -114,9 +122,9 @@ export class UpdateCoalescer {
     const batch = this.queue;
     this.queue = [];
     this.queuedRows = 0;
+    this.lastFlush = Date.now();
     this.flushing = this.apply(batch).finally(() => {
       this.flushing = undefined;
-      this.lastFlush = Date.now();
       this.schedule();
     });
     return this.flushing;

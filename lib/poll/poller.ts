@@ -228,8 +228,12 @@ export class Poller {
     return true;
   }
 
-  /** Reads every new row (up to maxRowsPerPoll). Throws when the first page fails. */
-  async poll(client: QueryClient): Promise<PollResult> {
+  /**
+   * Reads every new row (up to maxRowsPerPoll). Throws when the first page fails. `lateRows: false` skips the
+   * lookback check of this poll (table mode) and reads from the watermark only: for polls woken by a local write,
+   * which come often; late rows are still caught by the next poll that checks (the interval's).
+   */
+  async poll(client: QueryClient, opts: { lateRows?: boolean } = {}): Promise<PollResult> {
     if (this.watermark === undefined && this.minFloor === undefined) await this.initialise(client);
 
     const acc: PageAccumulator = { rows: [], pages: 0, rowsRead: 0, rowsWithoutTs: 0, stalled: false, caughtUp: true };
@@ -237,7 +241,7 @@ export class Poller {
     let lookbackRead: boolean | undefined;
     let from = floor;
     if (this.source.mode === "table" && this.lookbackMs > 0 && floor !== undefined && this.watermark !== undefined && floor < this.watermark) {
-      const late = await this.lateRanges(client, this.source.table, floor, this.watermark);
+      const late = opts.lateRows === false ? [] : await this.lateRanges(client, this.source.table, floor, this.watermark);
       lookbackRead = late.length > 0;
       // Late rows: read just the ranges whose counts showed them, then on from the watermark. The rows at the
       // watermark (remembered) and after it are all there is to read otherwise.

@@ -1,6 +1,6 @@
-// When polls run: on a fixed interval and on demand, never two at once. A tick that finds a poll still
-// running is skipped and counted (no queue builds up behind a slow database). After a failure the next
-// interval polls wait for an exponential back-off; a successful poll ends it.
+// When polls run: on a fixed interval, on demand, and soon after a local write landed (wake), never two at once.
+// A tick that finds a poll still running is skipped and counted (no queue builds up behind a slow database).
+// After a failure the next interval polls wait for an exponential back-off; a successful poll ends it.
 
 export interface TaskOutcome {
   /** True when the task did not catch up (a row cap cut it short): run again right away. */
@@ -38,10 +38,17 @@ export class TickScheduler {
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private triggered = false;
   private stopped = false;
+  private wakeTimer?: NodeJS.Timeout;
+  /** A wake came while a poll ran (which may have started before the rows landed): wake again after it. */
+  private wokenDuringRun = false;
+  private wakeFloorMs = 0;
+  /** When the last poll started (epoch ms, the scheduler's clock). */
+  private lastStart = -Infinity;
   private stats: SchedulerStats = { running: false, paused: false, skippedTicks: 0, runs: 0, consecutiveFailures: 0, retryAt: 0 };
 
   constructor(
-    private readonly task: () => Promise<TaskOutcome>,
+    /** The poll; `woken` says a wake (a local write), not an interval tick or a trigger, started it. */
+    private readonly task: (woken: boolean) => Promise<TaskOutcome>,
     opts: SchedulerOptions,
     /**
      * Called with every failure of the task (the scheduler itself never throws); `triggered` says whether a
@@ -94,6 +101,29 @@ export class TickScheduler {
   }
 
   /**
+   * Polls soon because rows just landed (a local write): at once when no poll runs and the last one started at
+   * least `floorMs` ago, else as soon as both hold; many wakes in a row make one poll per `floorMs` at most.
+   * Ignored while paused or backing off after a failure (the interval and retryNow() handle those). The poll
+   * is told it was woken (the task's argument), so it may skip work that only the interval needs.
+   */
+  wake(floorMs: number): void {
+    if (this.stopped || this.stats.paused || this.wakeTimer) return;
+    this.wakeFloorMs = floorMs;
+    if (this.current) {
+      this.wokenDuringRun = true;
+      return;
+    }
+    if (this.stats.retryAt > this.now()) return;
+    const wait = Math.max(0, this.lastStart + floorMs - this.now());
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      if (this.stopped || this.stats.paused) return;
+      if (this.current) this.wokenDuringRun = true;
+      else this.run(true);
+    }, wait);
+  }
+
+  /**
    * Polls now, or right after the running poll. Resolves when a poll that started after this call has
    * finished; rejects with that poll's error. Works while paused and during back-off (it is explicit).
    */
@@ -115,6 +145,8 @@ export class TickScheduler {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
     this.timer = undefined;
     this.immediate = undefined;
     const pending = this.waiters.splice(0);
@@ -122,16 +154,22 @@ export class TickScheduler {
     await this.current;
   }
 
-  private run(): void {
+  private run(woken = false): void {
     const waiters = this.waiters.splice(0);
     this.triggered = false;
+    // Any poll that starts now reads what landed before it: a pending wake is served by it.
+    if (this.wakeTimer) {
+      clearTimeout(this.wakeTimer);
+      this.wakeTimer = undefined;
+    }
+    this.lastStart = this.now();
     this.stats.running = true;
     this.stats.runs++;
     this.current = (async () => {
       let again = false;
       let failure: Error | undefined;
       try {
-        again = (await this.task()).again === true;
+        again = (await this.task(woken)).again === true;
         this.stats.consecutiveFailures = 0;
         this.stats.retryAt = 0;
       } catch (err) {
@@ -152,8 +190,11 @@ export class TickScheduler {
         else w.resolve();
       }
       if (this.stopped) return;
+      const wokenDuringRun = this.wokenDuringRun;
+      this.wokenDuringRun = false;
       if (this.triggered) this.run();
       else if (again && !this.stats.paused) this.immediate = setImmediate(() => ((this.immediate = undefined), this.tick()));
+      else if (wokenDuringRun) this.wake(this.wakeFloorMs);
     })();
   }
 }

@@ -9,3 +9,4 @@ export {
 } from "./shared-connection";
 export { redactSecrets, displayUrl } from "./redact";
 export { parseEndpoints, spreadIndex, MAX_ENDPOINTS, type ParsedEndpoints } from "./endpoints";
+export { LandedRows } from "./landed-rows";

@@ -34,7 +34,7 @@ export interface WriteOutcome {
 }
 
 export type WriterEvent =
-  | { type: "written"; rows: number }
+  | { type: "written"; rows: number; /** where they landed */ database: string; stable: string }
   | { type: "outage"; error: Error }
   | { type: "recovered" }
   | { type: "rejected"; rows: number; error: Error };
@@ -44,7 +44,11 @@ export interface WriterOptions {
   getClient: (waitMs: number) => Promise<TdengineClientApi>;
   /** Write when this many rows are buffered (default 1000). */
   batchRows?: number;
-  /** ...or when the oldest buffered row has waited this long (ms, default 100). */
+  /**
+   * Rows that reach an idle writer (nothing buffered, no batch in flight, no retry pending) are written at once.
+   * Rows that arrive while a batch is in flight gather: the next batch goes when it is full (batchRows) or when
+   * its oldest row has waited this long (ms, default 100; 0 = as soon as the batch in flight returns).
+   */
   flushMs?: number;
   /** Rows held at most (buffered + in flight); beyond it new messages are refused (default 100000). */
   maxBufferedRows?: number;
@@ -231,6 +235,8 @@ export class Writer {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAttempt = 0;
   private due = false;
+  /** When the oldest row of the current gathering arrived (epoch ms), for the flush timer. */
+  private gatheringSince = 0;
   private pumping = false;
   private closing = false;
   private stopped = false;
@@ -283,6 +289,11 @@ export class Writer {
     return new Promise<WriteOutcome>((resolve) => {
       const ticket: Ticket = { remaining: count, written: 0, failed: [], started, resolve };
       const held: Held = { block, ticket, done: new Uint8Array(count) };
+      if (this.queued === 0) {
+        this.gatheringSince = started;
+        // An idle writer writes at once: waiting for a timer only adds latency when nothing else is going on.
+        if (!this.pumping && !this.retryTimer) this.due = true;
+      }
       this.targetState(target).queue.push({ held, start: 0, end: count });
       this.queued += count;
       this.unresolved += count;
@@ -352,11 +363,15 @@ export class Writer {
       this.pumping = true;
       void this.pump();
     } else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = undefined;
-        this.due = true;
-        this.kick();
-      }, this.opts.flushMs);
+      // Rows that came while a batch was in flight: gather them into a fuller batch, for at most flushMs.
+      this.flushTimer = setTimeout(
+        () => {
+          this.flushTimer = undefined;
+          this.due = true;
+          this.kick();
+        },
+        Math.max(0, this.gatheringSince + this.opts.flushMs - Date.now()),
+      );
     }
   }
 
@@ -375,6 +390,8 @@ export class Writer {
         const ts = [...this.targets.values()].find((t) => t.queue.length > 0)!;
         const batch = takeRows(ts.queue, this.opts.batchRows);
         this.queued -= rowCount(batch);
+        // What was due is on its way; rows that arrive while it is in flight gather for the next batch.
+        if (this.queued === 0) this.due = false;
         this.inFlight = batch;
         let outage: Outage | undefined;
         try {
@@ -464,7 +481,7 @@ export class Writer {
     }
     let n = 0;
     for (const s of batch) n += this.settleSegment(s);
-    if (n > 0) this.emit({ type: "written", rows: n });
+    if (n > 0) this.emit({ type: "written", rows: n, database: ts.target.database, stable: ts.target.stable });
     return undefined;
   }
 

@@ -52,4 +52,14 @@ export interface TdengineConfigNode extends Node {
   redact(err: Error): Error;
   /** Subscribes to state changes; returns the unsubscribe function (call it in the user's close handler). */
   onState(listener: (status: ConnectionStatus) => void): () => void;
+  /**
+   * Says that rows were just written (acknowledged) into database.table (a super table or table) on this
+   * connection's TDengine, so that the nodes polling it read them now (tdengine-write calls it per batch).
+   */
+  rowsLanded?(database: string, table: string): void;
+  /**
+   * Calls `listener` when this Node-RED writes rows into database.table on the same TDengine (the same
+   * endpoints, whichever tdengine-config node they go through); returns the unsubscribe function.
+   */
+  onRowsLanded?(database: string, table: string, listener: () => void): () => void;
 }

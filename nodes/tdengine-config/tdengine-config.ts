@@ -6,7 +6,7 @@ import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Request, Response } from "express";
 import { openClient, quoteIdentifier, TmqConsumer } from "../../lib/tdengine";
 import type { ClientOptions } from "../../lib/tdengine/api";
-import { displayUrl, parseEndpoints, redactSecrets, SharedConnection, spreadIndex, type ConnectionStatus } from "../../lib/tdengine-connection";
+import { displayUrl, LandedRows, parseEndpoints, redactSecrets, SharedConnection, spreadIndex, type ConnectionStatus } from "../../lib/tdengine-connection";
 import type { ConnectionStatus as UserStatus, TdengineConfigNode } from "../shared/tdengine-config-api";
 
 interface ConfigDef extends NodeDef {
@@ -75,6 +75,8 @@ function clientOptions(url: string, timeoutMs: number, creds: Credentials): Clie
 export = function (RED: NodeAPI): void {
   // The saved URL of each deployed config node, for the Test connection endpoint (see destinations()).
   const savedUrls = new Map<string, string>();
+  // Local writes -> the pollers of the same table (one signal per runtime, across config nodes).
+  const landed = new LandedRows();
 
   function TdengineConfig(this: TdengineConfigNode & { credentials: Credentials }, config: ConfigDef): void {
     RED.nodes.createNode(this, config);
@@ -167,6 +169,10 @@ export = function (RED: NodeAPI): void {
       });
     };
     node.redact = redact;
+    // The same TDengine is the same endpoints, whichever config node names them.
+    const scope = [...(destinations(url) ?? new Set([url]))].sort().join(",");
+    node.rowsLanded = (database, table) => landed.notify(scope, database, table);
+    node.onRowsLanded = (database, table, listener) => landed.listen(scope, database, table, listener);
 
     node.on("close", (removed: boolean, done: () => void) => {
       if (removed) savedUrls.delete(node.id);

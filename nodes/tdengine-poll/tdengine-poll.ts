@@ -30,6 +30,8 @@ const STATE_KEY = "tdengine-poll-watermark";
 const CONNECT_WAIT_MS = 5000;
 /** Longest wait between failed interval polls (one query per 2 s during an outage is cheap). */
 const FAILURE_BACKOFF_MAX_MS = 2000;
+/** Polls woken by local writes start at least this far apart (ms): fresh rows without a poll per batch. */
+const WAKE_FLOOR_MS = 30;
 /** How long close waits for messages sent just before it to reach (or miss) their destinations. */
 const HANDOVER_WAIT_MS = 1000;
 
@@ -121,9 +123,15 @@ export = function (RED: NodeAPI): void {
       node.send(msg);
     };
 
-    const runPoll = async (): Promise<{ again: boolean }> => {
+    /** When a poll last looked for late rows (the scheduler's interval ticks are skipped while a woken poll runs). */
+    let lateCheckedAt = 0;
+    const runPoll = async (woken: boolean): Promise<{ again: boolean }> => {
       const client = await server.getClient(CONNECT_WAIT_MS);
-      const result: PollResult = await poller.poll(client);
+      // A poll woken by a local write reads from the watermark; the interval's polls look for late rows, and so
+      // does a woken poll when no poll has looked for an interval (woken polls can take every tick's turn).
+      const lateRows = !woken || Date.now() - lateCheckedAt >= opts.intervalMs;
+      if (lateRows) lateCheckedAt = Date.now();
+      const result: PollResult = await poller.poll(client, { lateRows });
       // Rows read while the node closes are not sent: the persisted watermark still points before them,
       // so the next start (or redeploy) reads them again and nothing is lost.
       if (closing) return { again: false };
@@ -216,6 +224,16 @@ export = function (RED: NodeAPI): void {
     const unsubscribe = server.onState((s) => {
       if (s.state === "connected" && !closing && scheduler.state.consecutiveFailures > 0) scheduler.retryNow();
     });
+    // Rows a tdengine-write of this Node-RED just wrote into the polled table are read now, not at the next tick
+    // (at most one such poll per WAKE_FLOOR_MS). Table mode only: what a SQL query reads is not known. Not with
+    // interval 0, which means "poll only when a message asks".
+    const source = opts.poller.source;
+    const stopWaking =
+      source.mode === "table" && opts.intervalMs > 0 && server.onRowsLanded
+        ? server.onRowsLanded(source.table.database, source.table.table, () => {
+            if (!closing) void ready.then(() => scheduler.wake(WAKE_FLOOR_MS));
+          })
+        : () => undefined;
 
     // Resume from the persisted watermark before the first poll.
     const ready = new Promise<void>((resolve) => {
@@ -268,6 +286,7 @@ export = function (RED: NodeAPI): void {
       if (removed) keptStates.delete(node.id);
       statusLine.dispose();
       unsubscribe();
+      stopWaking();
       clearSourceHealth(node.id);
       // The kept prepared statements are closed once no poll uses them any more.
       const stopped = scheduler.stop().then(async () => {

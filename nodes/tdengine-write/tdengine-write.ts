@@ -64,7 +64,11 @@ export = function (RED: NodeAPI): void {
     function onWriterEvent(event: WriterEvent): void {
       // Server texts may echo what they were sent: the connection's secrets are masked before anyone sees them.
       const e = event.type === "outage" || event.type === "rejected" ? { ...event, error: server!.redact(event.error) } : event;
-      if (e.type === "written") rate.add(e.rows);
+      if (e.type === "written") {
+        rate.add(e.rows);
+        // The pollers of this table in this Node-RED read the rows now instead of at their next tick.
+        server!.rowsLanded?.(e.database, e.stable);
+      }
       else if (e.type === "outage") {
         outage = true;
         lastError = { message: e.error.message, at: Date.now() };

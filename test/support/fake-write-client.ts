@@ -47,6 +47,8 @@ export class FakeWriteClient extends EventEmitter implements TdengineClientApi {
   dropExecs = 0;
   /** Attempted execs (successful or not). */
   execAttempts = 0;
+  /** While set, execs wait for it (a batch held in flight). */
+  hold: Promise<void> | undefined;
   private nextStmt = 1;
 
   constructor(
@@ -105,6 +107,7 @@ export class FakeWriteClient extends EventEmitter implements TdengineClientApi {
       },
       exec: async () => {
         this.execAttempts++;
+        if (this.hold) await this.hold;
         if (this.down) throw new FakeTransportError("socket closed");
         if (this.dropExecs > 0) {
           this.dropExecs--;

@@ -1,8 +1,10 @@
-// Update coalescing: operations queued within one interval reach the table as few calls, in order, and each
-// message's callback reports its own outcome.
+// Update coalescing: an operation that finds the engine idle goes at once; operations queued while a flush is
+// applied or within one interval reach the table as few calls, in order, and each message's callback reports its
+// own outcome.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UpdateCoalescer, type TableSink } from "../../lib/perspective/coalescer";
+import { waitFor } from "../support/wait";
 
 function recordingSink(failOn?: string): { sink: TableSink; calls: [string, unknown][] } {
   const calls: [string, unknown][] = [];
@@ -25,14 +27,63 @@ describe("UpdateCoalescer", () => {
     const c = new UpdateCoalescer(async () => sink, { intervalMs: 1000, onFlushed: (n) => (flushedRows += n) });
     const { cb, results } = collect();
     for (let i = 0; i < 100; i++) c.push({ kind: "update", chunks: [{ a: [i] }], rows: 1 }, cb);
-    assert.equal(c.pendingRows, 100);
+    // The first finds the engine idle and goes at once; the 99 that come while it is applied wait together.
+    assert.equal(c.pendingRows, 99);
     await c.flush();
-    assert.equal(calls.length, 1);
-    assert.deepEqual(calls[0], ["update", { a: Array.from({ length: 100 }, (_, i) => i) }]);
+    assert.equal(calls.length, 2);
+    assert.deepEqual(calls[0], ["update", { a: [0] }]);
+    assert.deepEqual(calls[1], ["update", { a: Array.from({ length: 99 }, (_, i) => i + 1) }]);
     assert.equal(results.length, 100);
     assert.ok(results.every((r) => r === undefined));
     assert.equal(flushedRows, 100);
     assert.equal(c.pendingRows, 0);
+  });
+
+  it("applies an operation that finds the engine idle at once, without waiting for the interval", async () => {
+    const { sink, calls } = recordingSink();
+    // An interval far longer than the test: only an immediate flush makes the row arrive.
+    const c = new UpdateCoalescer(async () => sink, { intervalMs: 60_000 });
+    const { cb, results } = collect();
+    c.push({ kind: "update", chunks: [{ a: [1] }], rows: 1 }, cb);
+    await waitFor("the row applied", () => results.length === 1);
+    assert.deepEqual(calls, [["update", { a: [1] }]]);
+    await c.close();
+  });
+
+  it("under load, merges what comes while the engine applies a flush, and above the rate what comes within the interval", async () => {
+    let release!: () => void;
+    let gate = new Promise<void>((r) => (release = r));
+    const calls: unknown[][] = [];
+    const sink: TableSink = {
+      update: async (d) => {
+        calls.push(d.a);
+        await gate;
+      },
+      replace: async () => undefined,
+      clear: async () => undefined,
+      remove: async () => undefined,
+    };
+    const busy = new UpdateCoalescer(async () => sink, { intervalMs: 0 });
+    const { cb, results } = collect();
+    busy.push({ kind: "update", chunks: [{ a: [0] }], rows: 1 }, cb);
+    await waitFor("the first flush being applied", () => calls.length === 1);
+    for (let i = 1; i <= 50; i++) busy.push({ kind: "update", chunks: [{ a: [i] }], rows: 1 }, cb);
+    gate = Promise.resolve();
+    release();
+    await waitFor("all applied", () => results.length === 51);
+    assert.deepEqual(calls, [[0], Array.from({ length: 50 }, (_, i) => i + 1)], "the 50 that came while busy: one update");
+
+    calls.length = 0;
+    const limited = new UpdateCoalescer(async () => sink, { intervalMs: 60_000 });
+    const done = collect();
+    limited.push({ kind: "update", chunks: [{ a: [1] }], rows: 1 }, done.cb);
+    await waitFor("the first applied", () => done.results.length === 1);
+    limited.push({ kind: "update", chunks: [{ a: [2] }], rows: 1 }, done.cb);
+    limited.push({ kind: "update", chunks: [{ a: [3] }], rows: 1 }, done.cb);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(limited.pendingRows, 2, "within the interval of the last flush: held back");
+    await limited.close();
+    assert.deepEqual(calls, [[1], [2, 3]]);
   });
 
   it("keeps the order of clear, replace and remove between updates", async () => {

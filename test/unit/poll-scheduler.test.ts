@@ -169,4 +169,84 @@ describe("poll: error latch", () => {
     assert.equal(l.fail(new Error("x")), true);
     assert.equal(l.fail(new Error("x")), false);
   });
+
+  it("wake: polls at once when idle, tells the poll it was woken, and never runs two polls at once", async () => {
+    const woken: boolean[] = [];
+    let running = 0;
+    let max = 0;
+    let gate = deferred();
+    const s = new TickScheduler(async (w) => {
+      woken.push(w);
+      running++;
+      max = Math.max(max, running);
+      await gate.promise;
+      running--;
+      return {};
+    }, { intervalMs: 0 });
+    s.wake(0);
+    await waitFor("the woken poll started", () => s.state.runs === 1);
+    // Wakes while it runs (the rows may have landed after it read): one more poll after it, not one per wake.
+    s.wake(0);
+    s.wake(0);
+    s.wake(0);
+    assert.equal(s.state.runs, 1);
+    const first = gate;
+    gate = deferred();
+    first.resolve();
+    await waitFor("the second woken poll", () => s.state.runs === 2);
+    gate.resolve();
+    await waitFor("idle", () => !s.state.running);
+    assert.equal(s.state.runs, 2);
+    assert.deepEqual(woken, [true, true]);
+    s.tick();
+    await s.stop();
+    assert.deepEqual(woken, [true, true, false], "an interval tick is not a wake");
+    assert.equal(max, 1);
+  });
+
+  it("wake: polls no more often than the floor, counted from the last poll's start", async () => {
+    let clock = 1_000_000;
+    const starts: number[] = [];
+    const s = new TickScheduler(async () => {
+      starts.push(clock);
+      return {};
+    }, { intervalMs: 0, now: () => clock });
+    s.wake(60_000);
+    await waitFor("first woken poll", () => starts.length === 1);
+    await waitFor("idle", () => !s.state.running);
+    clock += 10;
+    // 10 ms after the last start with a floor of 60 s: the wake waits (a timer), so nothing runs now...
+    s.wake(60_000);
+    s.wake(60_000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(starts.length, 1);
+    // ...and an interval tick meanwhile serves it: no extra poll is left pending behind it.
+    s.tick();
+    await waitFor("the tick's poll", () => starts.length === 2);
+    await s.stop();
+    assert.equal(starts.length, 2);
+  });
+
+  it("wake: ignored while paused and during a failure back-off", async () => {
+    let runs = 0;
+    let fail = true;
+    const s = new TickScheduler(async () => {
+      runs++;
+      if (fail) throw new Error("down");
+      return {};
+    }, { intervalMs: 0, backoffBaseMs: 60_000 });
+    s.tick();
+    await waitFor("failed once", () => s.state.consecutiveFailures === 1);
+    s.wake(0);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(runs, 1, "backing off: a wake does not poll");
+    fail = false;
+    s.retryNow();
+    await waitFor("recovered", () => s.state.consecutiveFailures === 0);
+    s.pause();
+    s.wake(0);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(runs, 2, "paused: a wake does not poll");
+    await s.stop();
+  });
 });

@@ -2,6 +2,7 @@
 // encoder. What reaches TDengine must be byte for byte what plain arrays of the same values give, NULLs included,
 // and a value that does not fit must still fail with its row and field.
 import assert from "node:assert/strict";
+import { waitFor } from "../support/wait";
 import { describe, it } from "node:test";
 import type { Stmt2, Stmt2Field, TableBind, TdengineClientApi } from "../../lib/tdengine/api";
 import { TdengineError } from "../../lib/tdengine/errors";
@@ -107,27 +108,39 @@ describe("RowMapper, typed columns", () => {
 });
 
 /** A client whose statement keeps the TableBinds it is given (typed columns and all). */
-function capturingClient(schema: TableSchema, precision: Precision): { client: TdengineClientApi; fields: Stmt2Field[]; binds: TableBind[][] } {
+function capturingClient(schema: TableSchema, precision: Precision): { client: TdengineClientApi; fields: Stmt2Field[]; binds: TableBind[][]; gate: { hold?: Promise<void> } } {
   const fields = [f("tbname", 8, "tbname"), ...schema.tags.map((t) => f(t.name, t.type, "tag")), ...schema.columns.map((c) => f(c.name, c.type, "column", precision))];
   const binds: TableBind[][] = [];
-  const stmt = { id: 1, isInsert: true, fields, bind: async (t: TableBind[]) => void binds.push(t), exec: async () => 0, close: async () => undefined } as unknown as Stmt2;
+  /** While `hold` is set, execs wait for it: a batch held in flight, so that later messages gather. */
+  const gate: { hold?: Promise<void> } = {};
+  const stmt = { id: 1, isInsert: true, fields, bind: async (t: TableBind[]) => void binds.push(t), exec: async () => (await gate.hold, 0), close: async () => undefined } as unknown as Stmt2;
   const client = { closed: false, exec: async () => ({ affectedRows: 0 }), prepare: async () => stmt } as unknown as TdengineClientApi;
-  return { client, fields, binds };
+  return { client, fields, binds, gate };
 }
 
 describe("Writer, typed columns", () => {
   for (const precision of ["ms", "us"] as const) {
     it(`binds several messages' rows grouped by subtable, NULLs kept, bytes as plain arrays give (${precision})`, async () => {
-      const { client, fields, binds } = capturingClient(ALL, precision);
+      const { client, fields, binds, gate } = capturingClient(ALL, precision);
       const p = new WritePipeline({ database: "db", stable: "st", schema: ALL, map: OPTS, batchRows: 9, flushMs: 5, getClient: async () => client });
+      // A first message held in flight (an idle writer writes it at once), so that the next two gather.
+      let release!: () => void;
+      gate.hold = new Promise((r) => (release = r));
+      const first = p.write({ payload: [good(20)] });
+      await waitFor("the first message in flight", () => binds.length === 1);
       const a = [good(0), good(1, { i8: null, f32: null }), good(2, { u32: -1 }), good(3)];
       const b = [good(4, { f64: null }), good(5), good(6), good(7, { i16: null }), good(8), good(9)];
-      const [ra, rb] = await Promise.all([p.write({ payload: a }), p.write({ payload: b })]);
+      const both = Promise.all([p.write({ payload: a }), p.write({ payload: b })]);
+      await waitFor("both messages buffered", () => p.pendingRows === 1 + 9);
+      gate.hold = undefined;
+      release();
+      await first;
+      const [ra, rb] = await both;
       assert.deepEqual(ra.failed.map((x) => [x.index, x.field]), [[2, "u32"]]);
       assert.equal(ra.written + rb.written, 9);
       await p.close(1000);
-      assert.equal(binds.length, 1, "one bind of the 9 good rows");
-      const bound = binds[0];
+      assert.equal(binds.length, 2, "one bind of the 9 good rows after the first message's");
+      const bound = binds[1];
       assert.ok(bound.some((t) => t.columns.some((c) => c instanceof Float64Array)), "numeric columns stay typed");
       const flat = plain(bound);
       assert.deepEqual(new Uint8Array(encodeStmt2InsertBind(fields, bound)), new Uint8Array(encodeStmt2InsertBind(fields, flat)));

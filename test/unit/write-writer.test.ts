@@ -54,15 +54,18 @@ describe("Writer batching", () => {
       "USE `power`",
     ]);
     assert.deepEqual(client.prepares, ["INSERT INTO ? USING `power`.`meters` TAGS (?,?) VALUES (?,?,?,?)"], "one statement, reused");
-    assert.deepEqual(client.batches.map((b) => b.reduce((s, t) => s + t.columns[0].length, 0)), [100, 100], "200 rows from 3 messages in 2 binds of N=100");
-    assert.equal(client.batches[0].length, 10, "one bind covers the 10 subtables");
-    assert.deepEqual(client.batches[0][0], { table: "d_0", tags: [0, "California"], columns: [[1700000000000, 1700000000010, 1700000000020, 1700000000030, 1700000000040, 1700000000050, 1700000000060, 1700000000070, 1700000000080, 1700000000090], Array(10).fill(1.5), Array(10).fill(220), Array(10).fill(0.5)] });
+    // The first message finds the writer idle and goes at once; the two that arrive meanwhile gather into a full
+    // batch (100) and the rest (40).
+    assert.deepEqual(client.batches.map((b) => b.reduce((s, t) => s + t.columns[0].length, 0)), [60, 100, 40], "200 rows from 3 messages in binds of at most N=100");
+    assert.equal(client.batches[1].length, 10, "one bind covers the 10 subtables");
+    assert.deepEqual(client.batches[1][0], { table: "d_0", tags: [0, "California"], columns: [[1700000000060, 1700000000070, 1700000000080, 1700000000090, 1700000000100, 1700000000110, 1700000000120, 1700000000130, 1700000000140, 1700000000150], Array(10).fill(1.5), Array(10).fill(220), Array(10).fill(0.5)] });
     assert.equal(client.rows.size, 200);
     await p.close(1000);
   });
 
-  it("writes a partial batch after the flush interval, and a message resolves only when its rows are written", async () => {
-    const { p, client } = setup({ flushMs: 30 });
+  it("writes a message that finds the writer idle at once, without waiting for the flush interval, and resolves it only when its rows are written", async () => {
+    // A flush interval far longer than the test: only an immediate write can make the row land.
+    const { p, client } = setup({ flushMs: 60_000 });
     let resolved = false;
     let storedWhenResolved = -1;
     const w = p.write({ payload: rows(5) }).then((o) => {
@@ -70,14 +73,54 @@ describe("Writer batching", () => {
       storedWhenResolved = client.rows.size;
       return o;
     });
-    // 5 rows, far below the batch size (100): written by the flush timer, no further rows needed.
-    await waitFor("the partial batch written after the flush interval", () => client.rows.size === 5);
+    await waitFor("the message written", () => client.rows.size === 5);
     const o = await w;
     assert.equal(resolved, true);
     assert.equal(storedWhenResolved, 5, "the message resolved only once its rows were written");
     assert.equal(o.written, 5);
-    assert.equal(client.execAttempts, 1, "one write for the partial batch");
+    assert.equal(client.execAttempts, 1, "one write for the message");
     assert.ok(o.latencyMs >= 0);
+    // Idle again: the next message goes at once too.
+    await p.write({ payload: rows(3, 5) });
+    assert.equal(client.rows.size, 8);
+    assert.equal(client.execAttempts, 2);
+    await p.close(1000);
+  });
+
+  it("gathers the rows that arrive while a batch is in flight: into the next batch once it is full, or after the flush interval", async () => {
+    const { p, client } = setup({ flushMs: 60_000 });
+    let release!: () => void;
+    client.hold = new Promise((r) => (release = r));
+    const first = p.write({ payload: rows(10, 0) });
+    await waitFor("the first batch in flight", () => client.execAttempts === 1);
+    // Under load: 2 messages of 20 rows arrive while the first batch is in flight. They are not a full batch, and
+    // the flush interval is far away: they wait for more rows instead of going out as a small batch.
+    const more = [p.write({ payload: rows(20, 10) }), p.write({ payload: rows(20, 30) })];
+    await waitFor("the two messages buffered", () => p.pendingRows === 50);
+    client.hold = undefined;
+    release();
+    await first;
+    more.push(p.write({ payload: rows(60, 50) }));
+    await Promise.all(more);
+    assert.deepEqual(client.batches.map((b) => b.reduce((s, t) => s + t.columns[0].length, 0)), [10, 100], "the gathered rows went as one full batch, not one write per message");
+    // Rows short of a full batch wait for the flush interval; closing writes them at once.
+    const last = p.write({ payload: rows(5, 110) });
+    await p.close(1000);
+    assert.equal((await last).written, 5);
+    assert.equal(client.rows.size, 115);
+  });
+
+  it("with a flush interval of 0, rows gathered while a batch was in flight go as soon as it returns", async () => {
+    const { p, client } = setup({ flushMs: 0 });
+    let release!: () => void;
+    client.hold = new Promise((r) => (release = r));
+    const first = p.write({ payload: rows(10, 0) });
+    await waitFor("the first batch in flight", () => client.execAttempts === 1);
+    const more = [p.write({ payload: rows(20, 10) }), p.write({ payload: rows(20, 30) })];
+    client.hold = undefined;
+    release();
+    await Promise.all([first, ...more]);
+    assert.deepEqual(client.batches.map((b) => b.reduce((s, t) => s + t.columns[0].length, 0)), [10, 40]);
     await p.close(1000);
   });
 
