@@ -1,5 +1,6 @@
 // Rows per second perspective-out accepts (message in -> done(), i.e. rows in the table), for a `limit` table
-// and an indexed table, with no open views and with 4 viewer-like views held by a remote client over the
+// and an indexed table, with no open views and with 4 viewer-like server-side views (perspective-config's
+// "server-side views" on) held by a remote client over the
 // WebSocket (group-by location/groupid, refetching their data on every update, as perspective-viewer does).
 // Runs the real node in node-red-node-test-helper on this machine's Node-RED (NR_RUNTIME, default node-red).
 // Usage: npm run build && node dist/bench/perspective.js [rowsPerScenario]
@@ -9,6 +10,7 @@ import { runtimeVersion } from "../test/support/runtime";
 import { loadPerspective, type Client, type View } from "../lib/perspective/load";
 
 const perspectiveOut = require("../nodes/perspective-out/perspective-out");
+const perspectiveConfig = require("../nodes/perspective-config/perspective-config");
 
 const BATCH = 250;
 const TOTAL = Number(process.argv[2] ?? 100_000);
@@ -80,8 +82,11 @@ async function closeViews(views: OpenView[]): Promise<void> {
 }
 
 async function run(s: Scenario, data: Record<string, unknown>[][], wsUrl: string): Promise<number> {
-  await helper.load(perspectiveOut, [
-    { id: "out", type: "perspective-out", name: "bench", table: s.name, ...s.props },
+  await helper.load([perspectiveConfig, perspectiveOut], [
+    // Server-side views on: the open views here are computed by the server's engine (group-by), which browsers
+    // of the bundled page no longer ask for (they replicate); this measures what such views cost the engine.
+    { id: "host", type: "perspective-config", path: "/perspective", serverViews: true },
+    { id: "out", type: "perspective-out", name: "bench", server: "host", table: s.name, ...s.props },
     { id: "completer", type: "complete", scope: ["out"], wires: [["completed"]] },
     { id: "completed", type: "helper" },
   ]);

@@ -12,7 +12,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
-import { argFlag, argNumber, argString, distDir, markdownRows, parseCount, runScript } from "./support/procs";
+import { runtimeVersion } from "../test/support/runtime";
+import { argFlag, argNumber, argString, distDir, fmt, markdownRows, parseCount, runScript } from "./support/procs";
 
 const FULL = argFlag("full");
 const DURATION = argNumber("duration", FULL ? 60 : 8);
@@ -110,10 +111,13 @@ function summary(done: Map<string, Done>): string[][] {
     const r50 = markdownRows(dashboard).find((r) => r[0] === "50,000");
     if (r50) out.push(["demo flow CPU at 50k rows/s with the dashboard open: Node-RED process (main thread) / emulator / Chromium, cores", "(reported)", `${r50[7]} / ${r50[8]} / ${r50[9]}`, ""]);
   }
-  const dashRate = done.get("dashboard-rate")?.out;
-  if (dashRate) {
-    const m = /Highest rate held with the dashboard open: ([\d,]+) rows\/s/.exec(dashRate);
-    if (m) out.push(["end to end held, demo settings, real dashboard open", "≥ 200,000 rows/s", `${m[1]} rows/s`, parseCount(m[1]) >= 200_000 ? "met" : "missed"]);
+  // The highest rate held over both dashboard parts (1k-50k, then 100k-200k), with what the highest tried one did.
+  const heldRates = ["dashboard", "dashboard-rate"].flatMap((k) => markdownRows(done.get(k)?.out ?? "").filter((r) => /^[\d,]+$/.test(r[0]) && r.length >= 10));
+  if (heldRates.length > 0) {
+    const best = Math.max(0, ...heldRates.filter((r) => r[1] === "yes").map((r) => parseCount(r[0])));
+    const top = heldRates.reduce((a, b) => (parseCount(b[0]) > parseCount(a[0]) ? b : a));
+    const note = top[1] === "yes" ? "" : ` (${top[0]} rows/s: ${top[1].replace(/^no /, "")})`;
+    out.push(["end to end held, demo settings, real dashboard open", "≥ 200,000 rows/s", `${fmt(best)} rows/s${note}`, best >= 200_000 ? "met" : "missed"]);
   }
   const ingest = done.get("ingest")?.out;
   if (ingest) {
@@ -145,7 +149,7 @@ function summary(done: Map<string, Done>): string[][] {
     const s = markdownRows(read);
     out.push(["1M-row scan decoded by the client", "(reported)", `${cell(s, /^bare client/, 1) ?? "?"} rows/s`, ""]);
     out.push(["rows/s emitted by tdengine-poll", "(reported)", `${cell(s, /^tdengine-poll/, 1) ?? "?"} rows/s`, ""]);
-    const ratio = /Ratio tdengine-poll \/ bare scan \(same run\): ([\d.]+); tdengine-poll \/ the same statements by the bare client: ([\d.]+)/.exec(read);
+    const ratio = /Ratio tdengine-poll \/ bare scan \(same run\): ([\d.]+); tdengine-poll \/ the same statements by the bare client: (\d+(?:\.\d+)?)/.exec(read);
     if (ratio) out.push(["tdengine-poll catch-up / bare scan (/ the same paged statements), 1M rows", "≥ 0.8", `${ratio[1]} (${ratio[2]})`, Number(ratio[1]) >= 0.8 ? "met" : "missed"]);
   }
   const query = done.get("query")?.out;
@@ -176,7 +180,9 @@ function summary(done: Map<string, Done>): string[][] {
     if (light) out.push(["Node-RED main-thread CPU, 1,000 clients", "≤ 0.5 core", `${light[2]} cores`, Number(light[2]) <= 0.5 ? "met" : "missed"]);
     const one = rows.find((r) => r[0] === "1" && /Node/.test(r[1]));
     const hundred = rows.find((r) => r[0] === "100");
-    if (one && hundred) out.push(["freshness p99, 100 clients vs 1", "≤ +50 ms", `${hundred[8]} vs ${one[8]} ms`, parseCount(hundred[8]) - parseCount(one[8]) <= 50 ? "met" : "missed"]);
+    if (one && hundred) out.push(["freshness p99, 100 replicating clients vs 1 (all clients on this machine)", "≤ +50 ms", `${hundred[8]} vs ${one[8]} ms`, parseCount(hundred[8]) - parseCount(one[8]) <= 50 ? "met" : "missed"]);
+    const probe = rows.find((r) => r[0] === "100" && /probe/.test(r[1]));
+    if (one && probe) out.push(["freshness p99, 100 replicating clients vs 1, read by a probe at normal priority (the others at nice 19)", "≤ +50 ms", `${probe[8]} vs ${one[8]} ms`, parseCount(probe[8]) - parseCount(one[8]) <= 50 ? "met" : "missed"]);
   }
   const soak = done.get("soak")?.out;
   if (soak) {
@@ -223,7 +229,7 @@ async function main(): Promise<void> {
 
   const c = cpus();
   const shownArgs = process.argv.slice(2).filter((a, i, all) => a !== "--reuse" && all[i - 1] !== "--reuse" && a !== "--write" && a !== "--out" && all[i - 1] !== "--out");
-  const nodeRed = (require(`${runtime}/package.json`) as { version: string }).version;
+  const nodeRed = runtimeVersion;
   const md: string[] = [
     "# Benchmarks",
     "",
