@@ -1,11 +1,12 @@
 // Command line: npm run emulator -- --port 6041 [--endpoints N] [--host H] [--user U] [--password P] [--max-rows-per-table N]
-// [--vgroups N] [--tmq-session-timeout-ms MS] [--tmq-max-poll-interval-ms MS]
+// [--vgroups N] [--tmq-session-timeout-ms MS] [--tmq-max-poll-interval-ms MS] [--ttl-unit S] [--ttl-push-interval S]
 // With --endpoints N (cluster mode) each endpoint can be stopped and started alone: type its number and Enter on
 // stdin, or send SIGUSR1 (stops the first running endpoint) / SIGUSR2 (starts every stopped one).
 import { startEmulator, startEmulatorCluster, type EmulatorCluster, type EmulatorOptions } from "./index.js";
 
 const USAGE = `usage: emulator [--port 6041] [--endpoints 1] [--host 127.0.0.1] [--user root] [--password taosdata] [--max-rows-per-table N] [--reorder-replies]
                 [--vgroups 2] [--tmq-session-timeout-ms 12000] [--tmq-max-poll-interval-ms 300000]
+                [--ttl-unit 86400] [--ttl-push-interval 10]
 
   Serves taosAdapter's REST API (/rest/sql), WebSocket API (/ws) and data subscription (/rest/tmq).
   --vgroups N                    vgroups of a database created without VGROUPS (1..1024); TMQ consumer groups
@@ -14,6 +15,9 @@ const USAGE = `usage: emulator [--port 6041] [--endpoints 1] [--host 127.0.0.1] 
                                  nothing (not even a pong) for this long is closed and its vgroups reassigned
   --tmq-max-poll-interval-ms MS  max.poll.interval.ms of consumers that set none: a consumer that does not poll
                                  for this long loses its vgroups until it polls again
+  --ttl-unit S                   TDengine's ttlUnit: seconds per unit of a table's TTL (1..31572500; default
+                                 86400, TTL in days). A table with TTL n is dropped n units after its creation
+  --ttl-push-interval S          TDengine's ttlPushInterval: seconds between sweeps dropping expired tables
 
   --endpoints N   cluster mode: N taosAdapter endpoints on ports P..P+N-1 over one shared store.
                   While it runs, stop or start one endpoint alone:
@@ -60,6 +64,12 @@ function parseArgs(argv: string[]): EmulatorOptions & { endpoints: number } {
         break;
       case "--tmq-max-poll-interval-ms":
         opts.tmqMaxPollIntervalMs = Number(need());
+        break;
+      case "--ttl-unit":
+        opts.ttlUnit = Number(need());
+        break;
+      case "--ttl-push-interval":
+        opts.ttlPushInterval = Number(need());
         break;
       case "--reorder-replies":
         opts.reorderReplies = true;

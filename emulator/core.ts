@@ -3,7 +3,7 @@ import { Users } from "./users.js";
 import { Faults } from "./faults.js";
 import { Engine } from "./sql/engine.js";
 import { Connections } from "./connections.js";
-import { Catalog, type WriteCounts } from "./store/catalog.js";
+import { Catalog, type CatalogClock, type WriteCounts } from "./store/catalog.js";
 import { TmqState, type TmqDefaults } from "./tmq/state.js";
 
 export interface EmulatorStats {
@@ -37,6 +37,8 @@ export class EmulatorCore {
   readonly actions = new Map<string, number>();
   /** Times the emulator was restarted (Emulator.restart()). */
   restarts = 0;
+  /** The periodic TTL sweep (TDengine's ttlPushInterval), while an endpoint serves. */
+  private ttlTimer: NodeJS.Timeout | null = null;
 
   /** Counters for tests and the debug endpoint: connections are the live WebSocket sessions. */
   stats(connections: number): EmulatorStats {
@@ -58,13 +60,27 @@ export class EmulatorCore {
     maxRowsPerTable: number,
     defaultVgroups = 2,
     tmqDefaults: TmqDefaults = { sessionTimeoutMs: 12000, maxPollIntervalMs: 300000 },
+    clock: CatalogClock = {},
   ) {
-    this.catalog = new Catalog(maxRowsPerTable, defaultVgroups);
+    this.catalog = new Catalog(maxRowsPerTable, defaultVgroups, clock);
     this.engine = new Engine(this.catalog, serverVersion);
     this.tmq = new TmqState(this.catalog, serverVersion, tmqDefaults);
     this.engine.tmq = this.tmq;
     this.engine.connections = this.connections;
     this.users = new Users(user, password);
     this.engine.users = this.users;
+  }
+
+  /** Sweep expired tables every intervalSec seconds (0: never; tests call catalog.expireTables()). */
+  startTtlSweeps(intervalSec: number): void {
+    this.stopTtlSweeps();
+    if (intervalSec <= 0) return;
+    this.ttlTimer = setInterval(() => this.catalog.expireTables(), intervalSec * 1000);
+    this.ttlTimer.unref();
+  }
+
+  stopTtlSweeps(): void {
+    if (this.ttlTimer) clearInterval(this.ttlTimer);
+    this.ttlTimer = null;
   }
 }

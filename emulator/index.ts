@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { EmulatorCore, type EmulatorStats } from "./core.js";
 import { createHttpServer, type HttpServerHandle } from "./http-server.js";
 import { TdError } from "./errors.js";
+import { TTL_PUSH_INTERVAL_DEFAULT, TTL_UNIT_DEFAULT, TTL_UNIT_MAX } from "./store/ttl.js";
 
 export interface EmulatorOptions {
   /** 0 = ephemeral (default). */
@@ -26,6 +27,12 @@ export interface EmulatorOptions {
   tmqSessionTimeoutMs?: number;
   /** TMQ max.poll.interval.ms for consumers that set none (default 300000, as TDengine). */
   tmqMaxPollIntervalMs?: number;
+  /** TDengine's ttlUnit: seconds one unit of a table's TTL lasts (1..31572500, default 86400: TTL counts days). */
+  ttlUnit?: number;
+  /** TDengine's ttlPushInterval: seconds between TTL expiry sweeps (default 10; 0 = only Emulator.expireTables()). */
+  ttlPushInterval?: number;
+  /** Milliseconds since the epoch for table creation times and TTL expiry (default Date.now): tests inject one. */
+  clock?: () => number;
 }
 
 export interface Emulator {
@@ -48,6 +55,11 @@ export interface Emulator {
    * stmt2, schemaless). The same object is served as JSON by GET /-/emulator/stats (Basic auth, as /rest/sql).
    */
   stats(): EmulatorStats;
+  /**
+   * Run TDengine's TTL sweep now: drop every table whose creation time + TTL × ttlUnit has passed on the
+   * emulator's clock. Returns the dropped tables ("db.table"). The emulator also runs it every ttlPushInterval s.
+   */
+  expireTables(): string[];
 }
 
 function listen(h: HttpServerHandle, port: number, host: string): Promise<number> {
@@ -113,10 +125,26 @@ async function serveEndpoint(core: EmulatorCore, opts: EmulatorOptions, port: nu
 function newCore(opts: EmulatorOptions): EmulatorCore {
   const vgroups = opts.vgroups ?? 2;
   if (!Number.isInteger(vgroups) || vgroups < 1 || vgroups > 1024) throw new Error("vgroups must be an integer from 1 to 1024");
-  return new EmulatorCore(opts.user ?? "root", opts.password ?? "taosdata", opts.serverVersion ?? "3.3.6.0", opts.reorderReplies ?? false, opts.maxRowsPerTable ?? 0, vgroups, {
-    sessionTimeoutMs: opts.tmqSessionTimeoutMs ?? 12000,
-    maxPollIntervalMs: opts.tmqMaxPollIntervalMs ?? 300000,
-  });
+  const ttlUnit = opts.ttlUnit ?? TTL_UNIT_DEFAULT;
+  if (!Number.isInteger(ttlUnit) || ttlUnit < 1 || ttlUnit > TTL_UNIT_MAX) throw new Error(`ttlUnit must be an integer from 1 to ${TTL_UNIT_MAX}`);
+  const core = new EmulatorCore(
+    opts.user ?? "root",
+    opts.password ?? "taosdata",
+    opts.serverVersion ?? "3.3.6.0",
+    opts.reorderReplies ?? false,
+    opts.maxRowsPerTable ?? 0,
+    vgroups,
+    { sessionTimeoutMs: opts.tmqSessionTimeoutMs ?? 12000, maxPollIntervalMs: opts.tmqMaxPollIntervalMs ?? 300000 },
+    { now: opts.clock, ttlUnitSeconds: ttlUnit },
+  );
+  return core;
+}
+
+/** Seconds between TTL sweeps: TDengine's range 1..100000, or 0 for sweeps only on demand. */
+function ttlPushInterval(opts: EmulatorOptions): number {
+  const s = opts.ttlPushInterval ?? TTL_PUSH_INTERVAL_DEFAULT;
+  if (!Number.isInteger(s) || s < 0 || s > 100000) throw new Error("ttlPushInterval must be an integer from 0 to 100000");
+  return s;
 }
 
 function controls(core: EmulatorCore): Emulator["faults"] & { sql: Emulator["sql"] } {
@@ -144,18 +172,27 @@ function controls(core: EmulatorCore): Emulator["faults"] & { sql: Emulator["sql
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const core = newCore(opts);
+  const sweepEvery = ttlPushInterval(opts);
   const ep = await serveEndpoint(core, opts, opts.port ?? 0);
   core.faults.dropAll = ep.drop;
+  core.startTtlSweeps(sweepEvery);
   const { sql, ...faults } = controls(core);
   return {
     port: ep.port,
     httpUrl: ep.httpUrl,
     wsUrl: ep.wsUrl,
-    stop: ep.stop,
-    restart: ep.restart,
+    stop: async () => {
+      core.stopTtlSweeps();
+      await ep.stop();
+    },
+    restart: async () => {
+      await ep.restart();
+      core.startTtlSweeps(sweepEvery);
+    },
     faults,
     sql,
     stats: () => core.stats(ep.connections()),
+    expireTables: () => core.catalog.expireTables(),
   };
 }
 
@@ -183,6 +220,8 @@ export interface EmulatorCluster {
   sql: Emulator["sql"];
   /** The shared store's counters (see Emulator.stats), plus open sessions per endpoint. */
   stats(): EmulatorStats & { perEndpoint: number[] };
+  /** See Emulator.expireTables: the shared store's TTL sweep. */
+  expireTables(): string[];
   stop(): Promise<void>;
 }
 
@@ -194,6 +233,7 @@ export async function startEmulatorCluster(opts: EmulatorOptions & { endpoints: 
   const n = opts.endpoints;
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error("endpoints must be an integer from 1 to 64");
   const core = newCore(opts);
+  const sweepEvery = ttlPushInterval(opts);
   const eps: Awaited<ReturnType<typeof serveEndpoint>>[] = [];
   try {
     for (let i = 0; i < n; i++) eps.push(await serveEndpoint(core, opts, opts.port ? opts.port + i : 0));
@@ -202,6 +242,8 @@ export async function startEmulatorCluster(opts: EmulatorOptions & { endpoints: 
     throw e;
   }
   core.faults.dropAll = () => eps.forEach((ep) => ep.drop());
+  // One sweep for the cluster's one store, as TDengine's mnode runs it once for all vnodes.
+  core.startTtlSweeps(sweepEvery);
   const { sql, ...faults } = controls(core);
   return {
     endpoints: eps.map((ep, index) => ({
@@ -223,7 +265,9 @@ export async function startEmulatorCluster(opts: EmulatorOptions & { endpoints: 
       const perEndpoint = eps.map((ep) => (ep.running() ? ep.connections() : 0));
       return { ...core.stats(perEndpoint.reduce((a, b) => a + b, 0)), perEndpoint };
     },
+    expireTables: () => core.catalog.expireTables(),
     stop: async () => {
+      core.stopTtlSweeps();
       await Promise.all(eps.map((ep) => ep.stop()));
     },
   };

@@ -1,7 +1,7 @@
 // Schemaless `insert`: InfluxDB line protocol (1), OpenTSDB telnet (2) and OpenTSDB JSON (3). Measurement /
 // metric -> super table (first column _ts), tags -> NCHAR tags, typed fields -> columns (OpenTSDB: one column
-// _value); subtables named t_<md5>; columns and tags are added and widened as needed; `ttl` (days) is recorded on
-// the subtables it creates.
+// _value); subtables named t_<md5>; columns and tags are added and widened as needed; `ttl` (in ttlUnits, days by
+// default) is the TTL of the subtables it creates, which then expire like any table with a TTL.
 import { createHash } from "node:crypto";
 import { CODE, TdError } from "./errors.js";
 import { resolveDb, type EngineContext } from "./sql/context.js";
@@ -129,7 +129,7 @@ function ensureSchema(ctx: EngineContext, db: Database, l: Line): SuperTable {
     if (db.tables.has(l.measurement)) throw new TdError(0x3004, `Invalid data format: ${l.measurement} is a normal table`);
     const columns: ColumnDef[] = [{ name: "_ts", type: T.TIMESTAMP, bytes: 8 }];
     const tags: ColumnDef[] = l.tags.length ? [] : [{ name: "_tag_null", type: T.NCHAR, bytes: 1 }];
-    st = { name: l.measurement, columns, tags, children: new Map(), createdAt: Date.now() };
+    st = { name: l.measurement, columns, tags, children: new Map(), createdAt: ctx.catalog.now() };
     db.stables.set(l.measurement, st);
   }
   for (const [name, type, v] of l.fields) {
@@ -234,9 +234,7 @@ export function schemalessInsert(ctx: EngineContext, protocol: number, precision
     const sortedTags = [...l.tags].sort((a, b) => (a[0] < b[0] ? -1 : 1));
     const name = "t_" + createHash("md5").update(l.measurement + "," + sortedTags.map(([k, v]) => `${k}=${v}`).join(",")).digest("hex");
     const tagVals: Value[] = st.tags.map((t) => sortedTags.find(([k]) => k === t.name)?.[1] ?? null);
-    const created = !db.tables.has(name);
-    const table = childTable(ctx, db, st, name, tagVals);
-    if (created) table.ttl = ttl;
+    const table = childTable(ctx, db, st, name, tagVals, ttl);
     const ts = l.ts ?? nowIn(db.precision);
     const batch = table.columns.map((c, i) => ({ kind: "values" as const, values: [i === 0 ? ts : (l.fields.find(([n]) => n === c.name)?.[2] ?? null)] }));
     affected += writeRows(db, table, batch, [ts], 1, ctx.catalog);

@@ -39,6 +39,8 @@ interface InsertPlan {
   /** Per column placeholder: table column index. */
   colMap: number[];
   fields: Stmt2Field[];
+  /** TTL of the tables the statement creates (USING … TAGS (…) TTL n). */
+  ttl: number;
 }
 
 interface QueryPlan {
@@ -106,7 +108,7 @@ export class Stmt2 {
     else if (it.using) db = resolveDb(ctx, it.using.stable.db, true);
     else if (tableParam) db = ctx.session.db ? resolveDb(ctx, undefined, true) : null;
     else db = resolveDb(ctx, undefined, true);
-    const plan: InsertPlan = { kind: "insert", db, table: null, stable: null, tableParam, tagMap: [], constTags: null, colMap: [], fields: [] };
+    const plan: InsertPlan = { kind: "insert", db, table: null, stable: null, tableParam, tagMap: [], constTags: null, colMap: [], fields: [], ttl: it.using?.ttl ?? 0 };
     const row = it.rows[0];
     if (row.some((e) => e.k !== "param")) throw notSupported("stmt2 VALUES mixing constants and placeholders");
     if (plan.tableParam) plan.fields.push(TBNAME_FIELD);
@@ -130,7 +132,7 @@ export class Stmt2 {
       });
       if (!plan.tableParam) {
         const tname = (it.table as { name: string }).name;
-        plan.table = childTable(ctx, db, stable, tname, plan.constTags);
+        plan.table = childTable(ctx, db, stable, tname, plan.constTags, plan.ttl);
       }
       const cols = stable.columns;
       const colNames = it.columns ?? cols.map((c) => c.name);
@@ -276,7 +278,7 @@ export class Stmt2 {
         plan.tagMap.forEach((ti, k) => {
           tags[ti] = coerce(boundValue(bt.tags[k], 0), plan.stable!.tags[ti], db.precision, zone);
         });
-        table = childTable(ctx, db, plan.stable, name, tags);
+        table = childTable(ctx, db, plan.stable, name, tags, plan.ttl);
       } else {
         table = db.tables.get(name) ?? null;
         if (!table) throw new TdError(CODE.TABLE_NOT_EXIST, `Table does not exist: ${name}`);

@@ -1,4 +1,4 @@
-// ALTER STABLE / ALTER TABLE: ADD / DROP / MODIFY / RENAME COLUMN or TAG, and SET TAG on a child table.
+// ALTER STABLE / ALTER TABLE: ADD / DROP / MODIFY / RENAME COLUMN or TAG, SET TAG on a child table, TTL n.
 // As in TDengine: the first (timestamp) column cannot be dropped or changed, MODIFY only widens VARCHAR / NCHAR /
 // VARBINARY / GEOMETRY, the last tag cannot be dropped, and a child table's schema follows its super table.
 import { CODE, TdError } from "../errors.js";
@@ -33,6 +33,13 @@ function widen(def: ColumnDef, next: ColumnDef): void {
 export function alterTable(ctx: EngineContext, stableOnly: boolean, n: Name, a: AlterAction): ExecResult {
   const tg = resolveTarget(ctx, n);
   if (stableOnly && tg.kind !== "stable") throw new TdError(CODE.STB_NOT_EXIST, "STable not exist");
+  if (a.op === "ttl") {
+    // TDengine's ALTER STABLE takes COMMENT only; TTL belongs to normal and child tables.
+    if (tg.kind === "stable") throw new TdError(0x2600, `syntax error near "ttl" (TTL applies to normal and child tables, not super table ${tg.stable.name})`);
+    // The new TTL counts from the table's creation, as TDengine keys it (ttlChangeOnWrite off, its default).
+    ctx.catalog.ttl.set(tg.db, tg.table, a.ttl);
+    return done;
+  }
   if (tg.kind === "stable") return alterStable(tg.stable, a);
   const t = tg.table;
   if (a.op === "settag") {
@@ -50,7 +57,7 @@ export function alterTable(ctx: EngineContext, stableOnly: boolean, n: Name, a: 
   return done;
 }
 
-function alterStable(st: SuperTable, a: AlterAction): ExecResult {
+function alterStable(st: SuperTable, a: Exclude<AlterAction, { op: "ttl" }>): ExecResult {
   const children = [...st.children.values()];
   if (a.op === "settag") throw new TdError(0x2600, `syntax error near "${st.name}" (SET TAG applies to child tables)`);
   if (a.kind === "column") {
@@ -82,7 +89,7 @@ function alterStable(st: SuperTable, a: AlterAction): ExecResult {
 }
 
 /** Column changes on a column list shared by the tables given (a super table's children, or one normal table). */
-function alterColumns(columns: ColumnDef[], tags: ColumnDef[], tables: TableData[], a: Exclude<AlterAction, { op: "settag" }>): void {
+function alterColumns(columns: ColumnDef[], tags: ColumnDef[], tables: TableData[], a: Exclude<AlterAction, { op: "settag" | "ttl" }>): void {
   switch (a.op) {
     case "add":
       if (a.def.type === T.JSON) throw new TdError(0x2652, "Only tag can be json type");

@@ -65,11 +65,14 @@ export type AlterAction =
   | { op: "drop"; kind: "column" | "tag"; name: string }
   | { op: "modify"; kind: "column" | "tag"; def: ColumnDef }
   | { op: "rename"; kind: "column" | "tag"; name: string; to: string }
-  | { op: "settag"; name: string; value: Expr };
+  | { op: "settag"; name: string; value: Expr }
+  /** ALTER TABLE t TTL n (normal and child tables). */
+  | { op: "ttl"; ttl: number };
 
 export interface InsertItem {
   table: Name | { param: true; db?: string };
-  using?: { stable: Name; tagNames?: string[]; tags: Expr[] };
+  /** ttl: TTL of a table this statement creates (INSERT … USING … TAGS (…) TTL n VALUES …). */
+  using?: { stable: Name; tagNames?: string[]; tags: Expr[]; ttl?: number };
   columns?: string[];
   rows: Expr[][];
 }
@@ -88,8 +91,8 @@ export type Stmt =
   | { t: "dropDb"; ifExists: boolean; name: string }
   | { t: "use"; name: string }
   | { t: "createStable"; ifNotExists: boolean; name: Name; columns: ColumnDef[]; tags: ColumnDef[] }
-  | { t: "createTable"; ifNotExists: boolean; name: Name; columns: ColumnDef[] }
-  | { t: "createChild"; items: { ifNotExists: boolean; name: Name; stable: Name; tagNames?: string[]; tags: Expr[] }[] }
+  | { t: "createTable"; ifNotExists: boolean; name: Name; columns: ColumnDef[]; ttl?: number }
+  | { t: "createChild"; items: { ifNotExists: boolean; name: Name; stable: Name; tagNames?: string[]; tags: Expr[]; ttl?: number }[] }
   | { t: "dropTable"; ifExists: boolean; names: Name[]; stable: boolean }
   | { t: "show"; what: "databases" | "stables" | "tables"; db?: string; like?: string }
   | { t: "showTags"; table: Name }

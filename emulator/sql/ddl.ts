@@ -79,7 +79,7 @@ export function execDdl(st: Stmt, ctx: EngineContext): ExecResult {
         if (st.ifNotExists) return updated();
         throw new TdError(CODE.TABLE_EXIST, "Table already exists");
       }
-      db.stables.set(st.name.name, { name: st.name.name, columns: st.columns, tags: st.tags, children: new Map(), createdAt: Date.now() });
+      db.stables.set(st.name.name, { name: st.name.name, columns: st.columns, tags: st.tags, children: new Map(), createdAt: cat.now() });
       return updated();
     }
     case "createTable": {
@@ -90,7 +90,7 @@ export function execDdl(st: Stmt, ctx: EngineContext): ExecResult {
         if (st.ifNotExists) return updated();
         throw new TdError(CODE.TABLE_EXIST, "Table already exists");
       }
-      cat.createTable(db, st.name.name, null, st.columns, []);
+      cat.createTable(db, st.name.name, null, st.columns, [], st.ttl ?? 0);
       return updated();
     }
     case "createChild": {
@@ -104,7 +104,7 @@ export function execDdl(st: Stmt, ctx: EngineContext): ExecResult {
           if (it.ifNotExists) continue;
           throw new TdError(CODE.TABLE_EXIST, "Table already exists");
         }
-        cat.createTable(db, it.name.name, stable, stable.columns, tags);
+        cat.createTable(db, it.name.name, stable, stable.columns, tags, it.ttl ?? 0);
       }
       return updated();
     }
@@ -113,14 +113,13 @@ export function execDdl(st: Stmt, ctx: EngineContext): ExecResult {
         const db = resolveDb(ctx, n.db);
         const stable = db.stables.get(n.name);
         if (stable) {
-          for (const child of stable.children.keys()) db.tables.delete(child);
+          for (const child of [...stable.children.values()]) cat.dropTable(db, child);
           db.stables.delete(n.name);
           continue;
         }
         const t = st.stable ? undefined : db.tables.get(n.name);
         if (t) {
-          db.tables.delete(n.name);
-          t.stable?.children.delete(n.name);
+          cat.dropTable(db, t);
           continue;
         }
         if (st.ifExists) continue;

@@ -22,15 +22,15 @@ export function writeRows(db: Database, t: TableData, batch: (ColumnBatch | unde
   return written;
 }
 
-/** Find or create (USING ... TAGS) the child table. */
-export function childTable(ctx: EngineContext, db: Database, stable: SuperTable, name: string, tags: Value[]): TableData {
+/** Find or create (USING ... TAGS) the child table; ttl applies only to a table created here, as in TDengine. */
+export function childTable(ctx: EngineContext, db: Database, stable: SuperTable, name: string, tags: Value[], ttl = 0): TableData {
   const existing = db.tables.get(name);
   if (existing) {
     if (existing.stable !== stable) throw new TdError(CODE.TABLE_EXIST, "Table already exists in other stables");
     return existing;
   }
   if (db.stables.has(name)) throw new TdError(CODE.TABLE_EXIST, "Table already exists");
-  return ctx.catalog.createTable(db, name, stable, stable.columns, tags);
+  return ctx.catalog.createTable(db, name, stable, stable.columns, tags, ttl);
 }
 
 /** A SQL literal value for INSERT/TAGS. As in TDengine, a quoted 'NULL' (any case) is NULL. */
@@ -61,7 +61,7 @@ export function execInsert(items: InsertItem[], ctx: EngineContext): number {
       const stable = sdb.stables.get(it.using.stable.name);
       if (!stable) throw new TdError(CODE.TABLE_NOT_EXIST, `Table does not exist: ${it.using.stable.name}`);
       const tags = tagValues(ctx, sdb, stable.tags, it.using.tagNames, it.using.tags, null);
-      table = childTable(ctx, db, stable, it.table.name, tags);
+      table = childTable(ctx, db, stable, it.table.name, tags, it.using.ttl ?? 0);
     } else {
       table = db.tables.get(it.table.name);
       if (!table) {

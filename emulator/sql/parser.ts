@@ -4,6 +4,7 @@ import { CODE, notSupported, syntaxError, TdError } from "../errors.js";
 import { T, type ColumnDef } from "../types.js";
 import type { AlterAction, Expr, FillMode, InsertItem, Name, SelectItem, SelectStmt, Stmt } from "./ast.js";
 import { tokenize, type Token } from "./tokenizer.js";
+import { TTL_MAX } from "../store/ttl.js";
 
 const RESERVED = new Set([
   "select", "from", "where", "order", "by", "limit", "offset", "and", "or", "not", "between", "in", "is", "null",
@@ -167,7 +168,7 @@ export class Parser {
       const columns = this.columnDefs(false);
       if (!this.acceptKw("tags")) throw this.fail();
       const tags = this.columnDefs(true);
-      this.skipTableOptions();
+      this.tableOptions(); // a super table's TTL has no effect in TDengine (its children have their own)
       return { t: "createStable", ifNotExists, name, columns, tags };
     }
     if (this.acceptKw("table")) {
@@ -177,11 +178,10 @@ export class Parser {
         const columns = this.columnDefs(false);
         if (this.acceptKw("tags")) {
           const tags = this.columnDefs(true);
-          this.skipTableOptions();
+          this.tableOptions();
           return { t: "createStable", ifNotExists, name, columns, tags };
         }
-        this.skipTableOptions();
-        return { t: "createTable", ifNotExists, name, columns };
+        return { t: "createTable", ifNotExists, name, columns, ttl: this.tableOptions().ttl };
       }
       const items: Extract<Stmt, { t: "createChild" }>["items"] = [];
       items.push(this.childClause(ifNotExists, name));
@@ -218,20 +218,29 @@ export class Parser {
     return { t: "createTopic", ifNotExists, name, withMeta, source: { kind: "database", name: this.ident() } };
   }
 
-  private childClause(ifNotExists: boolean, name: Name): { ifNotExists: boolean; name: Name; stable: Name; tagNames?: string[]; tags: Expr[] } {
+  private childClause(ifNotExists: boolean, name: Name): { ifNotExists: boolean; name: Name; stable: Name; tagNames?: string[]; tags: Expr[]; ttl?: number } {
     this.expectKw("using");
     const stable = this.name();
     let tagNames: string[] | undefined;
     if (this.isOp("(")) tagNames = this.identList();
     this.expectKw("tags");
     const tags = this.exprList();
-    this.skipTableOptions();
-    return { ifNotExists, name, stable, tagNames, tags };
+    return { ifNotExists, name, stable, tagNames, tags, ttl: this.tableOptions().ttl };
   }
 
-  private skipTableOptions(): void {
+  /** TTL n: a non-negative integer literal (TDengine's grammar: TTL NK_INTEGER), clamped to INT32_MAX. */
+  private ttlValue(): number {
+    const v = this.peek();
+    if (v.kind !== "number" || !/^\d+$/.test(v.text)) throw this.fail(v);
+    this.next();
+    return Math.min(Number(v.text), TTL_MAX);
+  }
+
+  /** Table options: TTL is kept; COMMENT, SMA and the rest are accepted and ignored. */
+  private tableOptions(): { ttl?: number } {
+    const out: { ttl?: number } = {};
     for (;;) {
-      if (this.acceptKw("ttl")) this.next();
+      if (this.acceptKw("ttl")) out.ttl = this.ttlValue();
       else if (this.acceptKw("comment")) this.next();
       else if (this.acceptKw("max_delay") || this.acceptKw("watermark") || this.acceptKw("delete_mark")) {
         this.next();
@@ -241,6 +250,7 @@ export class Parser {
       else if (this.acceptKw("virtual")) this.next();
       else break;
     }
+    return out;
   }
 
   private identList(): string[] {
@@ -449,10 +459,15 @@ export class Parser {
       const n = this.ident();
       this.expectOp("=");
       action = { op: "settag", name: n, value: this.expr() };
+    } else if (this.isKw("ttl")) {
+      const ttl = this.tableOptions().ttl as number;
+      action = { op: "ttl", ttl };
     } else if (this.peek().kind === "ident") {
       throw notSupported(`ALTER TABLE ... ${this.peek().text.toUpperCase()}`);
     } else throw this.fail();
-    this.skipTableOptions();
+    // TDengine's grammar has options or a column/tag change, not both: a TTL after ADD COLUMN … is refused.
+    const at = this.peek();
+    if (action.op !== "ttl" && this.tableOptions().ttl !== undefined) throw this.fail(at);
     return { t: "alter", stable, name, action };
   }
 
@@ -482,6 +497,8 @@ export class Parser {
         if (this.isOp("(")) tagNames = this.identList();
         this.expectKw("tags");
         item.using = { stable, tagNames, tags: this.exprList() };
+        const ttl = this.tableOptions().ttl;
+        if (ttl !== undefined) item.using.ttl = ttl;
       }
       if (this.isOp("(")) item.columns = this.identListAllowTbname();
       if (this.isKw("using") && item.columns) throw this.fail();

@@ -20,7 +20,7 @@ export class TableData {
   capacity: number;
   /** Rows not kept in timestamp order (system tables, materialized subqueries): no binary search, no merge. */
   unordered = false;
-  /** TTL in days given when the table was created (schemaless ttl); 0 = none. Expiry is not emulated. */
+  /** TTL in ttlUnits (days by default); 0 = never expires. Set through Catalog.ttl, which expires the table. */
   ttl = 0;
   /** Rows written whose timestamp was new to the table (write counters for tests and the stats endpoint). */
   inserted = 0;
