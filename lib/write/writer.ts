@@ -173,7 +173,8 @@ interface TargetState {
   target: Target;
   sql: string;
   queue: Segment[];
-  stmt?: { client: TdengineClientApi; promise: Promise<Stmt2> };
+  /** The prepared statement of a client; `ready` once prepared (used without a promise turn per batch). */
+  stmt?: { client: TdengineClientApi; promise: Promise<Stmt2>; ready?: Stmt2 };
   created: boolean;
   precision: Precision;
 }
@@ -441,7 +442,8 @@ export class Writer {
     let stmt: Stmt2;
     try {
       client = await this.opts.getClient(this.opts.connectWaitMs);
-      stmt = await this.statement(ts, client);
+      const prepared = ts.stmt?.client === client ? ts.stmt.ready : undefined;
+      stmt = prepared ?? (await this.statement(ts, client));
     } catch (e) {
       if (isTransportError(e)) return { error: asError(e), rows: batch };
       this.dropStatement(ts);
@@ -500,7 +502,7 @@ export class Writer {
     // which is not set at connect time (it may not exist then): select it right before preparing.
     await client.exec(useSql(target.database));
     const promise = client.prepare(ts.sql);
-    const entry = { client, promise };
+    const entry: NonNullable<TargetState["stmt"]> = { client, promise };
     ts.stmt = entry;
     let stmt: Stmt2;
     try {
@@ -511,6 +513,7 @@ export class Writer {
     }
     const tsField = stmt.fields.find((f) => f.bindType === "column");
     if (tsField) ts.precision = tsField.precision;
+    entry.ready = stmt;
     return stmt;
   }
 
