@@ -104,6 +104,11 @@ interface Block {
   where: string;
 }
 
+/** A typed array (not a DataView, whose indexes read as undefined, i.e. NULL). */
+function isTyped(values: Column): boolean {
+  return ArrayBuffer.isView(values) && !(values instanceof DataView);
+}
+
 function isNull(values: Column, nulls: Uint8Array | undefined, i: number): boolean {
   if (nulls !== undefined && nulls[i] === 1) return true;
   const v = values[i];
@@ -182,7 +187,12 @@ function writeBlock(out: Buffer, view: DataView, p: number, b: Block): number {
   view.setUint32(p, headerLen + b.bufLen, true);
   view.setUint32(p + 4, b.t.type, true);
   view.setUint32(p + 8, n, true);
-  for (let i = 0; i < n; i++) out[p + 12 + i] = isNull(values, nulls, i) ? 1 : 0;
+  const marks = p + 12;
+  if (isTyped(values)) {
+    // A typed array holds no null: only the mask marks NULLs (no look at the values).
+    if (nulls === undefined) out.fill(0, marks, marks + n);
+    else for (let i = 0; i < n; i++) out[marks + i] = nulls[i] === 1 ? 1 : 0;
+  } else for (let i = 0; i < n; i++) out[marks + i] = isNull(values, nulls, i) ? 1 : 0;
   out[p + 12 + n] = b.withLengths ? 1 : 0;
   view.setUint32(p + headerLen - 4, b.bufLen, true);
   const base = p + headerLen;
@@ -228,48 +238,54 @@ const NUMBER_RANGE: Record<number, { lo: number; hi: number; integer: boolean }>
   [TYPE.DOUBLE]: { lo: -Infinity, hi: Infinity, integer: false },
 };
 
+/** True when every non-NULL number fits the range (and is an integer when it must be; NaN only where allowed). */
+function numbersFit(values: Float64Array, nulls: Uint8Array | undefined, lo: number, hi: number, integer: boolean): boolean {
+  for (let i = 0; i < values.length; i++) {
+    if (nulls !== undefined && nulls[i] === 1) continue;
+    const v = values[i];
+    if (!(v >= lo && v <= hi && (!integer || Math.floor(v) === v)) && (integer || v === v)) return false;
+  }
+  return true;
+}
+
 /**
- * The numbers of a Float64Array (how tdengine-write holds them) written as the wire type, NULL slots zeroed, in one
- * tight loop; false at the first value that does not fit, which the value-by-value path then reports with its row.
+ * The numbers of a Float64Array (how tdengine-write holds them) written as the wire type, NULL slots zeroed; false
+ * (nothing written) when some value does not fit, which the value-by-value path then reports with its row. The
+ * values are checked first, then written in one loop per wire type (no type switch per value).
  */
 function writeNumbers(view: DataView, base: number, values: Float64Array, nulls: Uint8Array | undefined, type: number): boolean {
   const range = NUMBER_RANGE[type];
-  if (range === undefined) return false;
-  const { lo, hi, integer } = range;
-  const size = fixedSize(type);
-  for (let i = 0; i < values.length; i++) {
-    let v = values[i];
-    if (nulls !== undefined && nulls[i] === 1) v = 0;
-    else if (!(v >= lo && v <= hi && (!integer || Math.floor(v) === v)) && (integer || v === v)) return false;
-    const at = base + size * i;
-    switch (type) {
-      case TYPE.TINYINT:
-        view.setInt8(at, v);
-        break;
-      case TYPE.UTINYINT:
-        view.setUint8(at, v);
-        break;
-      case TYPE.SMALLINT:
-        view.setInt16(at, v, true);
-        break;
-      case TYPE.USMALLINT:
-        view.setUint16(at, v, true);
-        break;
-      case TYPE.INT:
-        view.setInt32(at, v, true);
-        break;
-      case TYPE.UINT:
-        view.setUint32(at, v, true);
-        break;
-      case TYPE.FLOAT:
-        view.setFloat32(at, v, true);
-        break;
-      case TYPE.DOUBLE:
-        view.setFloat64(at, v, true);
-        break;
-      default:
-        setSafeInt64(view, at, v);
-    }
+  if (range === undefined || !numbersFit(values, nulls, range.lo, range.hi, range.integer)) return false;
+  const n = values.length;
+  const at = (i: number): number => (nulls !== undefined && nulls[i] === 1 ? 0 : values[i]);
+  switch (type) {
+    case TYPE.TINYINT:
+      for (let i = 0; i < n; i++) view.setInt8(base + i, at(i));
+      break;
+    case TYPE.UTINYINT:
+      for (let i = 0; i < n; i++) view.setUint8(base + i, at(i));
+      break;
+    case TYPE.SMALLINT:
+      for (let i = 0; i < n; i++) view.setInt16(base + 2 * i, at(i), true);
+      break;
+    case TYPE.USMALLINT:
+      for (let i = 0; i < n; i++) view.setUint16(base + 2 * i, at(i), true);
+      break;
+    case TYPE.INT:
+      for (let i = 0; i < n; i++) view.setInt32(base + 4 * i, at(i), true);
+      break;
+    case TYPE.UINT:
+      for (let i = 0; i < n; i++) view.setUint32(base + 4 * i, at(i), true);
+      break;
+    case TYPE.FLOAT:
+      for (let i = 0; i < n; i++) view.setFloat32(base + 4 * i, at(i), true);
+      break;
+    case TYPE.DOUBLE:
+      for (let i = 0; i < n; i++) view.setFloat64(base + 8 * i, at(i), true);
+      break;
+    default:
+      // BIGINT, UBIGINT, TIMESTAMP: safe integers (checked above).
+      for (let i = 0; i < n; i++) setSafeInt64(view, base + 8 * i, at(i));
   }
   return true;
 }

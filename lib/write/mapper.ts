@@ -75,8 +75,8 @@ export interface RowBlock {
   nulls: (Uint8Array | undefined)[];
 }
 
-/** The column kind of a block for a field. */
-function newColumn(f: FieldDef, n: number): BlockColumn {
+/** The column kind of a block for a field: true for a Float64Array, false for a plain array. */
+function isNumeric(f: FieldDef): boolean {
   switch (f.type) {
     case TYPE.TINYINT:
     case TYPE.SMALLINT:
@@ -86,9 +86,9 @@ function newColumn(f: FieldDef, n: number): BlockColumn {
     case TYPE.UINT:
     case TYPE.FLOAT:
     case TYPE.DOUBLE:
-      return new Float64Array(n);
+      return true;
     default:
-      return new Array<unknown>(n);
+      return false;
   }
 }
 
@@ -182,6 +182,8 @@ export class RowMapper {
   /** Reads and stores a row whose values all pass their checks and none is NULL. */
   private readonly fast: FastRow;
   private blocks = 0;
+  /** How many columns[1..] a block holds in Float64Arrays. */
+  private readonly numericCols: number;
 
   constructor(
     readonly schema: TableSchema,
@@ -197,6 +199,7 @@ export class RowMapper {
     this.tsOwn = isPrototypeName(opts.tsField);
     this.scratch = new Array<unknown>(this.tagDefs.length).fill(null);
     this.fast = compileFastRow(this.columns, this.tagDefs);
+    this.numericCols = this.columns.filter(isNumeric).length;
     this.known = new Set([opts.tsField, ...this.columns.map((c) => c.name), ...schema.tags.map((t) => t.name)]);
     if (opts.subtable.mode === "field") this.known.add(opts.subtable.field);
     this.fieldMode = opts.subtable.mode === "field" ? opts.subtable.field : undefined;
@@ -232,15 +235,21 @@ export class RowMapper {
     const ncols = this.columns.length;
     const ntags = this.tagDefs.length;
     // Sized for the whole message up front (no regrowth); rows past `length` (left by rejected rows) are never read.
+    // The typed arrays share one buffer: one allocation per message instead of one per array.
+    const numeric = this.numericCols;
+    const buf = new ArrayBuffer(count * (8 * (1 + numeric) + 8));
+    const f64 = (k: number): Float64Array => new Float64Array(buf, 8 * count * k, count);
+    const i32 = (k: number): Int32Array => new Int32Array(buf, 8 * count * (1 + numeric) + 4 * count * k, count);
+    let nextF64 = 1;
     const block: RowBlock = {
       length: 0,
-      index: new Int32Array(count),
+      index: i32(0),
       tables: [],
-      table: new Int32Array(count),
+      table: i32(1),
       tags: new Array<unknown[]>(count),
-      ts: new Float64Array(count),
+      ts: f64(0),
       exact: undefined,
-      cols: this.columns.map((f) => newColumn(f, count)),
+      cols: this.columns.map((f) => (isNumeric(f) ? f64(nextF64++) : new Array<unknown>(count))),
       nulls: new Array<Uint8Array | undefined>(ncols).fill(undefined),
     };
     const blockNo = ++this.blocks;

@@ -38,6 +38,8 @@ export class WritePipeline {
   readonly writer: Writer;
   private readonly opts: PipelineOptions;
   private readonly schemas = new Map<string, Promise<{ target: Target; mapper: RowMapper }>>();
+  /** The schemas of `schemas` that have resolved. */
+  private readonly ready = new Map<string, { target: Target; mapper: RowMapper }>();
   /** Rows of messages still waiting for their schema; they count against the buffer bound. */
   private waiting = 0;
   private closed = false;
@@ -84,15 +86,19 @@ export class WritePipeline {
     const count = Array.isArray(req.payload) ? req.payload.length : 1;
     this.writer.checkCapacity(count, this.waiting);
 
-    let resolved: { target: Target; mapper: RowMapper };
-    this.waiting += count;
-    const lookup = this.resolve(stable);
-    this.entering.add(lookup);
-    try {
-      resolved = await lookup;
-    } finally {
-      this.waiting -= count;
-      this.entering.delete(lookup);
+    // A known schema is used at once (no promise turn, no bookkeeping per message), unless an earlier message is
+    // still waiting for one: it must reach the writer first, so this one waits its turn too.
+    let resolved = this.entering.size === 0 ? this.ready.get(stable) : undefined;
+    if (resolved === undefined) {
+      this.waiting += count;
+      const lookup = this.resolve(stable);
+      this.entering.add(lookup);
+      try {
+        resolved = await lookup;
+      } finally {
+        this.waiting -= count;
+        this.entering.delete(lookup);
+      }
     }
     if (req.tags) {
       // A tag the super table does not have is a mistake (or an attempt at injection): say so instead of ignoring it.
@@ -122,6 +128,10 @@ export class WritePipeline {
     if (!p) {
       p = this.load(stable);
       this.schemas.set(stable, p);
+      p.then(
+        (r) => void this.ready.set(stable, r),
+        () => undefined, // handled below
+      );
       // A failure is not cached: the next message tries again (the table may have been created meanwhile).
       p.catch(() => this.schemas.delete(stable));
     }

@@ -173,7 +173,8 @@ interface TargetState {
   target: Target;
   sql: string;
   queue: Segment[];
-  stmt?: { client: TdengineClientApi; promise: Promise<Stmt2> };
+  /** The prepared statement of a client; `ready` once prepared (used without a promise turn per batch). */
+  stmt?: { client: TdengineClientApi; promise: Promise<Stmt2>; ready?: Stmt2 };
   created: boolean;
   precision: Precision;
 }
@@ -245,6 +246,8 @@ export class Writer {
   private failoverRetry = false;
   private inFlight: Segment[] | undefined;
   private idleWaiters: Array<() => void> = [];
+  /** buildBind's per-row index arrays (group, position, destination), reused from batch to batch. */
+  private rowScratch = new Int32Array(0);
 
   constructor(opts: WriterOptions) {
     this.opts = {
@@ -439,7 +442,8 @@ export class Writer {
     let stmt: Stmt2;
     try {
       client = await this.opts.getClient(this.opts.connectWaitMs);
-      stmt = await this.statement(ts, client);
+      const prepared = ts.stmt?.client === client ? ts.stmt.ready : undefined;
+      stmt = prepared ?? (await this.statement(ts, client));
     } catch (e) {
       if (isTransportError(e)) return { error: asError(e), rows: batch };
       this.dropStatement(ts);
@@ -498,7 +502,7 @@ export class Writer {
     // which is not set at connect time (it may not exist then): select it right before preparing.
     await client.exec(useSql(target.database));
     const promise = client.prepare(ts.sql);
-    const entry = { client, promise };
+    const entry: NonNullable<TargetState["stmt"]> = { client, promise };
     ts.stmt = entry;
     let stmt: Stmt2;
     try {
@@ -509,6 +513,7 @@ export class Writer {
     }
     const tsField = stmt.fields.find((f) => f.bindType === "column");
     if (tsField) ts.precision = tsField.precision;
+    entry.ready = stmt;
     return stmt;
   }
 
@@ -529,8 +534,11 @@ export class Writer {
     const precision = ts.precision;
     const total = rowCount(batch);
     // Pass 1: each row's subtable (group) and its position within it; one map lookup per subtable and segment.
-    const group = new Int32Array(total);
-    const pos = new Int32Array(total);
+    // The per-row index arrays only live during this call: reused from batch to batch instead of allocated.
+    if (this.rowScratch.length < 3 * total) this.rowScratch = new Int32Array(3 * total);
+    const group = this.rowScratch.subarray(0, total);
+    const pos = this.rowScratch.subarray(total, 2 * total);
+    const dest = this.rowScratch.subarray(2 * total, 3 * total);
     const byName = new Map<string, number>();
     const names: string[] = [];
     const tagsOf: unknown[][] = [];
@@ -562,15 +570,26 @@ export class Writer {
         pos[r] = counts[g]++;
       }
     }
-    const binds: TableBind[] = names.map((table, g) => ({ table, tags: tagsOf[g], columns: new Array<TableBind["columns"][number]>(ncols) }));
-    // Typed columns: one array for the batch in which each subtable's rows take one range (row r goes to dest[r]),
-    // handed out as views; plain columns (strings, BOOL, BIGINT...): one array per subtable.
-    const offsets = new Int32Array(names.length);
-    for (let g = 1; g < names.length; g++) offsets[g] = offsets[g - 1] + counts[g - 1];
-    const dest = new Int32Array(total);
+    const ntables = names.length;
+    const binds: TableBind[] = new Array<TableBind>(ntables);
+    for (let g = 0; g < ntables; g++) binds[g] = { table: names[g], tags: tagsOf[g], columns: new Array<TableBind["columns"][number]>(ncols) };
+    // Typed columns: one range of one Float64Array per column, in which each subtable's rows take one range (row r
+    // goes to dest[r]), handed out as views; plain columns (strings, BOOL, BIGINT...): one array per subtable.
+    const offsets = new Int32Array(ntables);
+    for (let g = 1; g < ntables; g++) offsets[g] = offsets[g - 1] + counts[g - 1];
     for (let k = 0; k < total; k++) dest[k] = offsets[group[k]] + pos[k];
-    const views = <T extends Float64Array | Uint8Array>(all: T): T[] => counts.map((n, g) => all.subarray(offsets[g], offsets[g] + n) as T);
-    const perTable = (): unknown[][] => counts.map((n) => new Array<unknown>(n));
+    const first = batch[0].held.block;
+    let typed = exactTs ? 0 : 1;
+    for (let c = 1; c < ncols; c++) if (!Array.isArray(first.cols[c - 1])) typed++;
+    // One allocation for every typed column of the batch.
+    const numbers = new Float64Array(typed * total);
+    let nextRange = 0;
+    const range = (): Float64Array => numbers.subarray(total * nextRange, total * ++nextRange);
+    const perTable = (): unknown[][] => {
+      const out = new Array<unknown[]>(ntables);
+      for (let g = 0; g < ntables; g++) out[g] = new Array<unknown>(counts[g]);
+      return out;
+    };
     // Pass 2, column by column: each row's value to its place.
     if (exactTs) {
       const times = perTable();
@@ -579,34 +598,34 @@ export class Writer {
         const { ts: ms, exact } = s.held.block;
         for (let i = s.start; i < s.end; i++, r++) times[group[r]][pos[r]] = instantIn(exact?.[i] ?? ms[i], precision);
       }
-      binds.forEach((b, g) => (b.columns[0] = times[g]));
+      for (let g = 0; g < ntables; g++) binds[g].columns[0] = times[g];
     } else {
-      const all = new Float64Array(total);
+      const all = range();
       const scale = precision === "ms" ? 1 : 1000; // "us"; ns and exact instants took the branch above
       r = 0;
       for (const s of batch) {
         const ms = s.held.block.ts;
         for (let i = s.start; i < s.end; i++, r++) all[dest[r]] = ms[i] * scale;
       }
-      views(all).forEach((v, g) => (binds[g].columns[0] = v));
+      for (let g = 0; g < ntables; g++) binds[g].columns[0] = all.subarray(offsets[g], offsets[g] + counts[g]);
     }
     for (let c = 1; c < ncols; c++) {
-      if (Array.isArray(batch[0].held.block.cols[c - 1])) {
+      if (Array.isArray(first.cols[c - 1])) {
         const dst = perTable();
         r = 0;
         for (const s of batch) {
           const src = s.held.block.cols[c - 1];
           for (let i = s.start; i < s.end; i++, r++) dst[group[r]][pos[r]] = src[i];
         }
-        binds.forEach((b, g) => (b.columns[c] = dst[g]));
+        for (let g = 0; g < ntables; g++) binds[g].columns[c] = dst[g];
       } else {
-        const all = new Float64Array(total);
+        const all = range();
         r = 0;
         for (const s of batch) {
-          const src = s.held.block.cols[c - 1];
-          for (let i = s.start; i < s.end; i++, r++) all[dest[r]] = src[i] as number;
+          const src = s.held.block.cols[c - 1] as Float64Array;
+          for (let i = s.start; i < s.end; i++, r++) all[dest[r]] = src[i];
         }
-        views(all).forEach((v, g) => (binds[g].columns[c] = v));
+        for (let g = 0; g < ntables; g++) binds[g].columns[c] = all.subarray(offsets[g], offsets[g] + counts[g]);
       }
       if (!withNulls[c]) continue;
       const marks = new Uint8Array(total);
@@ -616,7 +635,7 @@ export class Writer {
         if (srcNulls !== undefined) for (let i = s.start, k = r; i < s.end; i++, k++) marks[dest[k]] = srcNulls[i];
         r += s.end - s.start;
       }
-      views(marks).forEach((m, g) => ((binds[g].nulls ??= new Array<Uint8Array | undefined>(ncols).fill(undefined))[c] = m));
+      for (let g = 0; g < ntables; g++) (binds[g].nulls ??= new Array<Uint8Array | undefined>(ncols).fill(undefined))[c] = marks.subarray(offsets[g], offsets[g] + counts[g]);
     }
     return binds;
   }
