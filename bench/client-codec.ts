@@ -6,6 +6,7 @@
 import type { Stmt2Field, TableBind } from "../lib/tdengine/api";
 import { decodeRawBlock } from "../lib/tdengine/raw-block-decoder";
 import { encodeStmt2InsertBind } from "../lib/tdengine/stmt2-bind-encoder";
+import { runMain } from "./support/procs";
 
 const TOTAL = Number(process.argv[2] ?? 1_000_000);
 const PER_BLOCK = Number(process.argv[3] ?? 4096);
@@ -108,4 +109,4 @@ function main(): void {
   console.log(`raw block decode (one ${TOTAL}-row block, ${(big.byteLength / 1e6).toFixed(1)} MB): ${rate(rows, performance.now() - t)}`);
 }
 
-main();
+runMain(main);

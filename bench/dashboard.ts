@@ -22,7 +22,7 @@ import helper from "../test/support/helper";
 import { nodeModule, root } from "../test/support/package-info";
 import { runtimeDir, runtimeName, runtimeVersion } from "../test/support/runtime";
 import { threadCpuMs } from "../lib/perspective/thread-cpu";
-import { argNumber, argString, fmt, machine, percentile, sampleProcess, startEmulatorProcess, type EmulatorProcess } from "./support/procs";
+import { argNumber, argString, fmt, machine, percentile, runMain, sampleProcess, startEmulatorProcess, type EmulatorProcess } from "./support/procs";
 import { unspy } from "./support/unspy";
 
 const RATES = argString("rates", "1000,10000,50000").split(",").map(Number);
@@ -308,10 +308,4 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

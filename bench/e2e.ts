@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import helper from "../test/support/helper";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
-import { argNumber, argString, fmt, machine, median } from "./support/procs";
+import { argNumber, argString, fmt, machine, median, runMain } from "./support/procs";
 import { runPipeline, type PipelineResult } from "./support/pipeline";
 import { topSelfMarkdown } from "./support/profile-top";
 
@@ -91,10 +91,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -4,6 +4,7 @@
 import os from "node:os";
 import WebSocket from "ws";
 import { startEmulator } from "../emulator/index.js";
+import { runMain } from "./support/procs";
 
 const ROWS_PER_BIND = Number(process.argv[2] ?? 10000);
 const BINDS = Number(process.argv[3] ?? 100);
@@ -167,7 +168,4 @@ async function main(): Promise<void> {
   await emu.stop();
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);

@@ -10,6 +10,7 @@ import helper from "../test/support/helper";
 import { nodeModule } from "../test/support/package-info";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
 import { waitFor } from "../test/support/wait";
+import { runMain } from "./support/procs";
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -96,7 +97,4 @@ async function main(): Promise<void> {
   await cluster.stop();
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);

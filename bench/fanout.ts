@@ -23,7 +23,7 @@ import helper from "../test/support/helper";
 import { freePort } from "../test/support/free-port";
 import { runtimeVersion } from "../test/support/runtime";
 import { threadCpuMs } from "../lib/perspective/thread-cpu";
-import { argNumber, argString, fmt, machine, percentile, stopChild } from "./support/procs";
+import { argNumber, argString, fmt, machine, percentile, runMain, stopChild } from "./support/procs";
 
 const perspectiveConfig = require("../nodes/perspective-config/perspective-config");
 const perspectiveOut = require("../nodes/perspective-out/perspective-out");
@@ -290,10 +290,6 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(markdownRow(r));
   await helper.unload();
   await helper.stopServer();
-  process.exit(0);
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -13,7 +13,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { argFlag, argNumber, argString, distDir, fmt, machine, markdownRows, median, parseCount, runScript, sampleProcess, startEmulatorProcess } from "./support/procs";
+import { argFlag, argNumber, argString, distDir, fmt, machine, markdownRows, median, parseCount, runMain, runScript, sampleProcess, startEmulatorProcess } from "./support/procs";
 
 const ROWS = argNumber("rows", 200_000);
 const REPEAT = argNumber("repeat", 3);
@@ -320,7 +320,4 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-  process.exit(1);
-});
+runMain(main);

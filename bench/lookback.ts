@@ -9,7 +9,7 @@
 import { Poller, TickScheduler } from "../lib/poll";
 import { openClient } from "../lib/tdengine";
 import type { Stmt2 } from "../lib/tdengine/api";
-import { argNumber, machine, median, sampleProcess, startEmulatorProcess, stopChild } from "./support/procs";
+import { argNumber, machine, median, runMain, sampleProcess, startEmulatorProcess, stopChild } from "./support/procs";
 
 const RATE = argNumber("rate", 50_000);
 const SECONDS = argNumber("seconds", 15);
@@ -179,7 +179,4 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-  process.exit(1);
-});
+runMain(main);

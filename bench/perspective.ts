@@ -8,6 +8,7 @@ import { cpus, totalmem } from "node:os";
 import helper from "../test/support/helper";
 import { runtimeVersion } from "../test/support/runtime";
 import { loadPerspective, type Client, type View } from "../lib/perspective/load";
+import { runMain } from "./support/procs";
 
 const perspectiveOut = require("../nodes/perspective-out/perspective-out");
 const perspectiveConfig = require("../nodes/perspective-config/perspective-config");
@@ -150,10 +151,6 @@ async function main(): Promise<void> {
     console.log(`| ${table} | ${s.props.interval} ms | ${s.views} | ${Math.round(rates[1]).toLocaleString("en-US")} |`);
   }
   await helper.stopServer();
-  process.exit(0);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

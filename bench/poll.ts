@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { Poller, TickScheduler } from "../lib/poll";
 import { openClient } from "../lib/tdengine";
 import type { TdengineClientApi } from "../lib/tdengine/api";
+import { runMain } from "./support/procs";
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -213,7 +214,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-  process.exit(1);
-});
+runMain(main);

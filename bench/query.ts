@@ -18,7 +18,7 @@ import type Helper from "../test/support/helper";
 import type * as PackageInfo from "../test/support/package-info";
 import { loadMeters } from "./support/meters";
 import type * as Unspy from "./support/unspy";
-import { argNumber, argString, distDir, fmt, machine, median, startEmulatorProcess } from "./support/procs";
+import { argNumber, argString, distDir, fmt, machine, median, runMain, startEmulatorProcess } from "./support/procs";
 
 const ROWS = argNumber("rows", 1_000_000);
 const REPEAT = argNumber("repeat", 3);
@@ -224,7 +224,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

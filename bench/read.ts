@@ -23,7 +23,8 @@ import { rowsEmitted } from "./support/drain";
 import { topSelfMarkdown } from "./support/profile-top";
 import { profileSelf } from "./support/profile-self";
 import { loadMeters } from "./support/meters";
-import { argNumber, argString, fmt, machine, median, sampleProcess, startEmulatorProcess } from "./support/procs";
+import { argNumber, argString, fmt, machine, median, runMain, startEmulatorProcess } from "./support/procs";
+import { measure, measuredRow, scanMeters, type Measured } from "./support/reader";
 
 const ROWS = argNumber("rows", 1_000_000);
 const REPEAT = argNumber("repeat", 3);
@@ -38,31 +39,12 @@ function load(url: string): Promise<void> {
   return loadMeters(url, DB, ROWS, SUBTABLES, T0, (g) => `loc_${g}`);
 }
 
-interface Measured {
-  rowsPerSec: number;
-  emuCpu: number;
-  selfCpu: number;
-}
-
-async function measure(emuPid: number, fn: () => Promise<number>): Promise<Measured> {
-  const e0 = sampleProcess(emuPid).cpuMs;
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  const rows = await fn();
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const c = process.cpuUsage(c0);
+/** Every poll and scan must read the table's rows exactly: fewer is a loss, more a duplicate. */
+function checkRows(rows: number): void {
   if (rows !== ROWS) throw new Error(`read ${rows} rows, expected ${ROWS}`);
-  return { rowsPerSec: (rows / ms) * 1000, emuCpu: (sampleProcess(emuPid).cpuMs - e0) / ms, selfCpu: (c.user + c.system) / 1000 / ms };
 }
 
-async function scan(url: string): Promise<number> {
-  const c = await openClient({ url, timeoutMs: 300_000 });
-  try {
-    return (await c.query(`SELECT * FROM ${DB}.meters`)).rows.length;
-  } finally {
-    await c.close();
-  }
-}
+const scan = (url: string): Promise<number> => scanMeters(url, DB);
 
 const PAGED_SQL = `SELECT \`ts\`, \`current\`, \`voltage\`, \`phase\`, \`groupid\`, \`location\`, tbname FROM \`${DB}\`.\`meters\` WHERE \`ts\` >= ? ORDER BY \`ts\` LIMIT 10000`;
 
@@ -123,11 +105,11 @@ async function main(): Promise<void> {
     process.stderr.write(`read: loaded ${ROWS} rows in ${Date.now() - tl} ms\n`);
     await scan(emu.url); // warm-up of both sides
     for (let r = 0; r < REPEAT; r++) {
-      scans.push(await measure(emu.pid, () => scan(emu.url)));
-      paged.push(await measure(emu.pid, () => pagedScan(emu.url)));
+      scans.push(await measure(emu.pid, () => scan(emu.url), checkRows));
+      paged.push(await measure(emu.pid, () => pagedScan(emu.url), checkRows));
       // Only the last poll run is profiled (the profiler's own cost would skew the figure of every run).
       if (PROFILE_DIR && r === REPEAT - 1) pollProfile = profileSelf();
-      polls.push(await measure(emu.pid, () => pollNode(emu.url)));
+      polls.push(await measure(emu.pid, () => pollNode(emu.url), checkRows));
       await pollProfile?.stop(join(PROFILE_DIR, POLL_PROFILE));
       pollProfile = undefined;
       process.stderr.write(`read run ${r + 1}: scan ${fmt(scans[r].rowsPerSec)} rows/s, paged ${fmt(paged[r].rowsPerSec)} rows/s, tdengine-poll ${fmt(polls[r].rowsPerSec)} rows/s\n`);
@@ -137,16 +119,14 @@ async function main(): Promise<void> {
     await emu.stop();
   }
   const ratio = (a: Measured[], b: Measured[]): string => (median(a.map((x) => x.rowsPerSec)) / median(b.map((x) => x.rowsPerSec))).toFixed(2);
-  const row = (what: string, m: Measured[]): string =>
-    `| ${what} | ${fmt(median(m.map((x) => x.rowsPerSec)))} | ${m.map((x) => fmt(x.rowsPerSec)).join(" / ")} | ${median(m.map((x) => x.selfCpu)).toFixed(2)} | ${median(m.map((x) => x.emuCpu)).toFixed(2)} |`;
   const lines = [
     `Machine: ${machine()}, ${runtimeName} ${runtimeVersion}. Emulator in its own process. ${ROWS.toLocaleString("en-US")} rows (10 subtables, ts + 3 columns + 2 tags); median of ${REPEAT} runs, scan and poll alternating.`,
     "",
     "| reader | rows/s (median) | runs rows/s | reader CPU (cores) | emulator CPU (cores) |",
     "|---|---:|---|---:|---:|",
-    row(`bare client \`SELECT * FROM meters\`, ${ROWS.toLocaleString("en-US")} rows decoded`, scans),
-    row("bare client, the poll node's statements: same columns + tbname, `WHERE ts >= ? ORDER BY ts LIMIT 10000` pages, rows decoded", paged),
-    row(`tdengine-poll node, start everything, rows emitted (pages 10,000, messages ≤ ${MAX_ROWS_PER_POLL.toLocaleString("en-US")}, Date timestamps)`, polls),
+    measuredRow(`bare client \`SELECT * FROM meters\`, ${ROWS.toLocaleString("en-US")} rows decoded`, scans),
+    measuredRow("bare client, the poll node's statements: same columns + tbname, `WHERE ts >= ? ORDER BY ts LIMIT 10000` pages, rows decoded", paged),
+    measuredRow(`tdengine-poll node, start everything, rows emitted (pages 10,000, messages ≤ ${MAX_ROWS_PER_POLL.toLocaleString("en-US")}, Date timestamps)`, polls),
     "",
     `Ratio tdengine-poll / bare scan (same run): ${ratio(polls, scans)}; tdengine-poll / the same statements by the bare client: ${ratio(polls, paged)}.`,
   ];
@@ -157,7 +137,4 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { runtimeVersion } from "../test/support/runtime";
-import { argFlag, argNumber, argString, distDir, fmt, markdownRows, parseCount, runScript } from "./support/procs";
+import { argFlag, argNumber, argString, distDir, fmt, markdownRows, parseCount, runMain, runScript } from "./support/procs";
 
 const FULL = argFlag("full");
 const DURATION = argNumber("duration", FULL ? 60 : 8);
@@ -263,7 +263,4 @@ async function main(): Promise<void> {
   if ([...done.values()].some((d) => d.error)) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-  process.exit(1);
-});
+runMain(main);

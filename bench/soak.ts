@@ -3,7 +3,7 @@
 // Usage: NR_RUNTIME=node-red-4 node dist/bench/soak.js [--minutes 10] [--rate 10000] [--warmup 10]
 import helper from "../test/support/helper";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
-import { argNumber, fmt, machine } from "./support/procs";
+import { argNumber, fmt, machine, runMain } from "./support/procs";
 import { runPipeline, type ProcFigures } from "./support/pipeline";
 
 const MINUTES = argNumber("minutes", 10);
@@ -39,10 +39,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

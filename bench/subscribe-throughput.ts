@@ -11,7 +11,8 @@ import helper from "../test/support/helper";
 import { nodeModule } from "../test/support/package-info";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
 import { loadMeters } from "./support/meters";
-import { argNumber, argString, fmt, machine, median, sampleProcess, startEmulatorProcess } from "./support/procs";
+import { argNumber, argString, fmt, machine, median, runMain, startEmulatorProcess } from "./support/procs";
+import { measure, measuredRow, scanMeters, type Measured } from "./support/reader";
 import { unspy } from "./support/unspy";
 import { rowsEmitted } from "./support/drain";
 
@@ -23,31 +24,12 @@ const TOPIC = "subbench_topic";
 const SUBTABLES = 10;
 const T0 = 1_700_000_000_000;
 
-interface Measured {
-  rowsPerSec: number;
-  selfCpu: number;
-  emuCpu: number;
-}
-
-async function measure(emuPid: number, fn: () => Promise<number>): Promise<Measured> {
-  const e0 = sampleProcess(emuPid).cpuMs;
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  const rows = await fn();
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const c = process.cpuUsage(c0);
+/** A subscription may deliver a row again (at-least-once), so only fewer rows than written is an error. */
+function checkRows(rows: number): void {
   if (rows < ROWS) throw new Error(`read ${rows} rows, expected ${ROWS}`);
-  return { rowsPerSec: (rows / ms) * 1000, selfCpu: (c.user + c.system) / 1000 / ms, emuCpu: (sampleProcess(emuPid).cpuMs - e0) / ms };
 }
 
-async function scan(url: string): Promise<number> {
-  const c = await openClient({ url, timeoutMs: 300_000 });
-  try {
-    return (await c.query(`SELECT * FROM ${DB}.meters`)).rows.length;
-  } finally {
-    await c.close();
-  }
-}
+const scan = (url: string): Promise<number> => scanMeters(url, DB);
 
 let runs = 0;
 
@@ -85,34 +67,26 @@ async function main(): Promise<void> {
     process.stderr.write(`subscribe-throughput: loaded ${ROWS} rows in ${Date.now() - tl} ms\n`);
     await scan(emu.url); // warm-up
     for (let r = 0; r < REPEAT; r++) {
-      scans.push(await measure(emu.pid, () => scan(emu.url)));
-      for (const commit of COMMITS) subs.get(commit)!.push(await measure(emu.pid, () => subscribeNode(emu.url, commit)));
+      scans.push(await measure(emu.pid, () => scan(emu.url), checkRows));
+      for (const commit of COMMITS) subs.get(commit)!.push(await measure(emu.pid, () => subscribeNode(emu.url, commit), checkRows));
       process.stderr.write(`run ${r + 1}: scan ${fmt(scans[r].rowsPerSec)} rows/s; ${COMMITS.map((k) => `subscribe (commit ${k}) ${fmt(subs.get(k)![r].rowsPerSec)} rows/s`).join("; ")}\n`);
     }
   } finally {
     await helper.stopServer();
     await emu.stop();
   }
-  const row = (what: string, m: Measured[]): string =>
-    `| ${what} | ${fmt(median(m.map((x) => x.rowsPerSec)))} | ${m.map((x) => fmt(x.rowsPerSec)).join(" / ")} | ${median(m.map((x) => x.selfCpu)).toFixed(2)} | ${median(m.map((x) => x.emuCpu)).toFixed(2)} |`;
   const commitText: Record<string, string> = { sent: "commit after each message (default)", interval: "commit every 1 s", manual: "manual commit" };
   const lines = [
     `Machine: ${machine()}, ${runtimeName} ${runtimeVersion}. Emulator in its own process (2 vgroups). ${ROWS.toLocaleString("en-US")} rows (10 subtables, ts + 3 columns + 2 tags) under topic ${TOPIC}; median of ${REPEAT} runs.`,
     "",
     "| reader | rows/s (median) | runs rows/s | reader CPU (cores) | emulator CPU (cores) |",
     "|---|---:|---|---:|---:|",
-    row("bare client `SELECT * FROM meters`, rows decoded (reference)", scans),
-    ...COMMITS.map((k) => row(`tdengine-subscribe, earliest offset, one message per block, Date timestamps, ${commitText[k] ?? k}`, subs.get(k)!)),
+    measuredRow("bare client `SELECT * FROM meters`, rows decoded (reference)", scans),
+    ...COMMITS.map((k) => measuredRow(`tdengine-subscribe, earliest offset, one message per block, Date timestamps, ${commitText[k] ?? k}`, subs.get(k)!)),
     "",
     ...COMMITS.map((k) => `Goal ≥ 200,000 rows/s through one subscribe node, ${commitText[k] ?? k}: ${median(subs.get(k)!.map((x) => x.rowsPerSec)) >= 200_000 ? "met" : "missed"}.`),
   ];
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

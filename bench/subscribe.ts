@@ -5,7 +5,7 @@
 // Usage: NR_RUNTIME=node-red-4 node dist/bench/subscribe.js [--rates 1000,10000,50000] [--duration 20] [--repeat 1] [--warmup 5]
 import helper from "../test/support/helper";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
-import { argNumber, argString, fmt, machine, median } from "./support/procs";
+import { argNumber, argString, fmt, machine, median, runMain } from "./support/procs";
 import { runPipeline, type PipelineResult } from "./support/pipeline";
 
 const RATES = argString("rates", "1000,10000,50000").split(",").map(Number);
@@ -52,10 +52,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

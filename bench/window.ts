@@ -4,7 +4,7 @@
 // Usage: node dist/bench/window.js [--rows 1000000] [--repeat 3]
 import { openClient } from "../lib/tdengine";
 import { loadMeters } from "./support/meters";
-import { argNumber, machine, median, startEmulatorProcess } from "./support/procs";
+import { argNumber, machine, median, runMain, startEmulatorProcess } from "./support/procs";
 
 const ROWS = argNumber("rows", 1_000_000);
 const REPEAT = argNumber("repeat", 3);
@@ -41,7 +41,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`window bench: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main, "window bench: ");

@@ -14,6 +14,7 @@ import type { TableBind, TdengineClientApi } from "../lib/tdengine/api";
 import helper from "../test/support/helper";
 import { nodeModule } from "../test/support/package-info";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
+import { runMain } from "./support/procs";
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -231,7 +232,4 @@ async function measure(url: string): Promise<void> {
   console.log(lines.join("\n"));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);

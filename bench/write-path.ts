@@ -7,7 +7,7 @@
 import { declaredSchema, WritePipeline } from "../lib/write";
 import type { Stmt2, Stmt2Field, TableBind, TdengineClientApi } from "../lib/tdengine/api";
 import { encodeStmt2InsertBind } from "../lib/tdengine/stmt2-bind-encoder";
-import { argNumber, machine, median } from "./support/procs";
+import { argNumber, machine, median, runMain } from "./support/procs";
 
 const ROWS = argNumber("rows", 500_000);
 const REPEAT = argNumber("repeat", 11);
@@ -117,7 +117,4 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join("\n") + `\n(${bytes} payload bytes encoded)\n`);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -135,3 +135,20 @@ export function markdownRows(out: string): string[][] {
 export function parseCount(s: string): number {
   return Number(s.replace(/[,\s]/g, "").replace(/%$/, ""));
 }
+
+/**
+ * Runs a bench script's main and ends the process once it settles: on success with process.exitCode (0 unless main
+ * set it, e.g. for a failed part), on an error with 1 after printing the stack (after `prefix`, when given). The
+ * exit is explicit because Node-RED's test helper, clients and child processes may still hold the event loop.
+ */
+export function runMain(main: () => Promise<void> | void, prefix = ""): void {
+  Promise.resolve()
+    .then(main)
+    .then(
+      () => process.exit(),
+      (err: unknown) => {
+        process.stderr.write(`${prefix}${err instanceof Error ? (err.stack ?? String(err)) : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+}
