@@ -2,6 +2,7 @@
 export { Poller, POLLER_DEFAULTS } from "./poller";
 export type { PollerOptions, PollResult, PollSource, PersistedState, QueryClient, StartPosition, WatermarkInfo } from "./poller";
 export { TickScheduler } from "./scheduler";
+export { mergePollResults } from "./merge-results";
 export type { SchedulerOptions, SchedulerStats, TaskOutcome } from "./scheduler";
 export { ErrorLatch, errorSignature } from "./error-latch";
 export { RateMeter } from "./rate";

@@ -1,6 +1,8 @@
 // When polls run: on a fixed interval, on demand, and soon after a local write landed (wake), never two at once.
 // A tick that finds a poll still running is skipped and counted (no queue builds up behind a slow database).
 // After a failure the next interval polls wait for an exponential back-off; a successful poll ends it.
+// A woken poll may skip the interval's extra work (the task is told), but only while a full poll started
+// within the interval: woken polls can take every tick's turn, and the interval's work must still happen.
 
 export interface TaskOutcome {
   /** True when the task did not catch up (a row cap cut it short): run again right away. */
@@ -13,6 +15,11 @@ export interface SchedulerOptions {
   /** First back-off delay after a failure (doubles per consecutive failure). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /**
+   * How long a wake that says "more rows of this write follow at once" may wait for the write's last batch
+   * (default 100 ms): a long message written as several batches is then read in one poll, not batch by batch.
+   */
+  settleMaxMs?: number;
   now?: () => number;
 }
 
@@ -31,6 +38,7 @@ export class TickScheduler {
   private readonly intervalMs: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
+  private readonly settleMaxMs: number;
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
@@ -42,12 +50,21 @@ export class TickScheduler {
   /** A wake came while a poll ran (which may have started before the rows landed): wake again after it. */
   private wokenDuringRun = false;
   private wakeFloorMs = 0;
-  /** When the last poll started (epoch ms, the scheduler's clock). */
-  private lastStart = -Infinity;
+  /** When the last woken poll started (epoch ms, the scheduler's clock). */
+  private lastWokenStart = -Infinity;
+  /** When the last full poll (not allowed to skip the interval's work) started. */
+  private lastFullStart = -Infinity;
+  /** Since when wakes have said "more rows follow" without the write's last batch landing; its fallback timer. */
+  private settleSince?: number;
+  private settleTimer?: NodeJS.Timeout;
+  private settleWaiters: (() => void)[] = [];
   private stats: SchedulerStats = { running: false, paused: false, skippedTicks: 0, runs: 0, consecutiveFailures: 0, retryAt: 0 };
 
   constructor(
-    /** The poll; `woken` says a wake (a local write), not an interval tick or a trigger, started it. */
+    /**
+     * The poll. `woken` says a wake (a local write) started it, and a full poll started less than an interval
+     * ago, so it may skip the interval's extra work (e.g. looking for late rows).
+     */
     private readonly task: (woken: boolean) => Promise<TaskOutcome>,
     opts: SchedulerOptions,
     /**
@@ -60,6 +77,7 @@ export class TickScheduler {
     this.intervalMs = opts.intervalMs;
     this.backoffBaseMs = opts.backoffBaseMs ?? 1000;
     this.backoffMaxMs = opts.backoffMaxMs ?? 30000;
+    this.settleMaxMs = opts.settleMaxMs ?? 100;
     this.now = opts.now ?? Date.now;
   }
 
@@ -88,7 +106,24 @@ export class TickScheduler {
       return;
     }
     if (this.stats.retryAt > this.now()) return;
+    // A write is landing batch by batch and its last batch wakes a poll (within settleMaxMs): polling now
+    // would read it half-written. The woken poll does the interval's work if none was done for an interval.
+    if (this.settling) return;
     this.run();
+  }
+
+  /** Whether a write is landing batch by batch (a wake said more rows follow, within settleMaxMs). */
+  get settling(): boolean {
+    return this.settleSince !== undefined && this.now() - this.settleSince < this.settleMaxMs;
+  }
+
+  /**
+   * Resolves when the write that is landing has landed (its last batch woke the scheduler), or settleMaxMs after
+   * it began, or on stop; at once when none is landing. A poll that read part of it can then read the rest.
+   */
+  settled(): Promise<void> {
+    if (this.settleSince === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.settleWaiters.push(resolve));
   }
 
   /**
@@ -101,20 +136,38 @@ export class TickScheduler {
   }
 
   /**
-   * Polls soon because rows just landed (a local write): at once when no poll runs and the last one started at
-   * least `floorMs` ago, else as soon as both hold; many wakes in a row make one poll per `floorMs` at most.
+   * Polls soon because rows just landed (a local write): at once when no poll runs and the last woken poll
+   * started at least `floorMs` ago, else as soon as both hold; many wakes in a row make one woken poll per
+   * `floorMs` at most. Interval polls do not count: one that read a write half-landed is followed at once.
    * Ignored while paused or backing off after a failure (the interval and retryNow() handle those). The poll
    * is told it was woken (the task's argument), so it may skip work that only the interval needs.
+   * `more`: the writer writes more rows of the same write next; the poll waits for the wake of its last batch,
+   * at most `settleMaxMs` after the first such wake (a writer that stalls or stays busy still gets read).
    */
-  wake(floorMs: number): void {
-    if (this.stopped || this.stats.paused || this.wakeTimer) return;
+  wake(floorMs: number, more = false): void {
+    if (this.stopped || this.stats.paused) return this.endSettle();
+    if (more) {
+      const now = this.now();
+      this.settleSince ??= now;
+      const left = this.settleSince + this.settleMaxMs - now;
+      if (left > 0) {
+        // The settle ends before the wake: a wake refused (paused, stopped) must not leave ticks deferred.
+        this.settleTimer ??= setTimeout(() => {
+          this.endSettle();
+          this.wake(floorMs);
+        }, left);
+        return;
+      }
+    }
+    this.endSettle();
+    if (this.wakeTimer) return;
     this.wakeFloorMs = floorMs;
     if (this.current) {
       this.wokenDuringRun = true;
       return;
     }
     if (this.stats.retryAt > this.now()) return;
-    const wait = Math.max(0, this.lastStart + floorMs - this.now());
+    const wait = Math.max(0, this.lastWokenStart + floorMs - this.now());
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = undefined;
       if (this.stopped || this.stats.paused) return;
@@ -146,12 +199,32 @@ export class TickScheduler {
     if (this.timer) clearInterval(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.endSettle();
     this.wakeTimer = undefined;
     this.timer = undefined;
     this.immediate = undefined;
     const pending = this.waiters.splice(0);
     for (const w of pending) w.reject(new Error("the poller is stopped"));
     await this.current;
+  }
+
+  /**
+   * For the running poll (call it from the task): whether rows landed while it ran, i.e. a wake came, once a write
+   * still landing batch by batch has settled. True hands that wake to the caller, which reads those rows at once
+   * into the same message, so no second poll follows for them (one message per write, not its halves).
+   */
+  async landedDuringRun(): Promise<boolean> {
+    await this.settled();
+    const landed = this.wokenDuringRun && !this.stopped;
+    this.wokenDuringRun = false;
+    return landed;
+  }
+
+  private endSettle(): void {
+    this.settleSince = undefined;
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
+    for (const resolve of this.settleWaiters.splice(0)) resolve();
   }
 
   private run(woken = false): void {
@@ -162,7 +235,10 @@ export class TickScheduler {
       clearTimeout(this.wakeTimer);
       this.wakeTimer = undefined;
     }
-    this.lastStart = this.now();
+    const now = this.now();
+    if (woken) this.lastWokenStart = now;
+    if (woken && this.intervalMs > 0 && now - this.lastFullStart >= this.intervalMs) woken = false;
+    if (!woken) this.lastFullStart = now;
     this.stats.running = true;
     this.stats.runs++;
     this.current = (async () => {

@@ -3,9 +3,11 @@
 // reads a local write at once instead of at its next interval tick. Rows written by other processes are not
 // signalled: the interval still catches them. Names compare case-insensitively (TDengine folds unquoted names).
 // `scope` tells TDengine servers apart (the connection's endpoints): the same table name on another server is
-// another table.
+// another table. `more` says rows for that table are on their way (a batch was sent, or the writer writes
+// another one next: a message larger than one batch), so a poller may wait for the last batch and read the
+// whole write in one go instead of half of it.
 
-type Listener = () => void;
+type Listener = (more: boolean) => void;
 
 export class LandedRows {
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -15,12 +17,12 @@ export class LandedRows {
   }
 
   /** Tells the listeners of scope/database.table that rows landed there. A failing listener does not stop the others. */
-  notify(scope: string, database: string, table: string): void {
+  notify(scope: string, database: string, table: string, more = false): void {
     const set = this.listeners.get(LandedRows.key(scope, database, table));
     if (!set) return;
     for (const l of [...set]) {
       try {
-        l();
+        l(more);
       } catch {
         // a listener's failure is its own
       }

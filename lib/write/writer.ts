@@ -34,7 +34,17 @@ export interface WriteOutcome {
 }
 
 export type WriterEvent =
-  | { type: "written"; rows: number; /** where they landed */ database: string; stable: string }
+  /** A batch is on its way to this super table (its "written" follows): readers may wait for it. */
+  | { type: "sending"; database: string; stable: string }
+  | {
+      type: "written";
+      rows: number;
+      /** where they landed */
+      database: string;
+      stable: string;
+      /** More rows for the same super table are buffered and go next (e.g. the rest of a large message). */
+      more: boolean;
+    }
   | { type: "outage"; error: Error }
   | { type: "recovered" }
   | { type: "rejected"; rows: number; error: Error };
@@ -396,6 +406,7 @@ export class Writer {
         // What was due is on its way; rows that arrive while it is in flight gather for the next batch.
         if (this.queued === 0) this.due = false;
         this.inFlight = batch;
+        this.emit({ type: "sending", database: ts.target.database, stable: ts.target.stable });
         let outage: Outage | undefined;
         try {
           outage = await this.writeRows(ts, batch, false);
@@ -485,8 +496,13 @@ export class Writer {
     }
     let n = 0;
     for (const s of batch) n += this.settleSegment(s);
-    if (n > 0) this.emit({ type: "written", rows: n, database: ts.target.database, stable: ts.target.stable });
+    if (n > 0) this.emit({ type: "written", rows: n, database: ts.target.database, stable: ts.target.stable, more: this.writesNext(ts) });
     return undefined;
+  }
+
+  /** Whether rows of this target are buffered and the pump writes them without waiting (not gathering). */
+  private writesNext(ts: TargetState): boolean {
+    return ts.queue.length > 0 && (this.closing || this.due || this.queued >= this.opts.batchRows);
   }
 
   private async statement(ts: TargetState, client: TdengineClientApi): Promise<Stmt2> {

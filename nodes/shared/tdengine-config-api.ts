@@ -55,11 +55,13 @@ export interface TdengineConfigNode extends Node {
   /**
    * Says that rows were just written (acknowledged) into database.table (a super table or table) on this
    * connection's TDengine, so that the nodes polling it read them now (tdengine-write calls it per batch).
+   * `more`: rows for that table are on their way or written next (the pollers wait for those, briefly);
+   * tdengine-write says so when a batch leaves, and when a landed batch is followed by another at once.
    */
-  rowsLanded?(database: string, table: string): void;
+  rowsLanded?(database: string, table: string, more?: boolean): void;
   /**
    * Calls `listener` when this Node-RED writes rows into database.table on the same TDengine (the same
    * endpoints, whichever tdengine-config node they go through); returns the unsubscribe function.
    */
-  onRowsLanded?(database: string, table: string, listener: () => void): () => void;
+  onRowsLanded?(database: string, table: string, listener: (more: boolean) => void): () => void;
 }

@@ -171,7 +171,7 @@ export = function (RED: NodeAPI): void {
     node.redact = redact;
     // The same TDengine is the same endpoints, whichever config node names them.
     const scope = [...(destinations(url) ?? new Set([url]))].sort().join(",");
-    node.rowsLanded = (database, table) => landed.notify(scope, database, table);
+    node.rowsLanded = (database, table, more) => landed.notify(scope, database, table, more === true);
     node.onRowsLanded = (database, table, listener) => landed.listen(scope, database, table, listener);
 
     node.on("close", (removed: boolean, done: () => void) => {

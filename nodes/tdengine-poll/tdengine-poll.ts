@@ -4,6 +4,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus
 import {
   ErrorLatch,
   HandoverLedger,
+  mergePollResults,
   parsePollNodeSettings,
   Poller,
   RateMeter,
@@ -123,15 +124,24 @@ export = function (RED: NodeAPI): void {
       node.send(msg);
     };
 
-    /** When a poll last looked for late rows (the scheduler's interval ticks are skipped while a woken poll runs). */
-    let lateCheckedAt = 0;
     const runPoll = async (woken: boolean): Promise<{ again: boolean }> => {
       const client = await server.getClient(CONNECT_WAIT_MS);
-      // A poll woken by a local write reads from the watermark; the interval's polls look for late rows, and so
-      // does a woken poll when no poll has looked for an interval (woken polls can take every tick's turn).
-      const lateRows = !woken || Date.now() - lateCheckedAt >= opts.intervalMs;
-      if (lateRows) lateCheckedAt = Date.now();
-      const result: PollResult = await poller.poll(client, { lateRows });
+      // A poll woken by a local write reads from the watermark; the others also look for late rows (the
+      // scheduler makes sure one of those starts at least once an interval).
+      let result: PollResult = await poller.poll(client, { lateRows: !woken });
+      // A poll that began just before a local write (of one batch or several) read part of it or none; the rest
+      // has landed by now or within the scheduler's settle time. Reading it into the same message keeps a write
+      // whole: the dashboard does not show its older half alone, stale by the producer's whole tick.
+      if (result.rows.length > 0 && result.caughtUp && !result.error && (await scheduler.landedDuringRun())) {
+        if (!closing) {
+          try {
+            result = mergePollResults(result, await poller.poll(client, { lateRows: false }));
+          } catch (err) {
+            // The first read's rows are past the watermark already: they go out, and the error is reported.
+            result = { ...result, error: err instanceof Error ? err : new Error(String(err)) };
+          }
+        }
+      }
       // Rows read while the node closes are not sent: the persisted watermark still points before them,
       // so the next start (or redeploy) reads them again and nothing is lost.
       if (closing) return { again: false };
@@ -230,8 +240,8 @@ export = function (RED: NodeAPI): void {
     const source = opts.poller.source;
     const stopWaking =
       source.mode === "table" && opts.intervalMs > 0 && server.onRowsLanded
-        ? server.onRowsLanded(source.table.database, source.table.table, () => {
-            if (!closing) void ready.then(() => scheduler.wake(WAKE_FLOOR_MS));
+        ? server.onRowsLanded(source.table.database, source.table.table, (more) => {
+            if (!closing) void ready.then(() => scheduler.wake(WAKE_FLOOR_MS, more));
           })
         : () => undefined;
 

@@ -63,11 +63,13 @@ export = function (RED: NodeAPI): void {
 
     function onWriterEvent(event: WriterEvent): void {
       // Server texts may echo what they were sent: the connection's secrets are masked before anyone sees them.
+      // Pollers of the table wait for the batch instead of reading it half-landed.
+      if (event.type === "sending") return void server!.rowsLanded?.(event.database, event.stable, true);
       const e = event.type === "outage" || event.type === "rejected" ? { ...event, error: server!.redact(event.error) } : event;
       if (e.type === "written") {
         rate.add(e.rows);
         // The pollers of this table in this Node-RED read the rows now instead of at their next tick.
-        server!.rowsLanded?.(e.database, e.stable);
+        server!.rowsLanded?.(e.database, e.stable, e.more);
       }
       else if (e.type === "outage") {
         outage = true;

@@ -43,6 +43,24 @@ describe("tdengine-poll woken by a local tdengine-write", () => {
   }
   const credentials = { cfg: { user: "root", password: "taosdata" }, cfg2: { user: "root", password: "taosdata" } };
 
+  it("a message written as several batches reaches the poller's output as one message, not batch by batch", async () => {
+    await helper.load([configNode, writeNode, pollNode], flow("cfg"), credentials);
+    const messages: Row[][] = [];
+    helper.getNode("out").on("input", (m: { payload: Row[] }) => messages.push(m.payload));
+    const w = helper.getNode("w");
+    const base = Date.now() - 5000;
+    const message = (from: number, n: number): Record<string, unknown>[] =>
+      Array.from({ length: n }, (_, i) => ({ ts: base + Math.floor((from + i) / 10), current: 1.5, voltage: 220, groupid: (from + i) % 10 }));
+    w.receive({ payload: message(0, 10) });
+    await waitFor("the first message polled", () => messages.flat().length === 10, { timeoutMs: 15_000 });
+    // 3,000 rows, batches of 1,000, each reply 10 ms late (a network): the batches land one by one over tens of
+    // ms, and no batch's wake may make a poll that sends part of the message.
+    emu.faults.delayReplies(10);
+    w.receive({ payload: message(10, 3000) });
+    await waitFor("the large message polled", () => messages.flat().length >= 3010, { timeoutMs: 15_000 });
+    assert.deepEqual(messages.map((m) => m.length), [10, 3000]);
+  });
+
   for (const writeServer of ["cfg", "cfg2"]) {
     it(`delivers every locally written row exactly once without waiting for the interval (write through ${writeServer === "cfg" ? "the same" : "another"} tdengine-config)`, async () => {
       await helper.load([configNode, writeNode, pollNode], flow(writeServer), credentials);

@@ -204,7 +204,7 @@ describe("poll: error latch", () => {
     assert.equal(max, 1);
   });
 
-  it("wake: polls no more often than the floor, counted from the last poll's start", async () => {
+  it("wake: polls no more often than the floor, counted from the last woken poll's start", async () => {
     let clock = 1_000_000;
     const starts: number[] = [];
     const s = new TickScheduler(async () => {
@@ -225,6 +225,132 @@ describe("poll: error latch", () => {
     await waitFor("the tick's poll", () => starts.length === 2);
     await s.stop();
     assert.equal(starts.length, 2);
+  });
+
+  it("wake: an interval poll does not count for the floor: a write landing right after one is read at once", async () => {
+    let clock = 1_000_000;
+    const woken: boolean[] = [];
+    const s = new TickScheduler(async (w) => {
+      woken.push(w);
+      return {};
+    }, { intervalMs: 0, now: () => clock });
+    s.tick();
+    await waitFor("the tick's poll", () => woken.length === 1 && !s.state.running);
+    clock += 10;
+    // The tick's poll may have started before the write's rows landed: the wake polls now, floor or not.
+    s.wake(60_000);
+    await waitFor("the woken poll", () => woken.length === 2);
+    assert.deepEqual(woken, [false, true]);
+    await waitFor("idle", () => !s.state.running);
+    clock += 10;
+    s.wake(60_000);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(woken.length, 2, "a second wake within the floor of the woken poll waits");
+    await s.stop();
+  });
+
+  it("wake: a woken poll does the interval's work (is not told 'woken') when no full poll started within an interval", async () => {
+    let clock = 1_000_000;
+    const woken: boolean[] = [];
+    const s = new TickScheduler(async (w) => {
+      woken.push(w);
+      return {};
+    }, { intervalMs: 1000, now: () => clock });
+    const pollOnce = async (start: () => void): Promise<void> => {
+      const n = woken.length;
+      start();
+      await waitFor("a poll", () => woken.length === n + 1 && !s.state.running);
+    };
+    await pollOnce(() => s.tick());
+    clock += 400;
+    await pollOnce(() => s.wake(0));
+    clock += 400;
+    await pollOnce(() => s.wake(0));
+    // Wakes took every tick's turn for a whole interval: this one looks for late rows too...
+    clock += 400;
+    await pollOnce(() => s.wake(0));
+    // ...and counts as the interval's full poll.
+    clock += 400;
+    await pollOnce(() => s.wake(0));
+    assert.deepEqual(woken, [false, true, true, false, true]);
+    await s.stop();
+  });
+
+  it("wake with more: a write landing batch by batch is read once, after its last batch; ticks wait for it too", async () => {
+    let clock = 1_000_000;
+    let runs = 0;
+    const s = new TickScheduler(async () => {
+      runs++;
+      return {};
+    }, { intervalMs: 0, settleMaxMs: 60_000, now: () => clock });
+    s.wake(0, true);
+    clock += 5;
+    s.wake(0, true);
+    assert.equal(s.settling, true);
+    let settled = false;
+    void s.settled().then(() => (settled = true));
+    s.tick();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(runs, 0, "neither the batches' wakes nor a tick poll while the write lands");
+    assert.equal(settled, false);
+    clock += 5;
+    s.wake(0); // the last batch
+    await waitFor("one poll for the whole write", () => runs === 1 && !s.state.running);
+    assert.equal(s.settling, false);
+    assert.equal(settled, true, "settled() resolves with the last batch");
+    await s.settled(); // nothing landing: at once
+    await s.stop();
+    assert.equal(runs, 1);
+  });
+
+  it("wake with more: a write that never sends its last batch is read settleMaxMs after it began; a pause meanwhile leaves ticks working", async () => {
+    let runs = 0;
+    const s = new TickScheduler(async () => {
+      runs++;
+      return {};
+    }, { intervalMs: 0, settleMaxMs: 20 });
+    s.wake(0, true);
+    await s.settled();
+    await waitFor("the poll after the settle time", () => runs === 1 && !s.state.running);
+    s.wake(0, true);
+    s.pause();
+    await s.settled(); // its wake is refused (paused), and the settle must not outlive it
+    s.resume();
+    s.tick();
+    await waitFor("the tick polls after resume", () => runs === 2);
+    s.wake(0, true);
+    const stopped = s.settled();
+    await s.stop();
+    await stopped; // stop ends the wait of a poll that waits for a write to land
+    assert.equal(runs, 2);
+  });
+
+  it("landedDuringRun: a poll that rows landed during learns it once the write settled, takes the wake, and no extra poll follows", async () => {
+    const gate = deferred();
+    const answers: boolean[] = [];
+    let runs = 0;
+    const s = new TickScheduler(async () => {
+      runs++;
+      if (runs === 1) await gate.promise;
+      answers.push(await s.landedDuringRun());
+      return {};
+    }, { intervalMs: 0, settleMaxMs: 60_000 });
+    s.tick();
+    await waitFor("the poll started", () => runs === 1);
+    s.wake(0, true); // a write began while the poll ran: its first batch...
+    gate.resolve();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(answers, [], "the poll waits while the write is still landing");
+    s.wake(0); // ...and its last
+    await waitFor("the poll answered", () => answers.length === 1);
+    await s.idle();
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(answers, [true]);
+    assert.equal(runs, 1, "the poll read the write itself: no second poll for the same wake");
+    s.tick();
+    await waitFor("a quiet poll", () => answers.length === 2);
+    assert.deepEqual(answers, [true, false], "nothing landed during the second poll");
+    await s.stop();
   });
 
   it("wake: ignored while paused and during a failure back-off", async () => {

@@ -87,6 +87,16 @@ describe("Writer batching", () => {
     await p.close(1000);
   });
 
+  it("announces each batch before it goes and says whether more rows of the same write follow at once (a reader may wait for them)", async () => {
+    const { p, events } = setup({ flushMs: 60_000 });
+    // One message of 250 rows in batches of at most 100: three batches back to back, the last says "no more".
+    await p.write({ payload: rows(250) });
+    const seen = events.filter((e) => e.type === "sending" || e.type === "written").map((e) => (e.type === "written" ? `written ${e.rows} more=${e.more}` : e.type));
+    assert.deepEqual(seen, ["sending", "written 100 more=true", "sending", "written 100 more=true", "sending", "written 50 more=false"]);
+    assert.ok(events.every((e) => e.type !== "sending" || (e.database === "power" && e.stable === "meters")));
+    await p.close(1000);
+  });
+
   it("gathers the rows that arrive while a batch is in flight: into the next batch once it is full, or after the flush interval", async () => {
     const { p, client } = setup({ flushMs: 60_000 });
     let release!: () => void;
