@@ -133,6 +133,20 @@ const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(res
 
 type NextPage = { kind: "page"; op: BoundOp; bound: bigint | undefined } | { kind: "done" } | { kind: "stalled" };
 
+/** The next page's query, asked for by a poll that maxRowsPerPoll stopped, kept for the poll that follows. */
+interface CarriedPage {
+  client: QueryClient;
+  op: BoundOp;
+  bound: bigint | undefined;
+  result: Promise<QueryResult>;
+}
+
+/** Waits for a query without caring how it ends (its error, if any, belongs to nobody). */
+const settle = (p: Promise<unknown>): Promise<void> => p.then(
+  () => undefined,
+  () => undefined,
+);
+
 export class Poller {
   readonly fingerprint: string;
   private readonly source: PollSource;
@@ -153,6 +167,11 @@ export class Poller {
   private shape?: Shape;
   /** Prepared statements reused across polls; close() releases them. */
   private readonly statements = new StatementCache();
+  /**
+   * Catching up, a poll ends at maxRowsPerPoll and the caller polls again at once: the page that poll will read
+   * first is asked for before the rows are handed out, so the server works while the caller emits them.
+   */
+  private carried?: CarriedPage;
 
   constructor(opts: PollerOptions) {
     this.source = opts.source;
@@ -189,12 +208,15 @@ export class Poller {
   }
 
   /** Closes the prepared statements kept for polling (call when the poller is discarded). */
-  close(): Promise<void> {
-    return this.statements.close();
+  async close(): Promise<void> {
+    // A page asked for ahead still uses a statement: let it finish before the statements are closed.
+    await this.dropCarried();
+    await this.statements.close();
   }
 
   /** Forgets the watermark: the next poll starts again from the start position. */
   reset(): void {
+    void this.dropCarried();
     this.watermark = undefined;
     this.minFloor = undefined;
     this.recent.clear();
@@ -241,8 +263,13 @@ export class Poller {
     let lookbackRead: boolean | undefined;
     let from = floor;
     if (this.source.mode === "table" && this.lookbackMs > 0 && floor !== undefined && this.watermark !== undefined && floor < this.watermark) {
+      // The COUNTs compare the window with what was emitted; a page still on its way is waited for first, so the
+      // requests of the poll stay in order on the connection.
+      if (this.carried) await settle(this.carried.result);
       const late = opts.lateRows === false ? [] : await this.lateRanges(client, this.source.table, floor, this.watermark);
       lookbackRead = late.length > 0;
+      // Reading late ranges may end the poll before the read from the watermark: a carried page would grow old.
+      if (lookbackRead) await this.dropCarried();
       // Late rows: read just the ranges whose counts showed them, then on from the watermark. The rows at the
       // watermark (remembered) and after it are all there is to read otherwise.
       for (const [lo, hi] of late) {
@@ -279,7 +306,8 @@ export class Poller {
     const ordered = this.source.mode === "table";
     const lookbackUnits = (p: Precision): bigint => (ordered ? BigInt(Math.floor(this.lookbackMs)) * UNITS_PER_MS[p] : 0n);
     /** The next page's query, sent before this page's rows are converted (see below). */
-    let prefetched: Promise<QueryResult> | undefined;
+    const carried = upper === undefined ? await this.takeCarried(client, op, bound) : undefined;
+    let prefetched: Promise<QueryResult> | undefined = carried && Promise.resolve(carried);
     for (;;) {
       let res: QueryResult;
       let shape: Shape;
@@ -321,6 +349,13 @@ export class Poller {
 
       if (acc.rows.length >= this.maxRowsPerPoll) {
         acc.caughtUp = false;
+        // The poll that follows (at once, see CarriedPage) starts where this one stops: its first page is asked
+        // for now. Only the open-ended read carries (a lookback range ends at its upper bound).
+        if (next.kind === "page" && upper === undefined) {
+          const result = this.query(client, next.op, next.bound);
+          result.catch(() => undefined); // handled by the poll that takes it, or dropped
+          this.carried = { client, op: next.op, bound: next.bound, result };
+        }
         return false;
       }
       if (next.kind !== "page") {
@@ -348,6 +383,31 @@ export class Poller {
     if (count < this.pageSize || max === undefined) return { kind: "done" };
     if (bound !== undefined && max <= bound) return { kind: "stalled" };
     return { kind: "page", op, bound: max };
+  }
+
+  /**
+   * The carried page, when it was asked for on this client with this bound and has not failed; otherwise it is
+   * dropped (undefined: the caller asks again).
+   */
+  private async takeCarried(client: QueryClient, op: BoundOp, bound: bigint | undefined): Promise<QueryResult | undefined> {
+    const c = this.carried;
+    if (!c) return undefined;
+    this.carried = undefined;
+    if (c.client !== client || c.op !== op || c.bound !== bound) {
+      await settle(c.result);
+      return undefined;
+    }
+    // A failure (a connection lost since, a timeout) is not this poll's: the page is asked for again.
+    return c.result.then(
+      (res) => res,
+      () => undefined,
+    );
+  }
+
+  private async dropCarried(): Promise<void> {
+    const c = this.carried;
+    this.carried = undefined;
+    if (c) await settle(c.result);
   }
 
   /** Sets the start watermark. "now" and a start window need the database precision first. */

@@ -1,12 +1,9 @@
 // Decoded result rows (arrays in column order) -> the row objects a poll emits.
 //
 // Catching up emits up to a million rows a second, so building the objects is the poll's hottest loop. The
-// builder is generated per result shape (as lib/write/fast-row.ts does): one store per column at its own site
-// instead of a loop of megamorphic keyed stores, and a constructor, so V8 sizes the objects to their fields
-// (a `{}` literal holds four fields inline and puts the rest in a second allocation). The constructor's
-// prototype is Object.prototype: the rows are plain objects to everything that looks (prototype, constructor,
-// util.inspect, JSON, structured clone). Only the code's shape comes from the columns; names are passed in as
-// values, never written into the source.
+// builder is generated per result shape (as lib/write/fast-row.ts does): one object literal with every column,
+// instead of a loop of megamorphic keyed stores, so V8 sizes the objects to their fields. The rows are plain
+// objects to everything that looks (prototype, constructor, util.inspect, JSON, structured clone).
 import type { ColumnMeta, Precision } from "../tdengine/api";
 import { setOwn } from "../own-property";
 import { epochNumberToMs, epochToMs, toEpoch } from "./timestamps";
@@ -82,27 +79,29 @@ export function makeRowConverter(
 }
 
 /**
- * The generated builder. `this[k] = v` stores define own properties for every name but "__proto__" (an
- * inherited setter), which takes definingConvert instead.
+ * The generated builder: one object literal, so V8 allocates each row at its final size and, with allocation
+ * sites of their own, rows that live long (a catch-up's page) are allocated in the old generation at once
+ * instead of being copied by every scavenge. Names enter the source only as JSON string literals; a
+ * "__proto__" key in a literal would set the prototype, so such a shape takes definingConvert instead.
  */
 function compileConvert(idx: number[], names: string[], conv: (Convert | undefined)[]): (row: unknown[]) => Record<string, unknown> {
   const params: string[] = [];
   const args: unknown[] = [];
-  const stores: string[] = [];
+  const fields: string[] = [];
   for (let k = 0; k < names.length; k++) {
-    params.push(`k${k}`, `f${k}`);
-    args.push(names[k], conv[k]);
+    params.push(`f${k}`);
+    args.push(conv[k]);
     // NULL and a missing value are null; a converter sees every other value.
     const v = `row[${idx[k]}]`;
-    stores.push(conv[k] ? `v = ${v}; this[k${k}] = v === undefined ? null : f${k}(v);` : `v = ${v}; this[k${k}] = v === undefined ? null : v;`);
+    fields.push(`${JSON.stringify(names[k])}: (v = ${v}) === undefined ? null : ${conv[k] ? `f${k}(v)` : "v"}`);
   }
   const body = `"use strict";
-function Row(row) {
+return function convert(row) {
   let v;
-${stores.join("\n")}
-}
-Row.prototype = Object.prototype;
-return function convert(row) { return new Row(row); };`;
+  return {
+${fields.join(",\n")}
+  };
+};`;
   const make = new Function(...params, body) as (...a: unknown[]) => (row: unknown[]) => Record<string, unknown>;
   return make(...args);
 }

@@ -256,7 +256,11 @@ export = function (RED: NodeAPI): void {
       });
     });
     void ready.then(() => {
-      if (!closing) scheduler.start();
+      if (closing) return;
+      scheduler.start();
+      // The first poll runs at deploy, not an interval later (a long interval would show nothing for that
+      // long). Interval 0 means "only when triggered": no poll of its own, at deploy either.
+      if (opts.intervalMs > 0) scheduler.tick();
     });
 
     node.on("input", (msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {

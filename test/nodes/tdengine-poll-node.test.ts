@@ -96,6 +96,15 @@ describe("tdengine-poll node (stand-in connection)", () => {
     assert.equal(client.queries.length, 2, "interval 0: polls only when triggered");
   });
 
+  it("polls once at deploy, not an interval later", async () => {
+    client.insert("d0", 7, { v: 1 });
+    // An hour's interval: rows within the test's time can only come from a poll at deploy.
+    await helper.load([fakeTdengineConfig, pollNode], flow({ interval: 3_600_000 }));
+    const out = collect("out");
+    await waitFor("the rows of the first poll", () => out.length === 1);
+    assert.deepEqual(keys(out), ["d0@7"]);
+  });
+
   it("reset forgets the watermark; pause stops interval polls, resume restarts them", async () => {
     client.insert("d0", 10, { v: 1 });
     await helper.load([fakeTdengineConfig, pollNode], flow());

@@ -27,6 +27,8 @@ async function drain(p: Poller, c: FakeTdengineClient): Promise<string[]> {
   throw new Error("never caught up");
 }
 
+const keysOf = (rows: Record<string, unknown>[]): string[] => rows.map((x) => `${String(x.tbname)}@${String(x.ts)}`);
+
 /** Checks that `emitted` holds each key of the table (minus `except`) exactly once; keys use epoch ms. */
 function assertExactlyOnce(emitted: string[], c: FakeTdengineClient, except: string[] = []): void {
   const expected = c.rows
@@ -92,6 +94,56 @@ describe("poll: watermark paging", () => {
     assert.ok(first.rows.length >= 50 && first.rows.length < 70);
     const rest = await drain(p, c);
     assertExactlyOnce([...first.rows.map((x) => `${String(x.tbname)}@${String(x.ts)}`), ...rest], c);
+  });
+
+  it("a poll stopped by maxRowsPerPoll has asked for the next page, which the next poll reads: no page asked twice", async () => {
+    const c = new FakeTdengineClient();
+    for (let i = 0; i < 100; i++) c.insert(`d${i % 2}`, 1000 + i);
+    const p = poller({ pageSize: 10, maxRowsPerPoll: 30 });
+    const first = await p.poll(c);
+    assert.equal(first.caughtUp, false);
+    const sent = c.queries.length;
+    const ahead = c.queries[sent - 1];
+    // The last query sent starts at the newest row emitted: the next poll's first page.
+    assert.equal(ahead.params[0], BigInt(Math.max(...first.rows.map((r) => Number(r.ts)))));
+    const rest = await drain(p, c);
+    const asked = c.queries.map((q) => `${q.sql}|${String(q.params)}`);
+    assert.equal(new Set(asked).size, asked.length, "no page asked twice");
+    assert.notEqual(`${c.queries[sent].sql}|${String(c.queries[sent].params)}`, `${ahead.sql}|${String(ahead.params)}`, "the second poll begins after the carried page");
+    assertExactlyOnce([...first.rows.map((x) => `${String(x.tbname)}@${String(x.ts)}`), ...rest], c);
+  });
+
+  it("a page asked for ahead that failed is asked again; one asked on another connection is not used", async () => {
+    const c = new FakeTdengineClient();
+    for (let i = 0; i < 100; i++) c.insert(`d${i % 2}`, 1000 + i);
+    /** A connection over the table that records its queries and fails the ones listed (1-based). */
+    const connection = (failing: number[] = []) => {
+      const asked: string[] = [];
+      return {
+        asked,
+        queryWithParams: (sql: string, params: unknown[]) => {
+          asked.push(String(params));
+          return failing.includes(asked.length) ? Promise.reject(new Error("connection lost")) : c.queryWithParams(sql, params);
+        },
+      };
+    };
+    // Four pages reach the cap; the fifth query, asked ahead, fails: the next poll asks for it again.
+    const a = connection([5]);
+    const p = poller({ pageSize: 10, maxRowsPerPoll: 30 });
+    const emitted = keysOf((await p.poll(a)).rows);
+    assert.equal(a.asked.length, 5);
+    const second = await p.poll(a);
+    assert.equal(second.error, undefined);
+    assert.equal(a.asked[5], a.asked[4], "the failed page is asked again");
+    emitted.push(...keysOf(second.rows));
+    // A page asked ahead on one connection is not used by a poll on another: it is asked there.
+    const b = connection();
+    const before = a.asked.length;
+    emitted.push(...keysOf((await p.poll(b)).rows));
+    assert.equal(a.asked.length, before, "nothing more asked on the first connection");
+    assert.equal(b.asked[0], a.asked[before - 1], "the second connection asks for the page itself");
+    emitted.push(...(await drain(p, c)));
+    assertExactlyOnce(emitted, c);
   });
 
   it("hides the internal tbname unless asked for", async () => {
