@@ -2,7 +2,8 @@
 export { Poller, POLLER_DEFAULTS } from "./poller";
 export type { PollerOptions, PollResult, PollSource, PersistedState, QueryClient, StartPosition, WatermarkInfo } from "./poller";
 export { TickScheduler } from "./scheduler";
-export { mergePollResults } from "./merge-results";
+export { mergePollResults, pollMessage } from "./merge-results";
+export type { MessagePollOptions } from "./merge-results";
 export type { SchedulerOptions, SchedulerStats, TaskOutcome } from "./scheduler";
 export { ErrorLatch, errorSignature } from "./error-latch";
 export { RateMeter } from "./rate";

@@ -117,6 +117,8 @@ interface PageAccumulator {
   caughtUp: boolean;
   newest?: bigint;
   error?: Error;
+  /** Rows this poll may emit: maxRowsPerPoll, or less (see poll's maxRows). */
+  cap: number;
 }
 
 /** COUNT queries one poll may spend locating late rows (a 50,000-row window needs about ten). */
@@ -152,7 +154,8 @@ export class Poller {
   private readonly source: PollSource;
   private readonly start: StartPosition;
   private readonly pageSize: number;
-  private readonly maxRowsPerPoll: number;
+  /** New rows after which a poll stops (it may finish the page it is on). */
+  readonly maxRowsPerPoll: number;
   private readonly lookbackMs: number;
   private readonly timestamps: TimestampOutput;
   private readonly requestTimeoutMs?: number;
@@ -254,11 +257,14 @@ export class Poller {
    * Reads every new row (up to maxRowsPerPoll). Throws when the first page fails. `lateRows: false` skips the
    * lookback check of this poll (table mode) and reads from the watermark only: for polls woken by a local write,
    * which come often; late rows are still caught by the next poll that checks (the interval's).
+   * `maxRows` lowers maxRowsPerPoll for this poll: a poll whose rows join an earlier poll's in one message
+   * keeps that message within maxRowsPerPoll.
    */
-  async poll(client: QueryClient, opts: { lateRows?: boolean } = {}): Promise<PollResult> {
+  async poll(client: QueryClient, opts: { lateRows?: boolean; maxRows?: number } = {}): Promise<PollResult> {
     if (this.watermark === undefined && this.minFloor === undefined) await this.initialise(client);
 
-    const acc: PageAccumulator = { rows: [], pages: 0, rowsRead: 0, rowsWithoutTs: 0, stalled: false, caughtUp: true };
+    const cap = Math.max(1, Math.min(this.maxRowsPerPoll, opts.maxRows ?? Infinity));
+    const acc: PageAccumulator = { rows: [], pages: 0, rowsRead: 0, rowsWithoutTs: 0, stalled: false, caughtUp: true, cap };
     const floor = this.floor();
     let lookbackRead: boolean | undefined;
     let from = floor;
@@ -331,7 +337,7 @@ export class Poller {
       // The next query does not depend on which rows of this page are new, only on its newest timestamp: when
       // the poll is sure to go on (even if every row is new, it stays under maxRowsPerPoll), the next page is
       // asked for now and the server works on it while this page's objects are built.
-      if (next.kind === "page" && acc.rows.length + res.rows.length < this.maxRowsPerPoll) {
+      if (next.kind === "page" && acc.rows.length + res.rows.length < acc.cap) {
         prefetched = this.query(client, next.op, next.bound, undefined, upper);
         prefetched.catch(() => undefined); // awaited (and its error handled) at the top of the loop
       }
@@ -347,7 +353,7 @@ export class Poller {
       if (emitted.newest !== undefined && (acc.newest === undefined || emitted.newest > acc.newest)) acc.newest = emitted.newest;
       if (acc.newest !== undefined && (this.watermark === undefined || acc.newest > this.watermark)) this.watermark = acc.newest;
 
-      if (acc.rows.length >= this.maxRowsPerPoll) {
+      if (acc.rows.length >= acc.cap) {
         acc.caughtUp = false;
         // The poll that follows (at once, see CarriedPage) starts where this one stops: its first page is asked
         // for now. Only the open-ended read carries (a lookback range ends at its upper bound).

@@ -4,14 +4,13 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus
 import {
   ErrorLatch,
   HandoverLedger,
-  mergePollResults,
   parsePollNodeSettings,
   Poller,
+  pollMessage,
   RateMeter,
   TickScheduler,
   type PollNodeOptions,
   type PollNodeSettings,
-  type PollResult,
 } from "../../lib/poll";
 import { clearSourceHealth, publishSourceHealth, type SourceState } from "../../lib/health/source-health";
 import { isTransportError } from "../../lib/write";
@@ -128,20 +127,10 @@ export = function (RED: NodeAPI): void {
       const client = await server.getClient(CONNECT_WAIT_MS);
       // A poll woken by a local write reads from the watermark; the others also look for late rows (the
       // scheduler makes sure one of those starts at least once an interval).
-      let result: PollResult = await poller.poll(client, { lateRows: !woken });
       // A poll that began just before a local write (of one batch or several) read part of it or none; the rest
       // has landed by now or within the scheduler's settle time. Reading it into the same message keeps a write
       // whole: the dashboard does not show its older half alone, stale by the producer's whole tick.
-      if (result.rows.length > 0 && result.caughtUp && !result.error && (await scheduler.landedDuringRun())) {
-        if (!closing) {
-          try {
-            result = mergePollResults(result, await poller.poll(client, { lateRows: false }));
-          } catch (err) {
-            // The first read's rows are past the watermark already: they go out, and the error is reported.
-            result = { ...result, error: err instanceof Error ? err : new Error(String(err)) };
-          }
-        }
-      }
+      const result = await pollMessage(poller, client, { lateRows: !woken, landed: () => scheduler.landedDuringRun(), closing: () => closing });
       // Rows read while the node closes are not sent: the persisted watermark still points before them,
       // so the next start (or redeploy) reads them again and nothing is lost.
       if (closing) return { again: false };

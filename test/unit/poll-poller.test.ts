@@ -96,6 +96,17 @@ describe("poll: watermark paging", () => {
     assertExactlyOnce([...first.rows.map((x) => `${String(x.tbname)}@${String(x.ts)}`), ...rest], c);
   });
 
+  it("a poll given maxRows (its rows join an earlier poll's message) stops there, below maxRowsPerPoll; nothing is lost", async () => {
+    const c = new FakeTdengineClient();
+    for (let i = 0; i < 100; i++) for (let t = 0; t < 3; t++) c.insert(`d${t}`, 1000 + i);
+    const p = poller({ pageSize: 10, maxRowsPerPoll: 200 });
+    const joined = await p.poll(c, { maxRows: 30 });
+    assert.equal(joined.caughtUp, false);
+    assert.ok(joined.rows.length >= 30 && joined.rows.length < 40, `${joined.rows.length} rows`);
+    const rest = await drain(p, c);
+    assertExactlyOnce([...keysOf(joined.rows), ...rest], c);
+  });
+
   it("a poll stopped by maxRowsPerPoll has asked for the next page, which the next poll reads: no page asked twice", async () => {
     const c = new FakeTdengineClient();
     for (let i = 0; i < 100; i++) c.insert(`d${i % 2}`, 1000 + i);
