@@ -7,13 +7,13 @@
 //  - tdengine-poll inside Node-RED (node-red-node-test-helper, runtime from NR_RUNTIME): start "everything",
 //    rows/s emitted on its output (pages of 10,000 rows, messages of up to 100,000 rows) until all rows are out.
 // The emulator's CPU during each measurement is reported so that its share is not mistaken for the client's.
-// Usage: node dist/bench/read.js [--rows 1000000] [--repeat 3] [--max-rows-per-poll 100000] [--profile-dir DIR]
+// Usage: node dist/bench/read.js [--rows 1000000] [--repeat 3] [--max-rows-per-poll 10000 (the node's default)] [--profile-dir DIR]
 // With --profile-dir, the emulator runs under --cpu-prof, this process is profiled during the tdengine-poll runs only,
 // and the top functions of both by self time are printed.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openClient } from "../lib/tdengine";
-import type { QueryClient } from "../lib/poll";
+import { POLLER_DEFAULTS, type QueryClient } from "../lib/poll";
 import { StatementCache } from "../lib/poll/statement-cache";
 import helper from "../test/support/helper";
 import { nodeModule } from "../test/support/package-info";
@@ -33,7 +33,7 @@ const SUBTABLES = 10;
 const T0 = 1_700_000_000_000;
 const PROFILE_DIR = argString("profile-dir", "");
 /** The poll node's "max rows per message" (its default is 100,000). */
-const MAX_ROWS_PER_POLL = argNumber("max-rows-per-poll", 100_000);
+const MAX_ROWS_PER_POLL = argNumber("max-rows-per-poll", POLLER_DEFAULTS.maxRowsPerPoll);
 
 function load(url: string): Promise<void> {
   return loadMeters(url, DB, ROWS, SUBTABLES, T0, (g) => `loc_${g}`);

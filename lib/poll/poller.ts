@@ -60,7 +60,7 @@ export interface PollerOptions {
 
 export const POLLER_DEFAULTS = {
   pageSize: 10000,
-  maxRowsPerPoll: 100000,
+  maxRowsPerPoll: 10000,
   lookbackMs: 0,
   maxRecentKeys: 100000,
   timestamps: "date" as TimestampOutput,
@@ -334,12 +334,13 @@ export class Poller {
       const precision = this.precision;
       const page = inspectPage(res.rows, shape.tsIndex, precision, ordered);
       const next = this.nextPage(res.rows.length, page.max, op, bound);
-      // The next query does not depend on which rows of this page are new, only on its newest timestamp: when
-      // the poll is sure to go on (even if every row is new, it stays under maxRowsPerPoll), the next page is
-      // asked for now and the server works on it while this page's objects are built.
-      if (next.kind === "page" && acc.rows.length + res.rows.length < acc.cap) {
+      // The next query does not depend on which rows of this page are new, only on its newest timestamp: it is
+      // asked for now and the server works on it while this page's objects are built. This poll reads it if it
+      // goes on; if the page reaches the cap, the next poll does (open-ended reads carry it, see CarriedPage).
+      // A lookback range does not carry, so it asks ahead only when sure to go on (even if every row is new).
+      if (next.kind === "page" && (upper === undefined || acc.rows.length + res.rows.length < acc.cap)) {
         prefetched = this.query(client, next.op, next.bound, undefined, upper);
-        prefetched.catch(() => undefined); // awaited (and its error handled) at the top of the loop
+        prefetched.catch(() => undefined); // awaited (and its error handled) at the top of the loop, or carried
       }
       const emitter = new PageEmitter(page, { shape, recent: this.recent, floor, lookbackUnits: lookbackUnits(precision) }, acc.rows);
       for (let at = 0; at < res.rows.length; at += EMIT_CHUNK_ROWS) {
@@ -355,13 +356,9 @@ export class Poller {
 
       if (acc.rows.length >= acc.cap) {
         acc.caughtUp = false;
-        // The poll that follows (at once, see CarriedPage) starts where this one stops: its first page is asked
-        // for now. Only the open-ended read carries (a lookback range ends at its upper bound).
-        if (next.kind === "page" && upper === undefined) {
-          const result = this.query(client, next.op, next.bound);
-          result.catch(() => undefined); // handled by the poll that takes it, or dropped
-          this.carried = { client, op: next.op, bound: next.bound, result };
-        }
+        // The poll that follows (at once, see CarriedPage) starts where this one stops, with the page asked for
+        // above. Only an open-ended read asks ahead when it may stop here (a lookback range ends at its bound).
+        if (prefetched && next.kind === "page") this.carried = { client, op: next.op, bound: next.bound, result: prefetched };
         return false;
       }
       if (next.kind !== "page") {

@@ -1,6 +1,6 @@
 // The poll's page handling on its fast path (table mode, ordered safe-integer epochs) and where it must leave
 // it: rows repeated inside a page, pages out of timestamp order, bigint (ns) epochs; and the next page asked for
-// before this one is converted, never beyond the poll's row cap.
+// before this one is converted (at the row cap, it becomes the next poll's first page), never more than one page ahead.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { epochToMs, Poller, type PollerOptions } from "../../lib/poll";
@@ -77,6 +77,27 @@ describe("poll: pages", () => {
     assert.equal(emitted.length, c.rows.length, "as many rows emitted as exist");
     const expected = c.rows.map((r) => `${r.tbname}@${epochToMs(r.ts, "ns")}`).sort();
     assert.deepEqual([...emitted].sort(), expected);
+  });
+
+  it("the page after the one that reaches the row cap is asked for before that page's objects are built", async () => {
+    const c = new FakeTdengineClient();
+    for (let i = 0; i < 100; i++) c.insert(`d${i % 2}`, 1000 + i);
+    // Each answer's value column records how many queries had been sent when the converter read it.
+    const answer = c.queryWithParams.bind(c);
+    const sentWhenBuilt: number[][] = [];
+    c.queryWithParams = async (sql, params, opts) => {
+      const res = await answer(sql, params, opts);
+      const v = res.columns.findIndex((col) => col.name === "v");
+      const seen: number[] = [];
+      sentWhenBuilt.push(seen);
+      const rows = res.rows.map((row) => new Proxy(row, { get: (t, k) => (k === String(v) && seen.push(c.queries.length), Reflect.get(t, k)) }));
+      return { ...res, rows };
+    };
+    const r = await poller({ pageSize: 10, maxRowsPerPoll: 30 }).poll(c);
+    assert.equal(r.caughtUp, false);
+    assert.equal(sentWhenBuilt.length, 5, "four pages and the next poll's first");
+    // The fourth page reached the cap: the fifth query was on its way while its rows were built.
+    assert.ok(sentWhenBuilt[3].length > 0 && sentWhenBuilt[3].every((n) => n === 5), `queries sent while page 4 was built: ${sentWhenBuilt[3].join(",")}`);
   });
 
   it("asks for the next page while the poll is sure to go on; at the row cap, only the next poll's first page", async () => {
