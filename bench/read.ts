@@ -5,7 +5,7 @@
 //    `WHERE ts >= ? ORDER BY ts LIMIT 10000` pages through prepared statements (decoded, not de-duplicated,
 //    no row objects);
 //  - tdengine-poll inside Node-RED (node-red-node-test-helper, runtime from NR_RUNTIME): start "everything",
-//    rows/s emitted on its output (pages of 10,000 rows, messages of up to 100,000 rows) until all rows are out.
+//    rows/s emitted on its output (pages of 10,000 rows, messages of up to --max-rows-per-poll rows) until all rows are out.
 // The emulator's CPU during each measurement is reported so that its share is not mistaken for the client's.
 // Usage: node dist/bench/read.js [--rows 1000000] [--repeat 3] [--max-rows-per-poll 10000 (the node's default)] [--profile-dir DIR]
 // With --profile-dir, the emulator runs under --cpu-prof, this process is profiled during the tdengine-poll runs only,
@@ -32,7 +32,7 @@ const DB = "readbench";
 const SUBTABLES = 10;
 const T0 = 1_700_000_000_000;
 const PROFILE_DIR = argString("profile-dir", "");
-/** The poll node's "max rows per message" (its default is 100,000). */
+/** The poll node's "max rows per message" (by default the node's own default). */
 const MAX_ROWS_PER_POLL = argNumber("max-rows-per-poll", POLLER_DEFAULTS.maxRowsPerPoll);
 
 function load(url: string): Promise<void> {

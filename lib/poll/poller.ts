@@ -311,8 +311,9 @@ export class Poller {
     let op: BoundOp = ">=";
     const ordered = this.source.mode === "table";
     const lookbackUnits = (p: Precision): bigint => (ordered ? BigInt(Math.floor(this.lookbackMs)) * UNITS_PER_MS[p] : 0n);
-    /** The next page's query, sent before this page's rows are converted (see below). */
+    // The first page may have been asked for by the poll before (CarriedPage).
     const carried = upper === undefined ? await this.takeCarried(client, op, bound) : undefined;
+    /** The next page's query, sent before this page's rows are converted (see below). */
     let prefetched: Promise<QueryResult> | undefined = carried && Promise.resolve(carried);
     for (;;) {
       let res: QueryResult;
@@ -401,10 +402,7 @@ export class Poller {
       return undefined;
     }
     // A failure (a connection lost since, a timeout) is not this poll's: the page is asked for again.
-    return c.result.then(
-      (res) => res,
-      () => undefined,
-    );
+    return c.result.catch(() => undefined);
   }
 
   private async dropCarried(): Promise<void> {
