@@ -31,6 +31,8 @@ export interface StreamSetup {
 export class StopConditions {
   private readonly started = Date.now();
   readonly deadlineAt: number | undefined;
+  /** Whether the last timeout() handed out was cut to what was left of the deadline. */
+  private lastCut = false;
 
   constructor(
     private readonly opts: StreamOptions | undefined,
@@ -54,12 +56,19 @@ export class StopConditions {
   timeout(): number {
     this.check();
     const per = this.opts?.timeoutMs ?? this.defaultTimeoutMs;
-    return this.deadlineAt === undefined ? per : Math.max(1, Math.min(per, this.deadlineAt - Date.now()));
+    if (this.deadlineAt === undefined) return per;
+    const left = Math.max(1, this.deadlineAt - Date.now());
+    this.lastCut = left < per;
+    return Math.min(per, left);
   }
 
-  /** A request's timeout past the deadline is reported as the deadline. */
+  /**
+   * A request's timeout is reported as the deadline when the deadline is past, or when that request's timeout was
+   * the rest of the deadline: timers run on a monotonic clock and may fire a millisecond before Date.now() reaches
+   * the deadline.
+   */
   explain(err: unknown): unknown {
-    if (err instanceof TdengineError && err.kind === "timeout" && this.deadlineAt !== undefined && Date.now() >= this.deadlineAt) {
+    if (err instanceof TdengineError && err.kind === "timeout" && this.deadlineAt !== undefined && (this.lastCut || Date.now() >= this.deadlineAt)) {
       return this.deadlineError();
     }
     return err;
