@@ -147,6 +147,7 @@ export = function (RED: NodeAPI): void {
     let lastText = "";
     const coalescer = new UpdateCoalescer(sink, {
       intervalMs: opts?.intervalMs ?? 50,
+      limit: opts?.index ? undefined : opts?.limit,
       onFlushed: (rows) => {
         rowsAccepted += rows;
         if (rows > 0) tracker.rowsApplied();

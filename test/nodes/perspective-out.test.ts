@@ -139,6 +139,19 @@ describe("perspective-out", () => {
     assert.deepEqual(rows.map((r) => r.ts).sort(), [3, 4, 5, 6, 7].map((i) => T0 + i));
   });
 
+  it("limit: a message of more rows than the limit leaves exactly its newest `limit` rows, also after later messages", async () => {
+    await helper.load([perspectiveOut], [outNode("out", { table: "ring2", mode: "limit", limit: 100 }), ...catchFlow]);
+    const rows = Array.from({ length: 250 }, (_, i) => meterRow(i));
+    assert.equal((await send("out", { payload: rows, columns: COLUMNS })).error, undefined);
+    const client = await connect();
+    const got = await rowsOf(client, "ring2");
+    assert.deepEqual(got.map((r) => r.ts).sort((a, b) => Number(a) - Number(b)), Array.from({ length: 100 }, (_, i) => T0 + 150 + i));
+    assert.equal(got.find((r) => r.ts === T0 + 249)?.tbname, "d9", "the newest row whole");
+    assert.equal((await send("out", { payload: [meterRow(250), meterRow(251)] })).error, undefined);
+    const after = await rowsOf(client, "ring2");
+    assert.deepEqual(after.map((r) => r.ts).sort((a, b) => Number(a) - Number(b)), Array.from({ length: 100 }, (_, i) => T0 + 152 + i));
+  });
+
   it("index: a row with an existing key replaces that row; a row without some columns leaves them as they were", async () => {
     await helper.load([perspectiveOut], [outNode("out", { table: "latest", mode: "index", index: "tbname" }), ...catchFlow]);
     const rows = Array.from({ length: 25 }, (_, i) => meterRow(i));

@@ -3,7 +3,7 @@
 // own outcome.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { UpdateCoalescer, type TableSink } from "../../lib/perspective/coalescer";
+import { keepNewest, UpdateCoalescer, type TableSink } from "../../lib/perspective/coalescer";
 import { waitFor } from "../support/wait";
 
 function recordingSink(failOn?: string): { sink: TableSink; calls: [string, unknown][] } {
@@ -37,6 +37,43 @@ describe("UpdateCoalescer", () => {
     assert.ok(results.every((r) => r === undefined));
     assert.equal(flushedRows, 100);
     assert.equal(c.pendingRows, 0);
+  });
+
+  it("for a table with a row limit, sends only the newest `limit` rows of a flush, and acknowledges every message", async () => {
+    const { sink, calls } = recordingSink();
+    let flushedRows = 0;
+    const c = new UpdateCoalescer(async () => sink, { intervalMs: 1000, limit: 3, onFlushed: (n) => (flushedRows += n) });
+    const { cb, results } = collect();
+    c.push({ kind: "update", chunks: [{ a: [0, 1, 2, 3, 4] }], rows: 5 }, cb);
+    c.push({ kind: "update", chunks: [{ a: [5] }], rows: 1 }, cb);
+    c.push({ kind: "update", chunks: [{ a: [6] }, { b: ["x"] }], rows: 2 }, cb);
+    c.push({ kind: "update", chunks: [{ a: [8] }], rows: 1 }, cb);
+    await c.flush();
+    // The first goes alone (engine idle) and is cut to its newest 3; the next three are merged, then cut.
+    assert.deepEqual(calls, [
+      ["update", { a: [2, 3, 4] }],
+      ["update", { a: [6] }],
+      ["update", { b: ["x"] }],
+      ["update", { a: [8] }],
+    ]);
+    assert.deepEqual(results, [undefined, undefined, undefined, undefined]);
+    assert.equal(flushedRows, 9, "rows accepted count every row sent, not only the ones kept");
+  });
+
+  it("a replace of more rows than the limit replaces with its newest rows", async () => {
+    const { sink, calls } = recordingSink();
+    const c = new UpdateCoalescer(async () => sink, { intervalMs: 0, limit: 2 });
+    const { cb, results } = collect();
+    c.push({ kind: "replace", chunks: [{ a: [1, 2] }, { a: [3, 4, 5] }], rows: 5 }, cb);
+    await c.flush();
+    assert.deepEqual(calls, [["replace", { a: [4, 5] }]]);
+    assert.deepEqual(results, [undefined]);
+  });
+
+  it("keepNewest drops whole older chunks and slices the boundary one", () => {
+    assert.deepEqual(keepNewest([{ a: [1, 2] }, { b: [3, 4, 5] }, { a: [6] }], 3), [{ b: [4, 5] }, { a: [6] }]);
+    assert.deepEqual(keepNewest([{ a: [1, 2], c: [9, 8] }], 5), [{ a: [1, 2], c: [9, 8] }]);
+    assert.deepEqual(keepNewest([{ a: [1, 2], c: [9, 8] }], 1), [{ a: [2], c: [8] }]);
   });
 
   it("applies an operation that finds the engine idle at once, without waiting for the interval", async () => {
