@@ -12,9 +12,10 @@
 // (perspective-out's done); and CPU of this process (Node-RED + the Perspective engine thread + the harness), of
 // the emulator and of Chromium (all its processes).
 // Usage: npm run build && NR_RUNTIME=node-red-4 node dist/bench/dashboard.js [--rates 1000,10000,50000]
-//          [--seconds 15] [--warmup 5] [--tick 250] [--flows examples/flows.json]
+//          [--seconds 15] [--warmup 5] [--tick 250] [--flows examples/flows.json] [--profile-page DIR (the page main
+//          thread's CPU profile per rate, for bench/support/profile-top.js)]
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { chromium, type BrowserContext } from "playwright-core";
@@ -30,6 +31,8 @@ const SECONDS = argNumber("seconds", 15);
 const WARMUP = argNumber("warmup", 5);
 const TICK_MS = argNumber("tick", 250);
 const FLOWS = argString("flows", "examples/flows.json");
+/** A folder to write the page's main-thread CPU profile of each rate's measured seconds to (dashboard-<rate>.cpuprofile). */
+const PROFILE_PAGE = argString("profile-page", "");
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const CITIES = ["San Francisco", "Los Angeles", "San Diego", "San Jose", "Palo Alto", "Campbell", "Mountain View", "Sunnyvale", "Santa Clara", "Cupertino"];
 
@@ -218,6 +221,11 @@ async function runRate(context: BrowserContext, rate: number, n: number): Promis
         m.dashboardMetrics.freshness.reset();
         return m.dashboard.updates;
       });
+      const profiler = PROFILE_PAGE ? await page.context().newCDPSession(page) : undefined;
+      if (profiler) {
+        await profiler.send("Profiler.enable");
+        await profiler.send("Profiler.start");
+      }
       measuring = true;
       const produced0 = produced;
       const polled0 = polledRows;
@@ -234,6 +242,12 @@ async function runRate(context: BrowserContext, rate: number, n: number): Promis
       const emuCores = (sampleProcess(emu.pid).cpuMs - emu0) / 1000 / secs;
       const chrCores = (chromiumCpuMs(emu.pid) - chr0) / 1000 / secs;
       measuring = false;
+      if (profiler) {
+        const { profile } = await profiler.send("Profiler.stop");
+        mkdirSync(PROFILE_PAGE, { recursive: true });
+        writeFileSync(join(PROFILE_PAGE, `dashboard-${rate}.cpuprofile`), JSON.stringify(profile));
+        await profiler.detach();
+      }
       const s = await page.evaluate(() => {
         const m = window as unknown as M;
         return { ...m.dashboardMetrics.freshness.summary(), updates: m.dashboard.updates };

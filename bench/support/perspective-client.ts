@@ -59,7 +59,11 @@ async function main(): Promise<void> {
   // local table in arrival order; the snapshot is taken after subscribing (deltas it already holds are
   // idempotent here: only the newest timestamp is read).
   const flat = await table.view();
-  const local = await perspective.table(await flat.to_arrow(), { limit: 1_000_000 });
+  // The served table's own limit or index, as the page's replica (viewer/replica.js) takes them: a bigger local
+  // table only adds this client's own work (its sorted view) to what is measured.
+  const index = await table.get_index();
+  const limit = await table.get_limit();
+  const local = await perspective.table(await flat.to_arrow(), index ? { index } : limit ? { limit } : {});
   const view = await local.view({ columns: ["ts", "seq"], sort: [["ts", "desc"]] });
   let applying: Promise<void> = Promise.resolve();
   let fetching = false;
