@@ -30,6 +30,8 @@ function setup(over: Partial<PipelineOptions> = {}, client = new FakeWriteClient
     autoCreate: { precision: "ms" },
     map: { tsField: "ts", tsUnit: "ms", subtable: { mode: "template", template: "d_${groupid}" }, strict: false },
     batchRows: 100,
+    // Batches of exactly batchRows, as these tests count them; catching up in larger binds has its own test.
+    catchUpRows: 100,
     flushMs: 20,
     retry: { initialMs: 5, maxMs: 20 },
     connectWaitMs: 50,
@@ -94,6 +96,24 @@ describe("Writer batching", () => {
     const seen = events.filter((e) => e.type === "sending" || e.type === "written").map((e) => (e.type === "written" ? `written ${e.rows} more=${e.more}` : e.type));
     assert.deepEqual(seen, ["sending", "written 100 more=true", "sending", "written 100 more=true", "sending", "written 50 more=false"]);
     assert.ok(events.every((e) => e.type !== "sending" || (e.database === "power" && e.stable === "meters")));
+    await p.close(1000);
+  });
+
+  it("a writer more than one batch behind catches up in binds of up to catchUpRows, each message resolved once its rows are in", async () => {
+    const { p, client } = setup({ flushMs: 60_000, catchUpRows: 1000 });
+    let release!: () => void;
+    client.hold = new Promise((r) => (release = r));
+    const first = p.write({ payload: rows(10, 0) });
+    await waitFor("the first batch in flight", () => client.execAttempts === 1);
+    // 2,500 rows from 25 messages wait while the first batch is in flight: 25 batches of 100 without catching up.
+    const behind = Array.from({ length: 25 }, (_, i) => p.write({ payload: rows(100, 10 + i * 100) }));
+    await waitFor("the backlog buffered", () => p.pendingRows === 2510);
+    client.hold = undefined;
+    release();
+    const out = await Promise.all([first, ...behind]);
+    assert.ok(out.every((o, i) => o.written === (i === 0 ? 10 : 100) && o.failed.length === 0));
+    assert.deepEqual(client.batches.map((b) => b.reduce((s, t) => s + t.columns[0].length, 0)), [10, 1000, 1000, 500], "three binds for the backlog, the last one what was left");
+    assert.equal(client.rows.size, 2510);
     await p.close(1000);
   });
 
