@@ -128,13 +128,13 @@ function rowCount(segs: Segment[]): number {
   return n;
 }
 
-/** Removes up to `max` rows from the front of `queue` (splitting a segment if needed) and returns them. */
 /**
  * Default of WriterOptions.catchUpRows. One bind round trip per batch caps a writer at batch size / round trip
  * time: with the demo's 1,000-row batches on a busy machine that was under 100,000 rows/s, and a backlog only grew.
  */
 export const CATCH_UP_ROWS = 10_000;
 
+/** Removes up to `max` rows from the front of `queue` (splitting a segment if needed) and returns them. */
 function takeRows(queue: Segment[], max: number): Segment[] {
   const out: Segment[] = [];
   let left = max;
