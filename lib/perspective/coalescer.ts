@@ -4,7 +4,7 @@
 // same turn. Operations that arrive while a flush is being applied, or sooner than `intervalMs` after the last
 // flush started, are queued and applied together (consecutive updates merged into one) once both have passed.
 // Each operation's callback fires once the table has accepted it (or failed), which is when the node calls done().
-import type { Columnar } from "./values";
+import { columnarRows, type Columnar } from "./values";
 
 export type TableOp =
   | { kind: "update"; chunks: Columnar[]; rows: number }
@@ -69,18 +69,13 @@ function appendChunks(into: Columnar[], chunks: Columnar[]): void {
   }
 }
 
-const rowsOf = (c: Columnar): number => {
-  for (const k in c) return c[k].length;
-  return 0;
-};
-
 /** The newest `limit` rows of a list of chunks (oldest first): whole chunks dropped, the boundary one sliced. */
 export function keepNewest(chunks: Columnar[], limit: number): Columnar[] {
   const out: Columnar[] = [];
   let left = limit;
   for (let i = chunks.length - 1; i >= 0 && left > 0; i--) {
     const c = chunks[i];
-    const n = rowsOf(c);
+    const n = columnarRows(c);
     if (n <= left) {
       out.push(c);
       left -= n;

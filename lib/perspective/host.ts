@@ -7,7 +7,7 @@ import { Fanout, type DeltaSubscriber } from "./fanout";
 import type { EngineCall } from "./engine-messages";
 import { ReplayLog, type LogEntry, type LoggedOp } from "./replay-log";
 import { schemaKey, type Schema } from "./schema";
-import type { Columnar } from "./values";
+import { columnarRows, type Columnar } from "./values";
 
 export interface TableOptions {
   /** Primary-key column: rows with an existing key replace that row. */
@@ -318,8 +318,7 @@ export class PerspectiveHost {
 }
 
 function updateOp(data: Columnar): LoggedOp {
-  const first = Object.values(data)[0];
-  return { kind: "update", data, rows: first ? first.length : 0 };
+  return { kind: "update", data, rows: columnarRows(data) };
 }
 
 function makeCall(t: HostedTable): EngineCall {

@@ -155,6 +155,13 @@ export function converterFor(kind: ValueKind, unit: EpochUnit = "auto"): Convert
 /** Columnar data for table.update(): equal-length arrays, only for the columns the rows carry. */
 export type Columnar = Record<string, unknown[]>;
 
+/** Rows in columnar data (the length of any of its equal-length columns; 0 without columns). */
+export function columnarRows(data: Columnar): number {
+  // Own columns only (Object.values): a for-in would also walk keys inherited from a polluted prototype.
+  const first = Object.values(data)[0];
+  return first ? first.length : 0;
+}
+
 export interface ConvertedBatch {
   /** Consecutive rows with the same set of columns, in input order (a row without a column must not null it). */
   chunks: Columnar[];
