@@ -200,8 +200,11 @@ function renderStatus() {
 
 /** Reads the newest timestamp of the local table (for the row age shown, and freshness after a delta). */
 async function noteNewest() {
-  if (!newestView) return undefined;
-  const cols = await newestView.to_columns({ start_row: 0, end_row: 1 });
+  const view = newestView;
+  if (!view) return undefined;
+  const cols = await view.to_columns({ start_row: 0, end_row: 1 });
+  // The table was replaced while this waited: its newest row is not the shown table's.
+  if (view !== newestView) return undefined;
   const ts = cols[tsColumn]?.[0];
   if (typeof ts === "number") newestTs = ts;
   return typeof ts === "number" ? ts : undefined;
@@ -215,6 +218,8 @@ async function afterDelta(local) {
   // Both questions at once: one round trip to the page's Perspective worker (busy rendering the viewers) instead
   // of two in a row, which only delayed the freshness sample and the status line.
   const [rows, ts] = await Promise.all([local.size(), noteNewest()]);
+  // Replaced while this waited (a table switch, a reconnection): these figures are another table's.
+  if (replica?.table !== local) return;
   state.rows = rows;
   if (ts !== undefined) freshness.add(Date.now() - ts);
   if (!viewersLoaded && state.rows > 0) await showViewers(local);
@@ -275,6 +280,9 @@ async function applyLayouts(local, list) {
 }
 
 function showViewers(local) {
+  // Only for the table shown now. A late call for a replaced table used to set the flag for its successor,
+  // whose viewers then never loaded (the table picker's intermittent failure).
+  if (replica?.table !== local) return Promise.resolve();
   viewersLoaded = true;
   return onViewers(async () => {
     // Replaced meanwhile (another table, a reconnection): nothing to show any more.
