@@ -6,15 +6,17 @@
 //   light N    : N raw protocol clients taking the replication stream without applying it, plus 1 replica
 //                client whose freshness stands for what a real client sees meanwhile
 //   chromium N : N real dashboard pages in headless Chromium (freshness read from the page)
-//   probe N    : N-1 replicating Node clients at the lowest priority (nice 19) plus 1 replicating probe at normal
-//                priority whose freshness is reported: what one client with a CPU of its own sees while the
-//                server serves N replicating clients (on one 2-core machine, the N clients' own work, e.g.
-//                100 local tables applying 10k rows/s each, would otherwise be counted as server latency)
+//   probe N    : N-1 replicating Node clients under SCHED_IDLE (`chrt --idle 0`: they run only on CPU nothing
+//                else wants, as if on other machines) plus 1 replicating probe at normal priority whose freshness
+//                is reported: what one client with a CPU of its own sees while the server serves N replicating
+//                clients. On one 2-core machine the N clients' own work (100 local tables applying 10k rows/s
+//                each) would otherwise be counted as server latency; nice 19 was not enough, since 10 busy
+//                processes at nice 19 still outweigh the engine thread at nice 10. probe 1 is the baseline.
 // Per count: Node-RED main-thread CPU (/proc, that thread only) and event-loop utilisation, CPU of the
 // process's other threads (the Perspective engine once it has a thread of its own, libuv, GC), bytes/s sent
 // to clients, freshness p50/p99 of applied deltas (now minus the newest row timestamp, same clock).
 // Usage: npm run build && node dist/bench/fanout.js [--seconds 20] [--rate 10000]
-//          [--runs none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100,probe:100]
+//          [--runs none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100,probe:1,probe:100]
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -32,7 +34,7 @@ const SECONDS = argNumber("seconds", 20);
 const RATE = argNumber("rate", 10_000);
 const WARMUP_MS = 3000;
 // 100 replicating clients last: starting 10 client processes is the slowest part on a loaded machine.
-const RUNS = argString("runs", "none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100,probe:100")
+const RUNS = argString("runs", "none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100,probe:1,probe:100")
   .split(",")
   .filter(Boolean)
   .map((r) => {
@@ -110,11 +112,13 @@ interface ClientProc {
 
 /**
  * nice: the clients stand for browsers on other machines; they must not take the CPU Node-RED needs here.
- * Light clients (and the background replicas of a probe run) yield even to the probe whose freshness is reported.
+ * Light clients yield even to the replicating client whose freshness is reported; the background replicas of a
+ * probe run ("idle") take only CPU nobody else wants.
  */
-async function startClients(wsUrl: string, mode: "replica" | "light", count: number, niceness = mode === "light" ? 19 : 10): Promise<ClientProc> {
+async function startClients(wsUrl: string, mode: "replica" | "light", count: number, niceness: number | "idle" = mode === "light" ? 19 : 10): Promise<ClientProc> {
   const script = join(__dirname, "support", "fanout-client.js");
-  const child = spawn("nice", ["-n", String(niceness), process.execPath, script, wsUrl, TABLE, mode, String(count)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const args = [process.execPath, script, wsUrl, TABLE, mode, String(count)];
+  const child = niceness === "idle" ? spawn("chrt", ["--idle", "0", ...args], { stdio: ["ignore", "inherit", "inherit", "ipc"] }) : spawn("nice", ["-n", String(niceness), ...args], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   await new Promise<void>((resolve, reject) => {
     const onMsg = (m: { type: string }) => {
       if (m.type === "ready") {
@@ -263,7 +267,7 @@ async function main(): Promise<void> {
         for (let left = run.count; left > 0; left -= REPLICAS_PER_PROCESS) procs.push(await startClients(wsUrl, "replica", Math.min(left, REPLICAS_PER_PROCESS)));
         await measure("replicating Node clients", run.count, procs);
       } else if (run.kind === "probe") {
-        for (let left = run.count - 1; left > 0; left -= REPLICAS_PER_PROCESS) procs.push(await startClients(wsUrl, "replica", Math.min(left, REPLICAS_PER_PROCESS), 19));
+        for (let left = run.count - 1; left > 0; left -= REPLICAS_PER_PROCESS) procs.push(await startClients(wsUrl, "replica", Math.min(left, REPLICAS_PER_PROCESS), "idle"));
         const probe = await startClients(wsUrl, "replica", 1, 0);
         procs.push(probe);
         const background = procs.slice(0, -1);
