@@ -153,6 +153,8 @@ export async function openClient(url, { WebSocket: WS, makeClient, tap, onClose 
  * @param {object} remote
  * @param {(data: ArrayBuffer, options: {index?: string, limit?: number}) => Promise<object>} makeTable
  * @param {{tap: WireTap, index?: string, limit?: number, onDelta?: (delta: ArrayBuffer, local: object) => void}} opts
+ *   onDelta runs once a delta's update has been sent to the local table, before its reply: requests it makes
+ *   are answered after the update
  *   index/limit as the server table has them (asked from the server when neither is given)
  */
 export async function replicate(remote, makeTable, opts) {
@@ -188,9 +190,13 @@ async function replicateNow(remote, makeTable, opts, index, limit) {
   const apply = (delta) => {
     chain = chain.then(async () => {
       if (closed) return;
-      await local.update(delta);
-      stats.applied++;
+      const updated = local.update(delta);
+      // Called before the update's reply: what onDelta asks the local engine now is queued right behind this
+      // update, so it is answered after the update and ahead of the requests the update makes the viewers send
+      // (a page's worker is busy rendering them). Waiting for the reply first cost a second round trip.
       if (opts.onDelta) opts.onDelta(delta, local);
+      await updated;
+      stats.applied++;
     });
     chain.catch(() => undefined);
   };

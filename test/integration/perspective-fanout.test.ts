@@ -58,6 +58,50 @@ describe("row deltas shared by every replicating client of a table", () => {
     await helper.stopServer();
   });
 
+  it("a delta's onDelta reads are sent without waiting for its update's reply, and answered after the update", async () => {
+    // The page takes its freshness sample in onDelta: one round trip to its busy Perspective worker instead of
+    // two, and still a reading of the table with the delta in it.
+    const psp = await loadPerspective();
+    const replica = (await import(pathToFileURL(join(root, "viewer", "replica.js")).href)) as Replica;
+    const url = `${helper.url().replace(/^http/, "ws")}/fan/ws`;
+    await waitFor("the stream table", async () => (await host.names()).includes("stream") && seq > 100);
+    const tap = new replica.WireTap();
+    const conn = await replica.openClient(url, { WebSocket, makeClient: psp.make_client, tap });
+    closers.push(() => conn.close());
+    const remote = await conn.client.open_table("stream");
+    let pending = false;
+    let afterUpdate: Promise<number> = Promise.resolve(0);
+    const checks: Promise<{ pending: boolean; seen: number; after: number }>[] = [];
+    const make = async (d: ArrayBuffer, o: object) => {
+      const real = (await psp.default.table(d, o)) as unknown as LocalTable & { update(d: ArrayBuffer): Promise<void> };
+      return {
+        size: () => real.size(),
+        view: (c?: object) => real.view(c),
+        update: (delta: ArrayBuffer) => {
+          pending = true;
+          const done = real.update(delta).then(() => real.size());
+          afterUpdate = done.finally(() => (pending = false));
+          return afterUpdate;
+        },
+      };
+    };
+    const r = await replica.replicate(remote, make, {
+      tap,
+      limit: 500000,
+      onDelta: (_d: ArrayBuffer, local: LocalTable) => {
+        const wasPending = pending;
+        checks.push(Promise.all([local.size(), afterUpdate]).then(([seen, after]) => ({ pending: wasPending, seen, after })));
+      },
+    });
+    await waitFor("20 deltas", () => checks.length >= 20);
+    await r.close();
+    conn.close();
+    for (const c of await Promise.all(checks)) {
+      assert.equal(c.pending, true, "onDelta runs before the update's reply");
+      assert.equal(c.seen, c.after, "its size() is answered with the delta applied");
+    }
+  });
+
   it("each client ends with the server's rows, none twice, none missing, from one shared engine view", async () => {
     const psp = await loadPerspective();
     const replica = (await import(pathToFileURL(join(root, "viewer", "replica.js")).href)) as Replica;
