@@ -225,17 +225,32 @@
       }
     }
 
-    /** Row count of the local table, read at most once at a time (deltas can come faster). */
+    /**
+     * Row count of the local table, read at most once at a time (deltas can come faster). A delta or a new table
+     * that comes while a count is being read asks for one more read after it: the count shown is never older than
+     * the last delta, and never another table's.
+     */
     async countRows(t, local) {
-      if (t.replica?.table !== local || t.counting) return;
+      if (t.replica?.table !== local) return;
+      if (t.counting) {
+        t.countAgain = true;
+        return;
+      }
       t.counting = true;
       try {
-        t.rows = await local.size();
-        for (const s of t.subscribers) s.onRows(t.rows);
+        const rows = await local.size();
+        if (t.replica?.table === local) {
+          t.rows = rows;
+          for (const s of t.subscribers) s.onRows(rows);
+        }
       } catch {
         // The table was replaced meanwhile.
       } finally {
         t.counting = false;
+      }
+      if (t.countAgain) {
+        t.countAgain = false;
+        if (t.replica) await this.countRows(t, t.replica.table);
       }
     }
 

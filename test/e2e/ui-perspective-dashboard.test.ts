@@ -54,6 +54,13 @@ const FLOWS: Record<string, unknown>[] = [
   { id: "grid", type: "ui-perspective", z: "tab", group: "group1", name: "", order: 1, width: "9", height: "6", server: "", table: "meters_values", layout: JSON.stringify(GRID), followTheme: true, className: "", wires: [] },
   { id: "set-layout", type: "inject", z: "tab", repeat: "", once: false, topic: "", payload: JSON.stringify(LINE), payloadType: "json", wires: [["grid"]] },
   { id: "bad-layout", type: "inject", z: "tab", repeat: "", once: false, topic: "", payload: '{"plugin": 3}', payloadType: "json", wires: [["grid"]] },
+  // A table fed only when the test says so: its deltas stop, so a row count left behind stays visible.
+  { id: "page2", type: "ui-page", name: "Bursts", ui: "base", path: "/bursts", icon: "home", layout: "grid", theme: "theme", order: 2, className: "", visible: "true", disabled: false },
+  { id: "group2", type: "ui-group", name: "Bursts", page: "page2", width: "12", height: "1", order: 1, showTitle: true, className: "", visible: "true", disabled: "false" },
+  { id: "burst", type: "inject", z: "tab", repeat: "", once: false, topic: "", payload: "", payloadType: "date", wires: [["burst-rows"]] },
+  { id: "burst-rows", type: "function", z: "tab", name: "7 rows", func: "msg.payload = [0, 1, 2, 3, 4, 5, 6].map((i) => ({ ts: Date.now(), meter: 'm' + i, voltage: 215 + i }));\nreturn msg;", outputs: 1, wires: [["out-bursts"]] },
+  { id: "out-bursts", type: "perspective-out", z: "tab", name: "", table: "bursts", mode: "limit", limit: 1000, interval: 0, tsUnit: "auto", schema: JSON.stringify({ ts: "datetime", meter: "string", voltage: "integer" }), wires: [] },
+  { id: "burst-grid", type: "ui-perspective", z: "tab", group: "group2", name: "", order: 1, width: "9", height: "6", server: "", table: "bursts", layout: "", followTheme: true, className: "", wires: [] },
   { id: "catch-grid", type: "catch", z: "tab", name: "", scope: ["grid"], uncaught: false, wires: [["caught"]] },
   { id: "caught", type: "debug", z: "tab", name: "caught", active: true, tosidebar: false, console: true, complete: "error", targetType: "msg", wires: [] },
 ];
@@ -182,6 +189,54 @@ describe(`ui-perspective on a Dashboard 2.0 page in Chromium (Node-RED ${runtime
   it("behind httpNodeAuth (this Node-RED has it): the table list is not public, the signed-in dashboard browser above got it", async () => {
     assert.equal((await fetch(`${nr.url}/perspective/config.json`)).status, 401);
     assert.equal((await fetch(`${nr.url}/dashboard/meters`)).status, 401);
+  });
+
+  it("counts every delta's rows, also one that comes while the previous count is still being read", async () => {
+    // The widget reads its table's size once at a time; a delta that came during a read used to be left
+    // uncounted until the next one, so a table whose rows stop kept showing an old count.
+    const page = await context.newPage();
+    await page.goto(`${nr.url}/dashboard/bursts`);
+    await inject("burst");
+    await waitFor("the widget to count the first burst", async () => {
+      const s = await widget(page);
+      return s?.state === "live" && s.rows === 7;
+    }, { timeoutMs: 60000 });
+    // Table.size() answers wait at a gate (every table of this page's Perspective module shares the prototype);
+    // updates applied are counted.
+    await page.evaluate(async () => {
+      // The URL the widget loaded it from (its host's page at /perspective/), so the same module instance.
+      const url = "/perspective/assets/@finos/perspective/dist/cdn/perspective.js";
+      const mod = (await import(url)) as {
+        default: { worker(): Promise<{ table(d: object): Promise<object> }> };
+      };
+      const probe = await (await mod.default.worker()).table({ a: [1] });
+      const proto = Object.getPrototypeOf(probe) as { size(): Promise<number>; update(d: unknown): Promise<void> };
+      const size = proto.size;
+      const update = proto.update;
+      let open: () => void = () => undefined;
+      const gate = { waiting: 0, updated: 0, opened: new Promise<void>((r) => (open = r)), open: () => open() };
+      (window as unknown as { sizeGate: typeof gate }).sizeGate = gate;
+      proto.size = async function (this: unknown) {
+        const n = await size.call(this);
+        gate.waiting++;
+        await gate.opened;
+        return n;
+      };
+      proto.update = async function (this: unknown, d: unknown) {
+        await update.call(this, d);
+        gate.updated++;
+      };
+    });
+    type Gate = { waiting: number; updated: number; open(): void };
+    const gate = (): Promise<Gate> => page.evaluate(() => ({ ...(window as unknown as { sizeGate: Gate }).sizeGate, open: undefined as never }));
+    await inject("burst");
+    await waitFor("the second burst's count to wait at the gate", async () => (await gate()).waiting === 1, { timeoutMs: 30000 });
+    await inject("burst");
+    await waitFor("the third burst in the widget's table while that count waits", async () => (await gate()).updated === 2, { timeoutMs: 30000 });
+    await page.evaluate(() => (window as unknown as { sizeGate: Gate }).sizeGate.open());
+    // No delta comes after these: the count must still reach all 21 rows.
+    await waitFor("the widget to count all three bursts", async () => (await widget(page))?.rows === 21, { timeoutMs: 10000 });
+    await page.close();
   });
 
   it("examples/dashboard-2.json: the demo's four viewers beside a gauge of the newest voltage, fed through TDengine", async () => {
