@@ -26,6 +26,7 @@ import { freePort } from "../test/support/free-port";
 import { runtimeVersion } from "../test/support/runtime";
 import { threadCpuMs } from "../lib/perspective/thread-cpu";
 import { argNumber, argString, fmt, machine, percentile, runMain, stopChild } from "./support/procs";
+import { unspy } from "./support/unspy";
 
 const perspectiveConfig = require("../nodes/perspective-config/perspective-config");
 const perspectiveOut = require("../nodes/perspective-out/perspective-out");
@@ -217,6 +218,8 @@ async function main(): Promise<void> {
     { id: "host", type: "perspective-config", path: "/perspective", port: String(port), bind: "127.0.0.1", maxConnections: "5000" },
     { id: "out", type: "perspective-out", server: "host", table: TABLE, mode: "limit", limit: 1000, interval: 50 },
   ]);
+  // A real runtime has no test-helper spies; they would keep every message in memory (bench/support/unspy.ts).
+  unspy(helper, ["out"]);
   const out = helper.getNode("out") as unknown as { receive(m: object): void };
   const pageUrl = `http://127.0.0.1:${port}/perspective/`;
   const wsUrl = `ws://127.0.0.1:${port}/perspective/ws`;

@@ -9,6 +9,7 @@ import helper from "../test/support/helper";
 import { runtimeVersion } from "../test/support/runtime";
 import { loadPerspective, type Client, type View } from "../lib/perspective/load";
 import { runMain } from "./support/procs";
+import { unspy } from "./support/unspy";
 
 const perspectiveOut = require("../nodes/perspective-out/perspective-out");
 const perspectiveConfig = require("../nodes/perspective-config/perspective-config");
@@ -91,6 +92,8 @@ async function run(s: Scenario, data: Record<string, unknown>[][], wsUrl: string
     { id: "completer", type: "complete", scope: ["out"], wires: [["completed"]] },
     { id: "completed", type: "helper" },
   ]);
+  // A real runtime has no test-helper spies; they would keep every message in memory (bench/support/unspy.ts).
+  unspy(helper, ["out", "completer"]);
   const out = helper.getNode("out");
   // Create the table (first message carries msg.columns), then open the views on it.
   const completed = helper.getNode("completed") as unknown as { on(e: string, f: () => void): void; once(e: string, f: () => void): void };
