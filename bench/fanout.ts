@@ -118,8 +118,8 @@ interface ClientProc {
  */
 async function startClients(wsUrl: string, mode: "replica" | "light", count: number, niceness: number | "idle" = mode === "light" ? 19 : 10): Promise<ClientProc> {
   const script = join(__dirname, "support", "fanout-client.js");
-  const args = [process.execPath, script, wsUrl, TABLE, mode, String(count)];
-  const child = niceness === "idle" ? spawn("chrt", ["--idle", "0", ...args], { stdio: ["ignore", "inherit", "inherit", "ipc"] }) : spawn("nice", ["-n", String(niceness), ...args], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const [cmd, ...priority] = niceness === "idle" ? ["chrt", "--idle", "0"] : ["nice", "-n", String(niceness)];
+  const child = spawn(cmd, [...priority, process.execPath, script, wsUrl, TABLE, mode, String(count)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   await new Promise<void>((resolve, reject) => {
     const onMsg = (m: { type: string }) => {
       if (m.type === "ready") {

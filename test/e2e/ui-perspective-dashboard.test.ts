@@ -228,7 +228,11 @@ describe(`ui-perspective on a Dashboard 2.0 page in Chromium (Node-RED ${runtime
       };
     });
     type Gate = { waiting: number; updated: number; open(): void };
-    const gate = (): Promise<Gate> => page.evaluate(() => ({ ...(window as unknown as { sizeGate: Gate }).sizeGate, open: undefined as never }));
+    const gate = (): Promise<{ waiting: number; updated: number }> =>
+      page.evaluate(() => {
+        const g = (window as unknown as { sizeGate: Gate }).sizeGate;
+        return { waiting: g.waiting, updated: g.updated };
+      });
     await inject("burst");
     await waitFor("the second burst's count to wait at the gate", async () => (await gate()).waiting === 1, { timeoutMs: 30000 });
     await inject("burst");
