@@ -14,7 +14,9 @@
 //                processes at nice 19 still outweigh the engine thread at nice 10. probe 1 is the baseline.
 // Per count: Node-RED main-thread CPU (/proc, that thread only) and event-loop utilisation, CPU of the
 // process's other threads (the Perspective engine once it has a thread of its own, libuv, GC), bytes/s sent
-// to clients, freshness p50/p99 of applied deltas (now minus the newest row timestamp, same clock).
+// to clients, freshness p50/p99 of applied deltas (now minus the newest row timestamp, same clock), and for Node
+// clients the same rows' age when the frame carrying them arrived, before the client applied it: the part the
+// server and the network took, apart from the client's own work on a shared machine.
 // Usage: npm run build && node dist/bench/fanout.js [--seconds 20] [--rate 10000]
 //          [--runs none:0,replica:1,replica:10,light:1000,chromium:1,chromium:10,replica:100,probe:1,probe:100]
 import { spawn, type ChildProcess } from "node:child_process";
@@ -107,7 +109,7 @@ function startProducer(out: { receive(m: object): void }): () => void {
 
 interface ClientProc {
   child: ChildProcess;
-  report(): Promise<{ samples: number[]; bytes: number; deltas: number }>;
+  report(): Promise<{ samples: number[]; arrivals: number[]; bytes: number; deltas: number }>;
   reset(): void;
 }
 
@@ -136,7 +138,7 @@ async function startClients(wsUrl: string, mode: "replica" | "light", count: num
     reset: () => child.send({ type: "reset" }),
     report: () =>
       new Promise((resolve) => {
-        const onMsg = (m: { type: string; samples: number[]; bytes: number; deltas: number }) => {
+        const onMsg = (m: { type: string; samples: number[]; arrivals: number[]; bytes: number; deltas: number }) => {
           if (m.type !== "report") return;
           child.off("message", onMsg);
           resolve(m);
@@ -204,10 +206,13 @@ interface Row {
   samples: number;
   bytesPerSec: number;
   rssMb: number;
+  /** Freshness when the delta's frame arrived, before the client applied it (Node clients only). */
+  arrivalP50?: number;
+  arrivalP99?: number;
 }
 
 function markdownRow(r: Row): string {
-  return `| ${fmt(r.clients)} | ${r.label} | ${r.main.toFixed(3)} | ${(r.elu * 100).toFixed(1)} % | ${r.other.toFixed(3)} | ${r.proc.toFixed(3)} | ${fmt(r.bytesPerSec)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.samples)} | ${fmt(r.rssMb)} |`;
+  return `| ${fmt(r.clients)} | ${r.label} | ${r.main.toFixed(3)} | ${(r.elu * 100).toFixed(1)} % | ${r.other.toFixed(3)} | ${r.proc.toFixed(3)} | ${fmt(r.bytesPerSec)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.samples)} | ${fmt(r.rssMb)} | ${r.arrivalP99 === undefined ? "" : `${fmt(r.arrivalP50!)} / ${fmt(r.arrivalP99)}`} |`;
 }
 
 async function main(): Promise<void> {
@@ -233,21 +238,24 @@ async function main(): Promise<void> {
   }
   const rows: Row[] = [];
   let context: BrowserContext | undefined;
-  const measure = async (label: string, clients: number, collect: { reset(): unknown; report(): Promise<{ samples: number[] }> }[]): Promise<void> => {
+  const measure = async (label: string, clients: number, collect: { reset(): unknown; report(): Promise<{ samples: number[]; arrivals?: number[] }> }[]): Promise<void> => {
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     for (const c of collect) await c.reset();
     const meter = startMeter();
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     const m = meter.stop();
     const samples: number[] = [];
+    const arrivals: number[] = [];
     let bytes = 0;
     for (const c of collect) {
-      const r = (await c.report()) as { samples: number[]; bytes?: number };
+      const r = (await c.report()) as { samples: number[]; arrivals?: number[]; bytes?: number };
       samples.push(...r.samples);
+      if (r.arrivals) arrivals.push(...r.arrivals);
       bytes += r.bytes ?? 0;
     }
     samples.sort((a, b) => a - b);
-    const row: Row = { label, clients, main: m.mainCores, elu: m.elu, proc: m.processCores, other: m.otherCores, p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length, bytesPerSec: bytes / SECONDS, rssMb: process.memoryUsage().rss / 2 ** 20 };
+    arrivals.sort((a, b) => a - b);
+    const row: Row = { label, clients, main: m.mainCores, elu: m.elu, proc: m.processCores, other: m.otherCores, p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length, bytesPerSec: bytes / SECONDS, rssMb: process.memoryUsage().rss / 2 ** 20, ...(arrivals.length > 0 ? { arrivalP50: percentile(arrivals, 50), arrivalP99: percentile(arrivals, 99) } : {}) };
     rows.push(row);
     // Each row as soon as it is measured, so a run cut short still leaves its figures.
     process.stderr.write(`${markdownRow(row)}\n`);
@@ -275,13 +283,13 @@ async function main(): Promise<void> {
         procs.push(probe);
         const background = procs.slice(0, -1);
         // Freshness from the probe only; the background replicas still take (and apply) the whole stream.
-        await measure("replicating, 1 probe at normal priority", run.count, [probe, ...background.map((p) => ({ reset: () => p.reset(), report: async () => ({ ...(await p.report()), samples: [] }) }))]);
+        await measure("replicating, 1 probe at normal priority", run.count, [probe, ...background.map((p) => ({ reset: () => p.reset(), report: async () => ({ ...(await p.report()), samples: [], arrivals: [] }) }))]);
       } else {
         procs.push(await startClients(wsUrl, "light", run.count - 1));
         const probe = await startClients(wsUrl, "replica", 1);
         procs.push(probe);
         // Freshness from the one replicating client; bytes from all.
-        await measure("light clients + 1 replicating", run.count, [probe, { reset: () => procs[0].reset(), report: async () => ({ ...(await procs[0].report()), samples: [] }) }]);
+        await measure("light clients + 1 replicating", run.count, [probe, { reset: () => procs[0].reset(), report: async () => ({ ...(await procs[0].report()), samples: [], arrivals: [] }) }]);
       }
     } finally {
       for (const p of procs) await stopChild(p.child);
@@ -292,8 +300,8 @@ async function main(): Promise<void> {
   console.log(`Fan-out at ${fmt(RATE)} rows/s into a limit table of 1,000 rows, ${SECONDS} s per count after ${WARMUP_MS / 1000} s of warm-up; Node ${process.version}, Node-RED ${runtimeVersion}`);
   console.log(`machine: ${machine()}`);
   console.log("");
-  console.log("| clients | kind | Node-RED main thread, cores | main event-loop utilisation | other threads of the process, cores | whole process, cores | bytes/s to clients | freshness p50 ms | freshness p99 ms | samples | Node-RED RSS MB at the end |");
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log("| clients | kind | Node-RED main thread, cores | main event-loop utilisation | other threads of the process, cores | whole process, cores | bytes/s to clients | freshness p50 ms | freshness p99 ms | samples | Node-RED RSS MB at the end | freshness when the frame arrived, before the client applied it, p50 / p99 ms |");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) console.log(markdownRow(r));
   await helper.unload();
   await helper.stopServer();

@@ -6,6 +6,9 @@
 // Prints a Markdown table; nothing is asserted (speed is not a test). Besides the medians it gives the overhead
 // as the median of per-round ratios (bare and node run back to back) and as implied by CPU time per row, which
 // vary less than wall-clock rows/s on a shared machine.
+// Each run is a process of its own (bare and node alternating), which first writes WARMUP_ROWS rows the same way
+// unmeasured: in one shared process each side paid for the other's garbage, and the node's code was measured
+// before the JIT had finished with it (its first 200,000 rows cost 2-5x the later ones).
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -22,6 +25,10 @@ const arg = (name: string, dflt: number): number => {
 };
 const ROWS = arg("rows", 200_000);
 const REPEAT = arg("repeat", 3);
+/** Set in a child process: the side it measures, against the emulator at --url, into database --db. */
+const SIDE = process.argv.includes("--side") ? process.argv[process.argv.indexOf("--side") + 1] : "";
+const argText = (name: string): string => process.argv[process.argv.indexOf(`--${name}`) + 1];
+const WARMUP_ROWS = 500_000;
 const ONLY = arg("batch", 0);
 const BATCHES = ONLY > 0 ? [ONLY] : [100, 1000, 10000];
 const SUBTABLES = 10;
@@ -180,7 +187,37 @@ function median(a: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+/** A child process: one side, warm-up rows first (earlier timestamps, same database), then the measured rows. */
+async function child(side: string, url: string, db: string, batch: number): Promise<void> {
+  const warm = makeRows(WARMUP_ROWS, -10_000_000);
+  const rows = makeRows(ROWS, 0);
+  let run: Run;
+  if (side === "bare") {
+    const client = await openClient({ url, user: "root", password: "taosdata", timeoutMs: 60000 });
+    await bareClient(client, db, warm, batch);
+    run = await bareClient(client, db, rows, batch);
+    await client.close();
+  } else {
+    await helper.startServer();
+    await throughNode(url, db, warm, batch);
+    run = await throughNode(url, db, rows, batch);
+    await helper.stopServer();
+  }
+  process.stdout.write(JSON.stringify(run) + "\n");
+}
+
+function runChild(side: string, url: string, db: string, batch: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [__filename, "--side", side, "--url", url, "--db", db, "--batch", String(batch), "--rows", String(ROWS)], { stdio: ["ignore", "pipe", "inherit"] });
+    let text = "";
+    p.stdout!.on("data", (d: Buffer) => (text += d.toString()));
+    p.once("error", reject);
+    p.once("exit", (code) => (code === 0 ? resolve(JSON.parse(text) as Run) : reject(new Error(`write-node ${side} child exited with ${code}`))));
+  });
+}
+
 async function main(): Promise<void> {
+  if (SIDE !== "") return child(SIDE, argText("url"), argText("db"), ONLY);
   const emu = await startEmulatorProcess();
   try {
     await measure(emu.url);
@@ -191,10 +228,9 @@ async function main(): Promise<void> {
 
 async function measure(url: string): Promise<void> {
   const client = await openClient({ url, user: "root", password: "taosdata", timeoutMs: 60000 });
-  await helper.startServer();
   const lines: string[] = [];
   lines.push(`Machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${runtimeName} ${runtimeVersion}`);
-  lines.push(`Rows per run: ${ROWS}, ${SUBTABLES} subtables, median of ${REPEAT} runs each (alternating bare / node)`);
+  lines.push(`Rows per run: ${ROWS}, ${SUBTABLES} subtables, median of ${REPEAT} runs each (alternating bare / node), each run a process of its own after ${WARMUP_ROWS.toLocaleString("en-US")} rows of warm-up`);
   lines.push("");
   lines.push(
     "| batch rows | bare client rows/s (median / best) | through tdengine-write rows/s (median / best) | overhead, median rows/s | overhead, median of paired rounds | CPU µs/row bare | CPU µs/row node | overhead from CPU µs/row (1 − bare/node) |",
@@ -209,10 +245,10 @@ async function measure(url: string): Promise<void> {
       const db = `bench${++run}`;
       await client.exec(`CREATE DATABASE IF NOT EXISTS ${db} PRECISION 'ms'`);
       await client.exec(`CREATE STABLE IF NOT EXISTS ${db}.meters (ts TIMESTAMP, current FLOAT, voltage INT, phase FLOAT) TAGS (groupid INT, location VARCHAR(16))`);
-      bare.push(await bareClient(client, db, makeRows(ROWS, 0), batch));
+      bare.push(await runChild("bare", url, db, batch));
       await client.exec(`DROP DATABASE ${db}`);
       const db2 = `bench${++run}`;
-      node.push(await throughNode(url, db2, makeRows(ROWS, 0), batch));
+      node.push(await runChild("node", url, db2, batch));
       await client.exec(`DROP DATABASE ${db2}`);
     }
     const b = median(bare.map((x) => x.rowsPerSec));
@@ -227,7 +263,6 @@ async function measure(url: string): Promise<void> {
     lines.push(`| ${batch} | ${fmt(b)} / ${fmt(bBest)} | ${fmt(n)} / ${fmt(nBest)} | ${pct((b - n) / b)} | ${pct(paired)} | ${cb.toFixed(2)} | ${cn.toFixed(2)} | ${pct((cn - cb) / cn)} |`);
     console.error(`batch ${batch}: bare ${bare.map((x) => Math.round(x.rowsPerSec)).join(", ")}; node ${node.map((x) => Math.round(x.rowsPerSec)).join(", ")}`);
   }
-  await helper.stopServer();
   await client.close();
   console.log(lines.join("\n"));
 }

@@ -6,8 +6,9 @@
 //            apply nothing. The request bodies come from what a real client sends (captured once), so no
 //            encoder is written here beyond the envelope (msg_id, entity_id, the request's field number).
 // Usage (by bench/fanout.ts): node fanout-client.js <ws url> <table entity> <replica|light> <count>
-// IPC: sends {ready} once every client subscribed; on {report} answers {samples, bytes, deltas}; on {reset}
-// forgets samples so far.
+// IPC: sends {ready} once every client subscribed; on {report} answers {samples, arrivals, bytes, deltas}; on
+// {reset} forgets samples so far. arrivals[i] goes with samples[i]: the same newest row's age when the frame
+// carrying its delta arrived, before this client applied it (what the server and the network took).
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import WebSocket from "ws";
@@ -30,6 +31,7 @@ interface LocalTable {
 }
 
 let samples: number[] = [];
+let arrivals: number[] = [];
 let bytes = 0;
 let deltas = 0;
 
@@ -41,8 +43,10 @@ async function importReplica(): Promise<ReplicaModule> {
 async function startReplica(psp: Awaited<ReturnType<typeof loadPerspective>>, replica: ReplicaModule): Promise<void> {
   const tap = new replica.WireTap();
   const orig = tap.onReceive.bind(tap);
+  let arrived = 0;
   tap.onReceive = (b: ArrayBuffer) => {
     bytes += b.byteLength;
+    arrived = Date.now();
     orig(b);
   };
   const { client } = await replica.openClient(url, { WebSocket, makeClient: psp.make_client, tap });
@@ -57,9 +61,13 @@ async function startReplica(psp: Awaited<ReturnType<typeof loadPerspective>>, re
       const newest = probe.newest;
       if (!newest || reading) return;
       reading = true;
+      // The frame of this delta is the last one received (onDelta runs as its update is sent).
+      const at = arrived;
       void newest.to_columns({ start_row: 0, end_row: 1 }).then((c) => {
         const ts = Number(c.ts?.[0]);
-        if (Number.isFinite(ts)) samples.push(Date.now() - ts);
+        if (!Number.isFinite(ts)) return;
+        samples.push(Date.now() - ts);
+        arrivals.push(at - ts);
       }).finally(() => (reading = false));
     },
   });
@@ -153,10 +161,11 @@ async function main(): Promise<void> {
   process.on("message", (m: { type: string }) => {
     if (m.type === "reset") {
       samples = [];
+      arrivals = [];
       bytes = 0;
       deltas = 0;
     } else if (m.type === "report") {
-      process.send?.({ type: "report", samples, bytes, deltas });
+      process.send?.({ type: "report", samples, arrivals, bytes, deltas });
     }
   });
   process.send?.({ type: "ready" });

@@ -144,7 +144,11 @@ export interface Stmt2 {
   readonly id: number;
   readonly isInsert: boolean;
   readonly fields: Stmt2Field[];
-  /** Sends one binary stmt2_bind covering all given tables. TIMESTAMP values: number|bigint in the column's precision, or Date. */
+  /**
+   * Sends one binary stmt2_bind covering all given tables. TIMESTAMP values: number|bigint in the column's precision,
+   * or Date. The tables are read (encoded) before the returned promise settles: the caller may reuse their arrays
+   * after that (tdengine-write does).
+   */
   bind(tables: TableBind[], opts?: RequestOptions): Promise<void>;
   /** stmt2_exec; returns affected rows. */
   exec(opts?: RequestOptions): Promise<number>;

@@ -107,13 +107,21 @@ describe("RowMapper, typed columns", () => {
   });
 });
 
-/** A client whose statement keeps the TableBinds it is given (typed columns and all). */
+/**
+ * A client whose statement keeps a copy of the TableBinds it is given (typed columns and all), taken during bind:
+ * the writer reuses its column buffers once a bind has settled, as Stmt2.bind allows.
+ */
+function copyBind(t: TableBind): TableBind {
+  const copy = <T,>(c: T): T => (c instanceof Float64Array || c instanceof Uint8Array ? (c.slice() as T) : Array.isArray(c) ? ([...c] as T) : c);
+  return { ...t, columns: t.columns.map(copy), nulls: t.nulls?.map(copy) };
+}
+
 function capturingClient(schema: TableSchema, precision: Precision): { client: TdengineClientApi; fields: Stmt2Field[]; binds: TableBind[][]; gate: { hold?: Promise<void> } } {
   const fields = [f("tbname", 8, "tbname"), ...schema.tags.map((t) => f(t.name, t.type, "tag")), ...schema.columns.map((c) => f(c.name, c.type, "column", precision))];
   const binds: TableBind[][] = [];
   /** While `hold` is set, execs wait for it: a batch held in flight, so that later messages gather. */
   const gate: { hold?: Promise<void> } = {};
-  const stmt = { id: 1, isInsert: true, fields, bind: async (t: TableBind[]) => void binds.push(t), exec: async () => (await gate.hold, 0), close: async () => undefined } as unknown as Stmt2;
+  const stmt = { id: 1, isInsert: true, fields, bind: async (t: TableBind[]) => void binds.push(t.map(copyBind)), exec: async () => (await gate.hold, 0), close: async () => undefined } as unknown as Stmt2;
   const client = { closed: false, exec: async () => ({ affectedRows: 0 }), prepare: async () => stmt } as unknown as TdengineClientApi;
   return { client, fields, binds, gate };
 }
