@@ -152,9 +152,12 @@ export async function openClient(url, { WebSocket: WS, makeClient, tap, onClose 
  * Replicates `remote` (from `client.open_table(name)`) into a table made by `makeTable(arrow, options)`.
  * @param {object} remote
  * @param {(data: ArrayBuffer, options: {index?: string, limit?: number}) => Promise<object>} makeTable
- * @param {{tap: WireTap, index?: string, limit?: number, onDelta?: (delta: ArrayBuffer, local: object) => void}} opts
+ * @param {{tap: WireTap, index?: string, limit?: number, onDelta?: (delta: ArrayBuffer, local: object) => void,
+ *   maxBacklogDeltas?: number, maxBacklogMs?: number, onBehind?: (b: {deltas: number, ageMs: number}, local: object) => void}} opts
  *   onDelta runs once a delta's update has been sent to the local table, before its reply: requests it makes
  *   are answered after the update
+ *   onBehind runs once when more than maxBacklogDeltas deltas wait to be applied, or the oldest of them came more
+ *   than maxBacklogMs ago (again only after the backlog has cleared)
  *   index/limit as the server table has them (asked from the server when neither is given)
  */
 export async function replicate(remote, makeTable, opts) {
@@ -187,16 +190,41 @@ async function replicateNow(remote, makeTable, opts, index, limit) {
   /** Deltas received before we know how many of them the snapshot already holds. */
   let early = [];
   let chain = Promise.resolve();
+  /** When each delta queued and not yet applied was received (oldest first). */
+  const waiting = [];
+  let behind = false;
+  const backlog = () => ({ deltas: waiting.length, ageMs: waiting.length > 0 ? Date.now() - waiting[0] : 0 });
   const apply = (delta) => {
+    waiting.push(Date.now());
+    // A client that cannot keep up (a slow machine, a busy tab) would otherwise fall further behind for as long
+    // as the stream lasts, holding every delta it has not applied yet: say so once, and let the caller start
+    // over from a fresh snapshot.
+    if (!behind && !closed && opts.onBehind) {
+      const b = backlog();
+      if (b.deltas > (opts.maxBacklogDeltas ?? Infinity) || b.ageMs > (opts.maxBacklogMs ?? Infinity)) {
+        behind = true;
+        try {
+          opts.onBehind(b, local);
+        } catch {
+          // The caller's problem; replication goes on.
+        }
+      }
+    }
     chain = chain.then(async () => {
-      if (closed) return;
-      const updated = local.update(delta);
-      // Called before the update's reply: what onDelta asks the local engine now is queued right behind this
-      // update, so it is answered after the update and ahead of the requests the update makes the viewers send
-      // (a page's worker is busy rendering them). Waiting for the reply first cost a second round trip.
-      if (opts.onDelta) opts.onDelta(delta, local);
-      await updated;
-      stats.applied++;
+      try {
+        if (closed) return;
+        const updated = local.update(delta);
+        // Called before the update's reply: what onDelta asks the local engine now is queued right behind this
+        // update, so it is answered after the update and ahead of the requests the update makes the viewers send
+        // (a page's worker is busy rendering them). Waiting for the reply first cost a second round trip.
+        if (opts.onDelta) opts.onDelta(delta, local);
+        await updated;
+        stats.applied++;
+      } finally {
+        waiting.shift();
+        // Caught up: a later backlog is news again.
+        if (waiting.length === 0) behind = false;
+      }
     });
     chain.catch(() => undefined);
   };
@@ -229,6 +257,8 @@ async function replicateNow(remote, makeTable, opts, index, limit) {
     stats,
     /** Resolves once every delta received so far is in the local table. */
     settled: () => chain,
+    /** Deltas received and not applied yet, and how long ago the oldest of them came. */
+    backlog,
     async close() {
       closed = true;
       await view.remove_update(updateId).catch(() => undefined);

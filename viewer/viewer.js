@@ -33,9 +33,19 @@ const wsUrl = (() => {
 
 /** How often config.json (table list and health) is read again besides on hosted-table changes. */
 const CONFIG_EVERY_MS = 3000;
+/**
+ * A page whose local table cannot keep up (a slow machine, many pages on one) starts over from a fresh snapshot
+ * once its oldest unapplied delta is this old, or this many wait: without it, it fell further behind for as long
+ * as the stream lasted (10 pages on 2 cores were 100 s behind after a minute) and held every waiting delta.
+ * `#behindMs=N` in the page's address changes the time (a slower machine may prefer a longer one).
+ */
+const BEHIND_MS = Number(new URLSearchParams(location.hash.slice(1)).get("behindMs")) || 5000;
+const BEHIND_DELTAS = 1000;
+/** How long the status line says that the page fell behind and started over. */
+const BEHIND_SHOWN_MS = 30000;
 
 // Exposed for tests and for the curious: what the page is showing right now.
-const state = { connected: false, table: undefined, entity: undefined, generation: undefined, updates: 0, rows: 0, loads: 0, replications: 0, skippedDeltas: 0, error: undefined };
+const state = { connected: false, table: undefined, entity: undefined, generation: undefined, updates: 0, rows: 0, loads: 0, replications: 0, skippedDeltas: 0, catchUps: 0, error: undefined };
 window.dashboard = state;
 const freshness = new Freshness();
 let tap = new WireTap();
@@ -79,6 +89,8 @@ let refreshing = Promise.resolve();
 let pendingLayouts;
 /** The viewers show the current replica (they wait for its first row). */
 let viewersLoaded = false;
+/** When the page last fell behind and started over, and how far behind it was. */
+let fellBehindAt;
 let wantedLayouts;
 
 function setConnection(s) {
@@ -180,7 +192,10 @@ function renderStatus() {
   healthLine.dataset.state = h.state;
   healthLine.textContent = h.text;
   healthLine.hidden = h.text === "";
-  if (state.table) info.textContent = state.rows === undefined ? `loading ${state.table}…` : `${state.rows} rows`;
+  if (state.table) {
+    const behind = fellBehindAt && Date.now() - fellBehindAt.at < BEHIND_SHOWN_MS ? ` · fell ${fellBehindAt.seconds} s behind, reloaded` : "";
+    info.textContent = (state.rows === undefined ? `loading ${state.table}…` : `${state.rows} rows`) + behind;
+  }
   const lines = state.table ? emptyMessage(state.table, health, state.rows) : undefined;
   if (lines) {
     notice.replaceChildren(...lines.map((l) => Object.assign(document.createElement("p"), { textContent: l })));
@@ -310,7 +325,13 @@ async function loadTable(desc, layouts) {
   state.rows = undefined;
   wantedLayouts = layouts;
   localStorage.setItem("perspective-dashboard:table", desc.name);
-  const opts = { tap, onDelta: (_delta, local) => void afterDelta(local).catch(reportError) };
+  const opts = {
+    tap,
+    onDelta: (_delta, local) => void afterDelta(local).catch(reportError),
+    maxBacklogMs: BEHIND_MS,
+    maxBacklogDeltas: BEHIND_DELTAS,
+    onBehind: (b, local) => fellBehind(local, b),
+  };
   if (desc.index) opts.index = desc.index;
   else if (desc.limit) opts.limit = desc.limit;
   const w = await worker;
@@ -347,6 +368,23 @@ async function currentLayouts() {
 
 function reportError(err) {
   state.error = String(err && err.message ? err.message : err);
+}
+
+/**
+ * The local table fell too far behind the server's: replicate afresh (the next refresh loads the table again, with
+ * the viewers' current layouts), and say so in the status line for a while.
+ */
+function fellBehind(local, backlog) {
+  refreshing = refreshing.then(async () => {
+    // Queued behind the load that made `local`: by now it is the shown replica, unless it was replaced.
+    if (replica?.table !== local) return;
+    state.catchUps++;
+    fellBehindAt = { at: Date.now(), seconds: Math.max(1, Math.round(backlog.ageMs / 1000)) };
+    console.info(`dashboard: ${backlog.deltas} updates waiting, the oldest ${backlog.ageMs} ms old: reloading ${state.table}`);
+    pendingLayouts = { table: state.table, layouts: await currentLayouts().catch(() => undefined) };
+    state.entity = undefined;
+  }).catch(reportError);
+  refresh();
 }
 
 /** Re-reads the list of tables and their health; reloads the viewers when the shown table was replaced or is gone. */

@@ -9,8 +9,8 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { HostSession, PerspectiveHost } from "./host";
 import {
-  checkRequest, encodeEmptyResponse, encodeResponsePrefix, encodeServerError, encodeUpdateResponse, isSubscription, KIND, readMsgId,
-  requestName, type RequestHeader,
+  checkRequest, encodeEmptyResponse, encodeRequest, encodeResponsePrefix, encodeServerError, encodeUpdateResponse, isSubscription, KIND,
+  readMsgId, requestName, type RequestHeader,
 } from "./protocol";
 
 /** Per-client limits. Defaults in DEFAULT_LIMITS. */
@@ -187,11 +187,38 @@ function addressOf(req: IncomingMessage): string {
   return a.includes(":") ? `[${a}]:${s?.remotePort ?? ""}` : `${a}:${s?.remotePort ?? ""}`;
 }
 
-/** One browser: its engine session, the allowlist, its limits, its views and requests in flight. */
+/** A view a client made: its table, and what letting it go from the engine needs. */
+interface ClientView {
+  table: string;
+  /** A flat view of the whole table (what a replicating page makes). */
+  whole: boolean;
+  /** The body of its table_make_view, to make it again. */
+  makeBody?: Uint8Array;
+  /** Released from the engine: the client's deltas come from the table's shared view (fanout.ts). */
+  detached: boolean;
+  /** The client asked to hear of its deletion: an engine-side delete would tell it, so it is never released. */
+  watchesDelete: boolean;
+}
+
+/**
+ * One browser: its engine session, the allowlist, its limits, its views and requests in flight.
+ *
+ * A replicating page keeps its flat view only for one snapshot: its deltas come from the table's shared view.
+ * Held in the engine, each such view is computed again on every update of its table (100 pages: 100 views, the
+ * engine thread's 0.35 core, and the shared delta's wait behind them). So once a whole-table view with a shared
+ * subscription has sent its snapshot, the engine deletes it; the page is not told. The page's later requests on it
+ * are answered here (delete, on_update, remove_update), or the view is made again first (anything else).
+ */
 class ClientSession {
   private readonly session: HostSession;
-  /** Views by id: the table each is on, and whether it is a flat view of the whole table. */
-  private readonly views = new Map<string, { table: string; whole: boolean }>();
+  /** Views by id. */
+  private readonly views = new Map<string, ClientView>();
+  /** msg_ids of the requests this endpoint sent the engine itself: their replies are not the client's. */
+  private readonly own = new Set<number>();
+  /** Counted down from the top of the u32 range (the JS client draws its ids at random; a clash is skipped). */
+  private nextOwnId = 0xffffffff;
+  /** to_arrow requests (msg_id -> view id) whose reply releases their view from the engine. */
+  private readonly releaseAfter = new Map<number, string>();
   /** on_update subscriptions served from the table's shared deltas (fanout.ts), by their msg_id. */
   private readonly deltaSubs = new Map<number, { viewId: string; off: () => void }>();
   private readonly inFlight = new Map<number, { kind: number; at: number }>();
@@ -250,11 +277,47 @@ class ClientSession {
   }
 
   private onResponse(buf: Uint8Array): void {
-    if (this.inFlight.size > 0) {
-      const id = readMsgId(buf);
-      if (id !== undefined) this.inFlight.delete(id);
-    }
+    if (this.inFlight.size === 0 && this.own.size === 0) return this.send(buf);
+    const id = readMsgId(buf);
+    if (id === undefined) return this.send(buf);
+    // The reply to one of our own requests (an error included: the view may be gone with its table).
+    if (this.own.delete(id)) return;
+    this.inFlight.delete(id);
     this.send(buf);
+    const release = this.releaseAfter.get(id);
+    if (release !== undefined) {
+      this.releaseAfter.delete(id);
+      this.release(release);
+    }
+  }
+
+  /** Sends the engine a request of our own on this client's session; its reply is dropped. */
+  private ownRequest(entityId: string, kind: number, body?: Uint8Array): void {
+    let id = this.nextOwnId--;
+    while (this.inFlight.has(id) || this.deltaSubs.has(id)) id = this.nextOwnId--;
+    this.own.add(id);
+    this.session.handle_request(encodeRequest(id, entityId, kind, body));
+  }
+
+  private sharesDeltas(viewId: string): boolean {
+    for (const s of this.deltaSubs.values()) if (s.viewId === viewId) return true;
+    return false;
+  }
+
+  /** The snapshot is out: the view goes from the engine (requests of the client queued before this still find it). */
+  private release(viewId: string): void {
+    const v = this.views.get(viewId);
+    if (!v || v.detached || !v.whole || v.watchesDelete || !this.sharesDeltas(viewId)) return;
+    v.detached = true;
+    this.ownRequest(viewId, KIND.VIEW_DELETE);
+  }
+
+  /** The client asks the engine something of a released view: the same view is made again first. */
+  private reattach(viewId: string): void {
+    const v = this.views.get(viewId);
+    if (!v?.detached || !v.makeBody) return;
+    v.detached = false;
+    this.ownRequest(v.table, KIND.MAKE_VIEW, v.makeBody);
   }
 
   private refuse(header: RequestHeader | undefined, reason: string): void {
@@ -273,19 +336,25 @@ class ClientSession {
     const verdict = checkRequest(buf, { serverViews: this.opts.serverViews });
     if (!verdict.allow) return this.refuse(verdict.header, verdict.reason);
     const h = verdict.header;
+    // Its reply could not be told from ours (ids are random u32s: about one honest clash in 4 billion).
+    if (this.own.has(h.msgId)) return this.refuse(h, `${requestName(h.kind)}: message id ${h.msgId} is in use, send it with another`);
     if (h.kind === KIND.MAKE_VIEW) {
       const id = h.viewId ?? "";
       // Two views under one id make the engine's session close throw (3.8.0); one id, one view.
       if (this.views.has(id)) return this.refuse(h, `table_make_view: the view id "${id.slice(0, 64)}" is already in use`);
       if (this.views.size >= this.limits.maxViews) return this.refuse(h, `table_make_view: too many views (limit ${this.limits.maxViews} per connection)`);
-      this.views.set(id, { table: h.entityId, whole: h.wholeTable === true });
+      const whole = h.wholeTable === true;
+      this.views.set(id, { table: h.entityId, whole, makeBody: whole ? h.makeViewBody : undefined, detached: false, watchesDelete: false });
     } else if (h.kind === KIND.VIEW_DELETE) {
+      const released = this.views.get(h.entityId)?.detached === true;
       this.views.delete(h.entityId);
       for (const [msgId, s] of this.deltaSubs) {
         if (s.viewId !== h.entityId) continue;
         s.off();
         this.deltaSubs.delete(msgId);
       }
+      // Already gone from the engine: the reply the engine would give.
+      if (released) return this.send(encodeEmptyResponse(encodeResponsePrefix(h.msgId, h.entityId), KIND.VIEW_DELETE));
     } else if (h.kind === KIND.VIEW_ON_UPDATE && h.rowMode) {
       const view = this.views.get(h.entityId);
       if (view?.whole) return this.subscribeShared(h, view.table);
@@ -301,6 +370,12 @@ class ClientSession {
         return this.refuse(h, `${requestName(h.kind)}: too many requests in flight (limit ${this.limits.maxInFlight} per connection)`);
       }
       this.inFlight.set(h.msgId, { kind: h.kind!, at: Date.now() });
+    }
+    const view = this.views.get(h.entityId);
+    if (view) {
+      if (h.kind === KIND.VIEW_ON_DELETE) view.watchesDelete = true;
+      this.reattach(h.entityId);
+      if (h.kind === KIND.VIEW_TO_ARROW && view.whole && !view.watchesDelete && this.sharesDeltas(h.entityId)) this.releaseAfter.set(h.msgId, h.entityId);
     }
     this.session.handle_request(buf);
   }

@@ -112,6 +112,8 @@ export interface RequestHeader {
   rowMode?: boolean;
   /** view_remove_on_update: the subscription to end (the msg_id of its view_on_update). */
   removeId?: number;
+  /** table_make_view: the request's body (a copy), to make the same view again. */
+  makeViewBody?: Uint8Array;
 }
 
 export type Verdict = { allow: true; header: RequestHeader } | { allow: false; header?: RequestHeader; reason: string };
@@ -214,7 +216,10 @@ export function readRequestHeader(buf: Uint8Array): RequestHeader {
       if (header.kind !== undefined && header.kind !== field) throw new Error("more than one request in one message");
       header.kind = field;
       if (value instanceof Uint8Array) {
-        if (field === KIND.MAKE_VIEW) readMakeView(value, header);
+        if (field === KIND.MAKE_VIEW) {
+          readMakeView(value, header);
+          header.makeViewBody = value.slice();
+        }
         else if (field === KIND.GET_HOSTED_TABLES) readHostedTables(value, header);
         // ViewOnUpdateReq.mode (1): ROW = 0, present only when asked for.
         else if (field === KIND.VIEW_ON_UPDATE) header.rowMode = firstVarint(value) === 0;
@@ -305,6 +310,16 @@ export function encodeServerError(header: Pick<RequestHeader, "msgId" | "entityI
   const err: number[] = [];
   writeBytes(err, 1, encoder.encode(message));
   writeBytes(out, 50, err);
+  return Uint8Array.from(out);
+}
+
+/** A Request of `kind` with the given body (the host's own requests on a client's session). */
+export function encodeRequest(msgId: number, entityId: string, kind: number, body: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const out: number[] = [];
+  writeVarint(out, 1 * 8 + 0);
+  writeVarint(out, msgId);
+  writeBytes(out, 2, encoder.encode(entityId));
+  writeBytes(out, kind, body);
   return Uint8Array.from(out);
 }
 

@@ -17,6 +17,8 @@ export interface Dash {
   replications: number;
   /** Deltas the page skipped because its snapshot already held them. */
   skippedDeltas: number;
+  /** Times the page fell behind its server table and started over from a fresh snapshot. */
+  catchUps: number;
   error?: string;
 }
 

@@ -503,6 +503,46 @@ describe(`the Perspective dashboard page in Chromium (Node-RED ${runtimeVersion}
     await page.close();
   });
 
+  it("starts over from a fresh snapshot when its local table falls behind, and says so", async () => {
+    // A page that cannot apply deltas as fast as they come (a slow machine, several pages on one) used to fall
+    // further behind for as long as the stream lasted, holding every delta not yet applied (10 pages on 2 cores:
+    // 100 s behind). Here the page's local table stops applying: its updates wait at a gate.
+    const page = await context.newPage();
+    await page.goto(`${nr.url}/perspective/#table=meters_values&behindMs=1500`);
+    await waitFor("the dashboard to load", async () => (await dash(page).catch(() => undefined))?.loads, { timeoutMs: 60000 });
+    const before = await dash(page);
+    assert.equal(before.catchUps, 0);
+    await page.evaluate(async () => {
+      // The module the page loaded (same URL, same instance): every table of it shares this prototype.
+      const url = "/perspective/assets/@finos/perspective/dist/cdn/perspective.js";
+      const mod = (await import(url)) as { default: { worker(): Promise<{ table(d: object): Promise<object> }> } };
+      const probe = await (await mod.default.worker()).table({ a: [1] });
+      const proto = Object.getPrototypeOf(probe) as { update(d: unknown): Promise<void> };
+      const update = proto.update;
+      let open: () => void = () => undefined;
+      const opened = new Promise<void>((r) => (open = r));
+      (window as unknown as { updateGate: { open(): void } }).updateGate = { open: () => open() };
+      proto.update = async function (this: unknown, d: unknown) {
+        await opened;
+        return update.call(this, d);
+      };
+    });
+    await waitFor("the page to start over", async () => (await dash(page)).catchUps >= 1, { timeoutMs: 30000 });
+    await page.evaluate(() => (window as unknown as { updateGate: { open(): void } }).updateGate.open());
+    await waitFor("the status line to say what happened", async () => /fell \d+ s behind, reloaded/.test((await page.locator("#table-info").textContent()) ?? ""), { timeoutMs: 30000 });
+    await waitFor("a new replication with live updates", async () => {
+      const d = await dash(page);
+      return d.replications > before.replications && d.loads > before.loads;
+    }, { timeoutMs: 60000 });
+    const u = (await dash(page)).updates;
+    await waitFor("live updates on the new replica", async () => (await dash(page)).updates > u + 2, { timeoutMs: 30000 });
+    await waitFor("the local table to follow the server's again", async () => {
+      const [l, s] = await Promise.all([localTable(page, ["tbname"]), serverTable("meters_values")]);
+      return l && l.size === s.size;
+    }, { timeoutMs: 40000 });
+    await page.close();
+  });
+
   it("reconnects by itself when Node-RED restarts", async () => {
     const page = await context.newPage();
     await page.goto(`${nr.url}/perspective/#table=meters_values`);

@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
 import { getHost, type PerspectiveHost } from "../../lib/perspective/host";
+import { encodeResponsePrefix as encodePrefix, KIND, readRequestHeader } from "../../lib/perspective/protocol";
 import { loadPerspective } from "../../lib/perspective/load";
 import helper from "../support/helper";
 import { root } from "../support/package-info";
@@ -58,17 +59,28 @@ describe("row deltas shared by every replicating client of a table", () => {
     await helper.stopServer();
   });
 
+  /** The page's replication code, a Perspective client module and the endpoint's URL, once the stream has rows. */
+  async function replicaSetup(): Promise<{ psp: Awaited<ReturnType<typeof loadPerspective>>; replica: Replica; url: string }> {
+    const psp = await loadPerspective();
+    const replica = (await import(pathToFileURL(join(root, "viewer", "replica.js")).href)) as Replica;
+    await waitFor("the stream table", async () => (await host.names()).includes("stream") && seq > 100);
+    return { psp, replica, url: `${helper.url().replace(/^http/, "ws")}/fan/ws` };
+  }
+
+  /** A replicating client's connection (closed after the suite at the latest) and the stream table on it. */
+  async function connect(s: { psp: Awaited<ReturnType<typeof loadPerspective>>; replica: Replica; url: string }, tap: unknown): Promise<{ conn: { close(): void }; remote: unknown }> {
+    const conn = await s.replica.openClient(s.url, { WebSocket, makeClient: s.psp.make_client, tap });
+    closers.push(() => conn.close());
+    return { conn, remote: await conn.client.open_table("stream") };
+  }
+
   it("a delta's onDelta reads are sent without waiting for its update's reply, and answered after the update", async () => {
     // The page takes its freshness sample in onDelta: one round trip to its busy Perspective worker instead of
     // two, and still a reading of the table with the delta in it.
-    const psp = await loadPerspective();
-    const replica = (await import(pathToFileURL(join(root, "viewer", "replica.js")).href)) as Replica;
-    const url = `${helper.url().replace(/^http/, "ws")}/fan/ws`;
-    await waitFor("the stream table", async () => (await host.names()).includes("stream") && seq > 100);
+    const setup = await replicaSetup();
+    const { psp, replica } = setup;
     const tap = new replica.WireTap();
-    const conn = await replica.openClient(url, { WebSocket, makeClient: psp.make_client, tap });
-    closers.push(() => conn.close());
-    const remote = await conn.client.open_table("stream");
+    const { conn, remote } = await connect(setup, tap);
     let pending = false;
     let afterUpdate: Promise<number> = Promise.resolve(0);
     const checks: Promise<{ pending: boolean; seen: number; after: number }>[] = [];
@@ -99,6 +111,92 @@ describe("row deltas shared by every replicating client of a table", () => {
     for (const c of await Promise.all(checks)) {
       assert.equal(c.pending, true, "onDelta runs before the update's reply");
       assert.equal(c.seen, c.after, "its size() is answered with the delta applied");
+    }
+  });
+
+  it("a replica that cannot keep up says so once, with its backlog, and drops the backlog when closed", async () => {
+    // Without this a slow client fell behind for as long as the stream lasted, holding every waiting delta.
+    const setup = await replicaSetup();
+    const { psp, replica } = setup;
+    const tap = new replica.WireTap();
+    const { conn, remote } = await connect(setup, tap);
+    // The local table applies nothing until the gate opens.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    const make = async (d: ArrayBuffer, o: object) => {
+      const real = (await psp.default.table(d, o)) as unknown as LocalTable & { update(d: ArrayBuffer): Promise<void> };
+      return { size: () => real.size(), view: (c?: object) => real.view(c), update: async (delta: ArrayBuffer) => (await gate, real.update(delta)) };
+    };
+    const calls: { deltas: number; ageMs: number }[] = [];
+    const r = (await replica.replicate(remote, make, { tap, limit: 500000, maxBacklogDeltas: 10, onBehind: (b: { deltas: number; ageMs: number }) => calls.push(b) })) as Awaited<ReturnType<Replica["replicate"]>> & { backlog(): { deltas: number; ageMs: number } };
+    await waitFor("the backlog to pass 10 deltas", () => calls.length > 0);
+    assert.equal(calls[0].deltas, 11, "said as soon as more than 10 wait");
+    await waitFor("30 deltas waiting", () => r.backlog().deltas >= 30);
+    assert.equal(calls.length, 1, "said once while it stays behind");
+    assert.ok(r.backlog().ageMs > 0);
+    await r.close();
+    open();
+    await r.settled();
+    assert.equal(r.backlog().deltas, 0, "closed: the waiting deltas are dropped, not applied");
+    conn.close();
+  });
+
+  it("the engine lets a replicating client's view go once its snapshot is out; the client does not notice", async () => {
+    // Kept in the engine, every page's flat view was computed again on each update of its table (100 pages: 100
+    // views) although its deltas come from the table's shared view.
+    const setup = await replicaSetup();
+    const { psp, replica } = setup;
+    const engine = host.engine as unknown as { request(sid: number, buf: Uint8Array): void };
+    const request = engine.request;
+    const reached: { kind?: number; msgId: number; entityId: string; viewId?: string }[] = [];
+    engine.request = function (this: unknown, sid: number, buf: Uint8Array) {
+      reached.push(readRequestHeader(buf));
+      return request.call(this, sid, buf);
+    };
+    try {
+      const tap = new replica.WireTap();
+      const frames: Uint8Array[] = [];
+      const onReceive = (tap as { onReceive(b: ArrayBuffer): void }).onReceive.bind(tap);
+      (tap as { onReceive(b: ArrayBuffer): void }).onReceive = (b: ArrayBuffer) => {
+        frames.push(new Uint8Array(b.slice(0)));
+        onReceive(b);
+      };
+      const c = await connect(setup, tap);
+      const { conn } = c;
+      const remote = c.remote as { view(): Promise<{ delete(): Promise<void> }> };
+      const r = (await replica.replicate(remote, (d, o) => psp.default.table(d, o) as unknown as Promise<LocalTable>, { tap, limit: 500000 })) as Awaited<ReturnType<Replica["replicate"]>> & { view: { to_arrow(): Promise<ArrayBuffer> }; stats: { applied: number } };
+      const viewId = reached.find((h) => h.kind === KIND.MAKE_VIEW)!.viewId!;
+      const onView = () => reached.filter((h) => h.viewId === viewId || h.entityId === viewId).map((h) => [h.kind, h.msgId >= 0xffffff00 ? "host" : "client"]);
+      await waitFor("the view to go from the engine", () => onView().length === 3);
+      assert.deepEqual(onView(), [[KIND.MAKE_VIEW, "client"], [KIND.VIEW_TO_ARROW, "client"], [KIND.VIEW_DELETE, "host"]]);
+      const applied = r.stats.applied;
+      await waitFor("deltas to keep coming", () => r.stats.applied > applied + 3);
+      // Another snapshot of the same view: the view is made again first, then let go again.
+      const again = await psp.default.table(await r.view.to_arrow());
+      assert.ok((await again.size()) > 0);
+      await again.delete();
+      await waitFor("the view to go again", () => onView().length === 6);
+      assert.deepEqual(onView().slice(3), [[KIND.MAKE_VIEW, "host"], [KIND.VIEW_TO_ARROW, "client"], [KIND.VIEW_DELETE, "host"]]);
+      // The client's own delete is answered here, as the engine answers it.
+      const before = frames.length;
+      await r.close();
+      assert.equal(onView().length, 6, "nothing more reached the engine for the view");
+      const local = frames.slice(before).map((f) => readRequestHeader(f)).find((h) => h.kind === KIND.VIEW_DELETE);
+      assert.ok(local, "a view_delete reply");
+      // The engine's own reply to a view_delete, for a view it still holds (no shared deltas: not let go).
+      const plain = await remote.view();
+      await plain.delete();
+      const deleteReplies = frames.filter((f) => readRequestHeader(f).kind === KIND.VIEW_DELETE);
+      assert.equal(deleteReplies.length, 2, "ours and the engine's");
+      // msg_id and entity_id differ; what follows them must not.
+      const tail = (f: Uint8Array): string => {
+        const h = readRequestHeader(f);
+        return Buffer.from(f.subarray(encodePrefix(h.msgId, h.entityId).length)).toString("hex");
+      };
+      assert.equal(tail(deleteReplies[0]), tail(deleteReplies[1]), "the same reply bytes as the engine's");
+      conn.close();
+    } finally {
+      engine.request = request;
     }
   });
 
