@@ -2,9 +2,10 @@
 //   replica: the page's own replication (viewer/replica.js) with a Node Perspective client and a local table
 //            in this process; freshness of each applied delta = now minus the newest row timestamp of the
 //            local table afterwards (what the page measures).
-//   light:   the raw protocol only: make the flat view, subscribe on_update in row mode, count the bytes,
-//            apply nothing. The request bodies come from what a real client sends (captured once), so no
-//            encoder is written here beyond the envelope (msg_id, entity_id, the request's field number).
+//   light:   the raw protocol only: make the flat view, subscribe on_update in row mode, take the view's
+//            snapshot (to_arrow) as a page does, count the bytes, apply nothing. The request bodies come from
+//            what a real client sends (captured once), so no encoder is written here beyond the envelope
+//            (msg_id, entity_id, the request's field number).
 // Usage (by bench/fanout.ts): node fanout-client.js <ws url> <table entity> <replica|light> <count>
 // IPC: sends {ready} once every client subscribed; on {report} answers {samples, arrivals, bytes, deltas}; on
 // {reset} forgets samples so far. arrivals[i] goes with samples[i]: the same newest row's age when the frame
@@ -13,6 +14,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import WebSocket from "ws";
 import { loadPerspective } from "../../lib/perspective/load";
+import { readMsgId } from "../../lib/perspective/protocol";
 import { fieldsOf } from "../../test/support/perspective-frames";
 
 const [url, entity, mode, countArg] = process.argv.slice(2);
@@ -102,9 +104,13 @@ function makeViewBody(viewId: string): Uint8Array {
   return new Uint8Array([0x0a, id.length, ...id]);
 }
 
-/** The body a real client puts in view_on_update({mode: "row"}), captured from its own frames to a server here. */
-async function captureOnUpdateBody(psp: Awaited<ReturnType<typeof loadPerspective>>): Promise<Uint8Array> {
+/**
+ * The bodies a real client puts in view_on_update({mode: "row"}) and view_to_arrow(), captured from its own frames
+ * to a server here.
+ */
+async function captureBodies(psp: Awaited<ReturnType<typeof loadPerspective>>): Promise<{ onUpdate: Uint8Array; toArrow: Uint8Array }> {
   let body: Uint8Array | undefined;
+  let arrow: Uint8Array | undefined;
   const server = new psp.PerspectiveServer();
   const holder: { client?: ReturnType<typeof psp.make_client> } = {};
   const session = server.make_session(async (resp: Uint8Array) => {
@@ -113,39 +119,48 @@ async function captureOnUpdateBody(psp: Awaited<ReturnType<typeof loadPerspectiv
   holder.client = psp.make_client(async (req: Uint8Array) => {
     const onUpdate = fieldsOf(req).find((f) => f.field === 21);
     if (onUpdate) body = (onUpdate.value as Uint8Array).slice();
+    const toArrow = fieldsOf(req).find((f) => f.field === 16);
+    if (toArrow) arrow = (toArrow.value as Uint8Array).slice();
     await session.handle_request(req);
   });
   // A schema object (column -> type name); the typings only list data shapes.
   const t = await holder.client.table({ x: "integer" } as unknown as Record<string, unknown[]>);
   const v = await t.view();
   await v.on_update(() => undefined, { mode: "row" });
+  await v.to_arrow();
   await v.delete();
   await t.delete();
-  if (!body) throw new Error("could not capture the on_update request body");
-  return body;
+  if (!body || !arrow) throw new Error("could not capture the on_update and to_arrow request bodies");
+  return { onUpdate: body, toArrow: arrow };
 }
 
-async function startLight(index: number, onUpdateBody: Uint8Array): Promise<void> {
+async function startLight(index: number, bodies: { onUpdate: Uint8Array; toArrow: Uint8Array }): Promise<void> {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => resolve());
     ws.once("error", reject);
   });
   const viewId = `bench-light-${process.pid}-${index}`;
-  let answered: (() => void) | undefined;
+  // Replies are told from deltas by their msg_id (the subscription's is 2).
+  const waiting = new Map<number, () => void>();
   ws.on("message", (data: Buffer) => {
     bytes += data.length;
+    const id = readMsgId(data) ?? 0;
+    const answered = waiting.get(id);
     if (answered) {
-      const a = answered;
-      answered = undefined;
-      a();
+      waiting.delete(id);
+      answered();
     } else deltas++;
   });
-  await new Promise<void>((resolve) => {
-    answered = resolve;
-    ws.send(envelope(1, entity, 6, makeViewBody(viewId)));
-  });
-  ws.send(envelope(2, viewId, 21, onUpdateBody));
+  const ask = (msgId: number, entityId: string, kind: number, body: Uint8Array): Promise<void> =>
+    new Promise<void>((resolve) => {
+      waiting.set(msgId, resolve);
+      ws.send(envelope(msgId, entityId, kind, body));
+    });
+  await ask(1, entity, 6, makeViewBody(viewId));
+  // As a page: the subscription, then the snapshot (taken whole, then dropped).
+  ws.send(envelope(2, viewId, 21, bodies.onUpdate));
+  await ask(3, viewId, 16, bodies.toArrow);
 }
 
 async function main(): Promise<void> {
@@ -154,9 +169,9 @@ async function main(): Promise<void> {
   if (mode === "replica") {
     for (let i = 0; i < count; i++) await startReplica(psp, replica);
   } else {
-    const body = await captureOnUpdateBody(psp);
+    const bodies = await captureBodies(psp);
     // 25 at a time: a thousand one after another took minutes on a loaded machine.
-    for (let i = 0; i < count; i += 25) await Promise.all(Array.from({ length: Math.min(25, count - i) }, (_, k) => startLight(i + k, body)));
+    for (let i = 0; i < count; i += 25) await Promise.all(Array.from({ length: Math.min(25, count - i) }, (_, k) => startLight(i + k, bodies)));
   }
   process.on("message", (m: { type: string }) => {
     if (m.type === "reset") {
