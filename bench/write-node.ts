@@ -17,7 +17,7 @@ import type { TableBind, TdengineClientApi } from "../lib/tdengine/api";
 import helper from "../test/support/helper";
 import { nodeModule } from "../test/support/package-info";
 import { runtimeName, runtimeVersion } from "../test/support/runtime";
-import { runMain } from "./support/procs";
+import { argString, runMain, runScript } from "./support/procs";
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,8 +26,7 @@ const arg = (name: string, dflt: number): number => {
 const ROWS = arg("rows", 200_000);
 const REPEAT = arg("repeat", 3);
 /** Set in a child process: the side it measures, against the emulator at --url, into database --db. */
-const SIDE = process.argv.includes("--side") ? process.argv[process.argv.indexOf("--side") + 1] : "";
-const argText = (name: string): string => process.argv[process.argv.indexOf(`--${name}`) + 1];
+const SIDE = argString("side", "");
 const WARMUP_ROWS = 500_000;
 const ONLY = arg("batch", 0);
 const BATCHES = ONLY > 0 ? [ONLY] : [100, 1000, 10000];
@@ -206,18 +205,13 @@ async function child(side: string, url: string, db: string, batch: number): Prom
   process.stdout.write(JSON.stringify(run) + "\n");
 }
 
-function runChild(side: string, url: string, db: string, batch: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [__filename, "--side", side, "--url", url, "--db", db, "--batch", String(batch), "--rows", String(ROWS)], { stdio: ["ignore", "pipe", "inherit"] });
-    let text = "";
-    p.stdout!.on("data", (d: Buffer) => (text += d.toString()));
-    p.once("error", reject);
-    p.once("exit", (code) => (code === 0 ? resolve(JSON.parse(text) as Run) : reject(new Error(`write-node ${side} child exited with ${code}`))));
-  });
+/** One side's run in a process of its own (this script again, with --side). */
+async function runChild(side: string, url: string, db: string, batch: number): Promise<Run> {
+  return JSON.parse(await runScript("write-node.js", ["--side", side, "--url", url, "--db", db, "--batch", String(batch), "--rows", String(ROWS)])) as Run;
 }
 
 async function main(): Promise<void> {
-  if (SIDE !== "") return child(SIDE, argText("url"), argText("db"), ONLY);
+  if (SIDE !== "") return child(SIDE, argString("url", ""), argString("db", ""), ONLY);
   const emu = await startEmulatorProcess();
   try {
     await measure(emu.url);

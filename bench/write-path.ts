@@ -6,11 +6,10 @@
 // Each side runs in its own process (processes alternating bare / node): in one shared heap each side's runs
 // paid for the garbage the other left, and the ratio moved between 0.52 and 1.19 with GC timing alone.
 // Usage: node dist/bench/write-path.js [--rows 500000] [--repeat 11] [--batch N (only this size)]
-import { spawn } from "node:child_process";
 import { declaredSchema, WritePipeline } from "../lib/write";
 import type { Stmt2, Stmt2Field, TableBind, TdengineClientApi } from "../lib/tdengine/api";
 import { encodeStmt2InsertBind } from "../lib/tdengine/stmt2-bind-encoder";
-import { argNumber, argString, machine, median, runMain } from "./support/procs";
+import { argNumber, argString, machine, median, runMain, runScript } from "./support/procs";
 
 const ROWS = argNumber("rows", 500_000);
 /** Measured runs per side (each process makes RUNS_PER_PROCESS of them after its warm-up). */
@@ -113,14 +112,10 @@ async function child(side: string, batch: number, runs: number): Promise<void> {
   process.stdout.write(JSON.stringify({ us: out, bytes }) + "\n");
 }
 
-function runChild(side: string, batch: number, runs: number): Promise<{ us: number[]; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [__filename, "--side", side, "--batch", String(batch), "--rows", String(ROWS), "--repeat", String(runs)], { stdio: ["ignore", "pipe", "inherit"] });
-    let text = "";
-    p.stdout.on("data", (d: Buffer) => (text += d.toString()));
-    p.once("error", reject);
-    p.once("exit", (code) => (code === 0 ? resolve(JSON.parse(text) as { us: number[]; bytes: number }) : reject(new Error(`write-path ${side} child exited with ${code}`))));
-  });
+/** One side's runs in a process of its own (this script again, with --side). */
+async function runChild(side: string, batch: number, runs: number): Promise<{ us: number[]; bytes: number }> {
+  const out = await runScript("write-path.js", ["--side", side, "--batch", String(batch), "--rows", String(ROWS), "--repeat", String(runs)]);
+  return JSON.parse(out) as { us: number[]; bytes: number };
 }
 
 async function main(): Promise<void> {

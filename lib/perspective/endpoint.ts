@@ -375,7 +375,8 @@ class ClientSession {
     if (view) {
       if (h.kind === KIND.VIEW_ON_DELETE) view.watchesDelete = true;
       this.reattach(h.entityId);
-      if (h.kind === KIND.VIEW_TO_ARROW && view.whole && !view.watchesDelete && this.sharesDeltas(h.entityId)) this.releaseAfter.set(h.msgId, h.entityId);
+      // Whether it may go is decided by release() when the reply is out.
+      if (h.kind === KIND.VIEW_TO_ARROW) this.releaseAfter.set(h.msgId, h.entityId);
     }
     this.session.handle_request(buf);
   }

@@ -112,7 +112,7 @@ export interface RequestHeader {
   rowMode?: boolean;
   /** view_remove_on_update: the subscription to end (the msg_id of its view_on_update). */
   removeId?: number;
-  /** table_make_view: the request's body (a copy), to make the same view again. */
+  /** table_make_view of the whole table: the request's body (a copy), to make the same view again. */
   makeViewBody?: Uint8Array;
 }
 
@@ -218,7 +218,7 @@ export function readRequestHeader(buf: Uint8Array): RequestHeader {
       if (value instanceof Uint8Array) {
         if (field === KIND.MAKE_VIEW) {
           readMakeView(value, header);
-          header.makeViewBody = value.slice();
+          if (header.wholeTable) header.makeViewBody = value.slice();
         }
         else if (field === KIND.GET_HOSTED_TABLES) readHostedTables(value, header);
         // ViewOnUpdateReq.mode (1): ROW = 0, present only when asked for.
@@ -315,15 +315,15 @@ export function encodeServerError(header: Pick<RequestHeader, "msgId" | "entityI
 
 /** A Request of `kind` with the given body (the host's own requests on a client's session). */
 export function encodeRequest(msgId: number, entityId: string, kind: number, body: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const out: number[] = [];
-  writeVarint(out, 1 * 8 + 0);
-  writeVarint(out, msgId);
-  writeBytes(out, 2, encoder.encode(entityId));
+  const out: number[] = [...encodeResponsePrefix(msgId, entityId)];
   writeBytes(out, kind, body);
   return Uint8Array.from(out);
 }
 
-/** msg_id (1) and entity_id (2) of a Response: what differs between the frames of two subscribers. */
+/**
+ * msg_id (1) and entity_id (2) of a Response (a Request starts the same way): what differs between the frames of
+ * two subscribers.
+ */
 export function encodeResponsePrefix(msgId: number, entityId: string): Uint8Array {
   const out: number[] = [];
   if (msgId) {

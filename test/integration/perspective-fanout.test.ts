@@ -74,6 +74,18 @@ describe("row deltas shared by every replicating client of a table", () => {
     return { conn, remote: await conn.client.open_table("stream") };
   }
 
+  /** Records the header of every request that reaches the engine, from any session. */
+  function spyEngine(): { reached: ReturnType<typeof readRequestHeader>[]; restore(): void } {
+    const engine = host.engine as unknown as { request(sid: number, buf: Uint8Array): void };
+    const request = engine.request;
+    const reached: ReturnType<typeof readRequestHeader>[] = [];
+    engine.request = function (this: unknown, sid: number, buf: Uint8Array) {
+      reached.push(readRequestHeader(buf));
+      return request.call(this, sid, buf);
+    };
+    return { reached, restore: () => (engine.request = request) };
+  }
+
   it("a delta's onDelta reads are sent without waiting for its update's reply, and answered after the update", async () => {
     // The page takes its freshness sample in onDelta: one round trip to its busy Perspective worker instead of
     // two, and still a reading of the table with the delta in it.
@@ -146,13 +158,7 @@ describe("row deltas shared by every replicating client of a table", () => {
     // views) although its deltas come from the table's shared view.
     const setup = await replicaSetup();
     const { psp, replica } = setup;
-    const engine = host.engine as unknown as { request(sid: number, buf: Uint8Array): void };
-    const request = engine.request;
-    const reached: { kind?: number; msgId: number; entityId: string; viewId?: string }[] = [];
-    engine.request = function (this: unknown, sid: number, buf: Uint8Array) {
-      reached.push(readRequestHeader(buf));
-      return request.call(this, sid, buf);
-    };
+    const { reached, restore } = spyEngine();
     try {
       const tap = new replica.WireTap();
       const frames: Uint8Array[] = [];
@@ -196,7 +202,36 @@ describe("row deltas shared by every replicating client of a table", () => {
       assert.equal(tail(deleteReplies[0]), tail(deleteReplies[1]), "the same reply bytes as the engine's");
       conn.close();
     } finally {
-      engine.request = request;
+      restore();
+    }
+  });
+
+  it("a view the engine still serves its client (an on_delete watch, an update subscription not in row mode) stays there after its snapshot", async () => {
+    // Deleting it in the engine would fire the client's on_delete for a view it still uses, or end its subscription.
+    type ClientView = { on_delete(f: () => void): Promise<unknown>; on_update(f: () => void, o?: object): Promise<unknown>; to_arrow(): Promise<ArrayBuffer> };
+    const setup = await replicaSetup();
+    const { reached, restore } = spyEngine();
+    try {
+      const { conn, remote } = await connect(setup, new setup.replica.WireTap());
+      const table = remote as { view(): Promise<ClientView> };
+      const watched = await table.view();
+      let deleted = 0;
+      await watched.on_delete(() => deleted++);
+      await watched.on_update(() => undefined, { mode: "row" });
+      const plain = await table.view();
+      let updates = 0;
+      await plain.on_update(() => updates++);
+      // The endpoint decides right after sending a snapshot's reply, before the client has it.
+      await watched.to_arrow();
+      await plain.to_arrow();
+      const deletes = reached.filter((h) => h.kind === KIND.VIEW_DELETE);
+      assert.deepEqual(deletes, [], "no delete reached the engine");
+      const seen = updates;
+      await waitFor("the engine's own subscription to go on", () => updates > seen + 3);
+      assert.equal(deleted, 0);
+      conn.close();
+    } finally {
+      restore();
     }
   });
 

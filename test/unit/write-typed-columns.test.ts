@@ -107,15 +107,16 @@ describe("RowMapper, typed columns", () => {
   });
 });
 
-/**
- * A client whose statement keeps a copy of the TableBinds it is given (typed columns and all), taken during bind:
- * the writer reuses its column buffers once a bind has settled, as Stmt2.bind allows.
- */
+/** A TableBind's own copy (typed columns stay typed). */
 function copyBind(t: TableBind): TableBind {
   const copy = <T,>(c: T): T => (c instanceof Float64Array || c instanceof Uint8Array ? (c.slice() as T) : Array.isArray(c) ? ([...c] as T) : c);
   return { ...t, columns: t.columns.map(copy), nulls: t.nulls?.map(copy) };
 }
 
+/**
+ * A client whose statement keeps a copy of the TableBinds it is given (typed columns and all), taken during bind:
+ * the writer reuses its column buffers once a bind has settled, as Stmt2.bind allows.
+ */
 function capturingClient(schema: TableSchema, precision: Precision): { client: TdengineClientApi; fields: Stmt2Field[]; binds: TableBind[][]; gate: { hold?: Promise<void> } } {
   const fields = [f("tbname", 8, "tbname"), ...schema.tags.map((t) => f(t.name, t.type, "tag")), ...schema.columns.map((c) => f(c.name, c.type, "column", precision))];
   const binds: TableBind[][] = [];
