@@ -15,6 +15,15 @@
   const Vue = root.Vue;
   const CONFIG_EVERY_MS = 3000;
   const CONNECT_TIMEOUT_MS = 5000;
+  /**
+   * A table whose replica falls behind (a busy page or machine) is replicated afresh once its oldest unapplied
+   * delta is this old or this many wait, as the Perspective page does: otherwise it fell further behind for as
+   * long as the stream lasted and held every waiting delta.
+   */
+  const BEHIND_MS = 5000;
+  const BEHIND_DELTAS = 1000;
+  /** How long the widgets say that their table fell behind and was reloaded. */
+  const BEHIND_SHOWN_MS = 30000;
 
   /** Perspective's files, loaded once per dashboard page (a custom element can be defined only once). */
   let assets;
@@ -102,6 +111,7 @@
     }
 
     async drop(t) {
+      clearTimeout(t.noteTimer);
       const old = t.replica;
       t.replica = undefined;
       if (!old) return;
@@ -200,7 +210,13 @@
       const conn = this.conn;
       const remote = await client.open_table(desc.entity);
       const w = await worker;
-      const opts = { tap: conn.tap, onDelta: (_delta, local) => this.countRows(t, local) };
+      const opts = {
+        tap: conn.tap,
+        onDelta: (_delta, local) => this.countRows(t, local),
+        maxBacklogMs: BEHIND_MS,
+        maxBacklogDeltas: BEHIND_DELTAS,
+        onBehind: (backlog, local) => this.fellBehind(name, t, local, backlog),
+      };
       if (desc.index) opts.index = desc.index;
       else if (desc.limit) opts.limit = desc.limit;
       const r = await replica.replicate(remote, (data, options) => w.table(data, options), opts);
@@ -215,7 +231,7 @@
       t.replica = r;
       t.entity = desc.entity;
       t.generation = desc.generation;
-      this.setState(t, "live", "");
+      this.setState(t, "live", this.behindNote(t));
       // The widgets move to the new local table before the old one is deleted.
       await Promise.all([...t.subscribers].map((s) => Promise.resolve(s.onTable(r.table)).catch(() => undefined)));
       await this.countRows(t, r.table);
@@ -223,6 +239,35 @@
         if (old.client === this.client) await old.close().catch(() => undefined);
         await old.table.delete().catch(() => undefined);
       }
+    }
+
+    /**
+     * The replica of `t` fell too far behind the server's table: replicate it afresh (queued like a refresh, so
+     * only if `local` is still the one shown), and say so on the widgets while it loads and for a while after.
+     */
+    fellBehind(name, t, local, backlog) {
+      this.refreshing = this.refreshing
+        .then(async () => {
+          if (this.tables.get(name) !== t || t.replica?.table !== local) return;
+          t.behind = { at: Date.now(), seconds: Math.max(1, Math.round(backlog.ageMs / 1000)) };
+          console.info(`ui-perspective: ${backlog.deltas} updates of ${name} waiting, the oldest ${backlog.ageMs} ms old: reloading it`);
+          t.entity = undefined;
+          this.setState(t, "reloading", `fell ${t.behind.seconds} s behind, reloading`);
+          await this.refreshNow();
+        })
+        .catch(() => undefined);
+    }
+
+    /** What a live table's widgets say after it was reloaded for falling behind; cleared when that gets old. */
+    behindNote(t) {
+      const left = t.behind ? t.behind.at + BEHIND_SHOWN_MS - Date.now() : 0;
+      if (left <= 0) return "";
+      const note = `fell ${t.behind.seconds} s behind, reloaded`;
+      clearTimeout(t.noteTimer);
+      t.noteTimer = setTimeout(() => {
+        if (t.state === "live" && t.text === note) this.setState(t, "live", "");
+      }, left);
+      return note;
     }
 
     /**
@@ -372,6 +417,7 @@
           onState: (state, text) => {
             // "live" once the viewer shows the table, not merely once the feed has it.
             this.feedState = state;
+            this.feedText = text;
             this.status = state === "live" && !this.table ? "loading" : state;
             this.text = state === "live" && !this.table ? "loading" : text;
           },
@@ -405,7 +451,7 @@
           await v.restore(this.effectiveLayout());
           if (this.feedState === "live") {
             this.status = "live";
-            this.text = "";
+            this.text = this.feedText || "";
           }
         });
       },
@@ -435,7 +481,8 @@
         },
         [
           h("div", { ref: "host", style: { position: "absolute", inset: "0" } }),
-          live
+          // A live widget shows a line only to say something (that its table was reloaded after falling behind).
+          live && !this.text
             ? null
             : h(
                 "div",

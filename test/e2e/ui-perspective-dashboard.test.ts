@@ -2,7 +2,7 @@
 // dashboard installed, rows flowing into a perspective-out table, a dashboard page with two widgets of that
 // table and a gauge. The widgets replicate the table (only replication requests on one WebSocket), show live
 // rows, take a layout from a message (also on a page opened later), and keep working after a full redeploy,
-// all behind httpNodeAuth with a signed-in browser.
+// all behind httpNodeAuth with a signed-in browser. A page that falls behind replicates its table afresh.
 // Then the shipped example (examples/dashboard-2.json) against the emulator; its screenshot is the README's.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -240,6 +240,41 @@ describe(`ui-perspective on a Dashboard 2.0 page in Chromium (Node-RED ${runtime
     await page.evaluate(() => (window as unknown as { sizeGate: Gate }).sizeGate.open());
     // No delta comes after these: the count must still reach all 21 rows.
     await waitFor("the widget to count all three bursts", async () => (await widget(page))?.rows === 21, { timeoutMs: 10000 });
+    await page.close();
+  });
+
+  it("replicates its table afresh when the page falls behind, and says so", async () => {
+    // A page that applies deltas more slowly than they come (a busy machine, many widgets) used to fall further
+    // behind for as long as the stream lasted, holding every delta not yet applied. Here its local tables stop
+    // applying: their updates wait at a gate (every table of the page's Perspective module shares the prototype).
+    const page = await context.newPage();
+    await page.goto(`${nr.url}/dashboard/meters`);
+    await waitFor("the widget to replicate the table", async () => (await widget(page))?.state === "live", { timeoutMs: 60000 });
+    const status = (): Promise<string> => page.locator(".ui-perspective .ui-perspective-status").first().innerText({ timeout: 1000 }).catch(() => "");
+    assert.equal(await status(), "", "a live widget without news shows no status line");
+    await page.evaluate(async () => {
+      const url = "/perspective/assets/@finos/perspective/dist/cdn/perspective.js";
+      const mod = (await import(url)) as { default: { worker(): Promise<{ table(d: object): Promise<object> }> } };
+      const probe = await (await mod.default.worker()).table({ a: [1] });
+      const proto = Object.getPrototypeOf(probe) as { update(d: unknown): Promise<void> };
+      const update = proto.update;
+      let open: () => void = () => undefined;
+      const opened = new Promise<void>((r) => (open = r));
+      (window as unknown as { updateGate: { open(): void } }).updateGate = { open: () => open() };
+      proto.update = async function (this: unknown, d: unknown) {
+        await opened;
+        return update.call(this, d);
+      };
+    });
+    // The widget's threshold is 5 s of backlog; the flow sends a delta every 250 ms.
+    await waitFor("the widget to reload its table", async () => /fell \d+ s behind, reload/.test(await status()), { timeoutMs: 30000 });
+    await page.evaluate(() => (window as unknown as { updateGate: { open(): void } }).updateGate.open());
+    await waitFor("the widget live on a fresh replica, saying what happened", async () => {
+      const s = await widget(page);
+      return s?.state === "live" && /fell \d+ s behind, reloaded/.test(await status());
+    }, { timeoutMs: 60000 });
+    const newest = await newestTs(page);
+    await waitFor("live updates on the new replica", async () => (await newestTs(page)) > newest, { timeoutMs: 30000 });
     await page.close();
   });
 
