@@ -108,16 +108,23 @@ interface Result {
   chromium: number;
   produced: number;
   polledRows: number;
-  /** Rows produced and polled during the measured seconds. */
-  window: { produced: number; polled: number };
+  /**
+   * Rows produced and polled during the measured seconds, and rows tdengine-write refused meanwhile (buffer full),
+   * counted from the first refused message of each episode (the node reports that one to Catch; the rest of an
+   * episode only in its summary), so at least this many.
+   */
+  window: { produced: number; polled: number; refused: number };
   errors: string[];
 }
 
 /**
- * A rate is held when, over the measured seconds, the poller delivered at least 95 % of the rows produced (no
- * backlog growing) and the page stayed within 2 s of the newest row (the dashboard is not falling behind).
+ * A rate is held when, over the measured seconds, tdengine-write refused no rows (its buffer never filled, as in
+ * the e2e bench), the poller delivered at least 95 % of the rows produced (no backlog growing) and the page stayed
+ * within 2 s of the newest row (the dashboard is not falling behind).
  */
-const held = (r: Result): boolean => r.window.polled >= 0.95 * r.window.produced && r.page.p99 <= 2000;
+const held = (r: Result): boolean => r.window.refused === 0 && r.window.polled >= 0.95 * r.window.produced && r.page.p99 <= 2000;
+const notHeld = (r: Result): string =>
+  r.window.refused > 0 ? `no (tdengine-write refused ≥ ${fmt(r.window.refused)} rows)` : `no (polled ${fmt(r.window.polled)} of ${fmt(r.window.produced)})`;
 
 // node-red-node-test-helper does not mount RED.httpNode (where the dashboard page is served) on its server: a
 // module that only captures it, mounted once, as Node-RED does.
@@ -154,6 +161,7 @@ async function runRate(context: BrowserContext, rate: number, n: number): Promis
     const engine = stage();
     let measuring = false;
     let polledRows = 0;
+    let refusedRows = 0;
     type Msg = { payload: unknown; benchNewest?: number };
     const newestOf = (rows: unknown): number | undefined => {
       if (!Array.isArray(rows) || rows.length === 0) return undefined;
@@ -168,8 +176,9 @@ async function runRate(context: BrowserContext, rate: number, n: number): Promis
       if (measuring && t !== undefined) polled.samples.push(Date.now() - t);
     });
     hooks.add("onComplete.dashbench", (ev: { msg: Msg; error?: Error; node: { id: string } }) => {
-      if (ev.error && errors.length < 5) errors.push(`${ev.node.id}: ${ev.error.message}`);
+      if (ev.error && errors.length < 5) errors.push(`${ev.node.id}: ${ev.error.message}${measuring ? "" : " (before the measured seconds)"}`);
       if (!measuring) return;
+      if (ev.node.id === ids.write && ev.error?.name === "BufferFullError" && Array.isArray(ev.msg.payload)) refusedRows += ev.msg.payload.length;
       if (ev.node.id === ids.write && ev.msg.benchNewest !== undefined) written.samples.push(Date.now() - ev.msg.benchNewest);
       else if (ev.node.id === ids.out) {
         const t = newestOf(ev.msg.payload);
@@ -229,6 +238,7 @@ async function runRate(context: BrowserContext, rate: number, n: number): Promis
       measuring = true;
       const produced0 = produced;
       const polled0 = polledRows;
+      const refused0 = refusedRows;
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
       const main0 = threadCpuMs(process.pid) ?? NaN;
@@ -263,7 +273,7 @@ async function runRate(context: BrowserContext, rate: number, n: number): Promis
         chromium: chrCores,
         produced,
         polledRows,
-        window: { produced: produced - produced0, polled: polledRows - polled0 },
+        window: { produced: produced - produced0, polled: polledRows - polled0, refused: refusedRows - refused0 },
         errors,
       };
     } finally {
@@ -312,11 +322,11 @@ async function main(): Promise<void> {
     "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...results.map(
       (r) =>
-        `| ${fmt(r.rate)} | ${held(r) ? "yes" : `no (polled ${fmt(r.window.polled)} of ${fmt(r.window.produced)})`} | ${fmt(r.page.p50)} / ${fmt(r.page.p99)} | ${fmt(r.page.deltas)} | ${st(r.written)} | ${st(r.polled)} | ${st(r.engine)} | ${r.nodeRed.process.toFixed(2)} (${r.nodeRed.main.toFixed(2)}) | ${r.emulator.toFixed(2)} | ${r.chromium.toFixed(2)} |`,
+        `| ${fmt(r.rate)} | ${held(r) ? "yes" : notHeld(r)} | ${fmt(r.page.p50)} / ${fmt(r.page.p99)} | ${fmt(r.page.deltas)} | ${st(r.written)} | ${st(r.polled)} | ${st(r.engine)} | ${r.nodeRed.process.toFixed(2)} (${r.nodeRed.main.toFixed(2)}) | ${r.emulator.toFixed(2)} | ${r.chromium.toFixed(2)} |`,
     ),
     "",
     `Freshness p99 in the real dashboard, ${results.map((r) => fmt(r.rate)).join(" / ")} rows/s: ${results.map((r) => fmt(r.page.p99)).join(" / ")} ms (goal ≤ 150 ms).`,
-    `Highest rate held with the dashboard open: ${fmt(Math.max(0, ...results.filter(held).map((r) => r.rate)))} rows/s (held: ≥ 95 % of the rows produced while measuring were polled, and the page's freshness p99 ≤ 2 s).`,
+    `Highest rate held with the dashboard open: ${fmt(Math.max(0, ...results.filter(held).map((r) => r.rate)))} rows/s (held: while measuring, tdengine-write refused no rows, ≥ 95 % of the rows produced were polled, and the page's freshness p99 ≤ 2 s).`,
   ];
   for (const r of results) if (r.errors.length) lines.push(`- ${fmt(r.rate)} rows/s: errors ${r.errors.join(" | ")}`);
   process.stdout.write(lines.join("\n") + "\n");

@@ -237,6 +237,31 @@ async function childOfficial(url: string, db: string, batch: number): Promise<vo
   process.stdout.write(`${JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies ChildOutcome)}\n`);
 }
 
+/**
+ * Child: the project client's stmt2 run in a fresh process, shaped like childOfficial (same rows, same warm-up),
+ * for profiling the two side by side: `node --cpu-prof dist/bench/ingest.js --child stmt2 --url U --db D --batch N`
+ * (started with an IPC channel, as ingestOfficial does).
+ */
+async function childProject(url: string, db: string, batch: number): Promise<void> {
+  const c = await openClient({ url, database: db, timeoutMs: 120_000 });
+  const stmt = await c.prepare(`INSERT INTO ? USING ${db}.meters TAGS (?,?) VALUES (?,?,?,?)`);
+  const write = async (rows: Row[]): Promise<void> => {
+    await stmt.bind(toBinds(rows));
+    await stmt.exec();
+  };
+  const parts = chunks(makeRows(ROWS), batch);
+  await write(makeRows(SUBTABLES).map((r) => ({ ...r, ts: r.ts - 86_400_000 })));
+  process.send?.({ type: "start" });
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (const part of parts) await write(part);
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  await stmt.close();
+  await c.close();
+  process.stdout.write(`${JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies ChildOutcome)}\n`);
+}
+
 /** CPU cost without I/O: rows -> request body (stmt2: column arrays + binary encode; SQL text; lines). */
 function encodeOnly(method: Method, batch: number): number {
   const parts = chunks(makeRows(ROWS), batch);
@@ -253,6 +278,7 @@ function encodeOnly(method: Method, batch: number): number {
 
 async function main(): Promise<void> {
   if (CHILD === "official") return childOfficial(argString("url", ""), argString("db", ""), argNumber("batch", 1000));
+  if (CHILD === "stmt2") return childProject(argString("url", ""), argString("db", ""), argNumber("batch", 1000));
   const emu = await startEmulatorProcess();
   const admin = await openClient({ url: emu.url, timeoutMs: 120_000 });
   const lines: string[] = [];
