@@ -78,3 +78,26 @@ export function localTable(page: Page, columns?: string[]): Promise<{ size: numb
     return { size: await t.size(), index: await t.get_index(), limit: await t.get_limit(), data };
   }, columns);
 }
+
+/**
+ * Holds back every update of the page's local tables (every table of the page's Perspective module shares the
+ * prototype; the page loads the module from its host's page at /perspective/) until `open` is called: the page
+ * then applies deltas more slowly than they come.
+ */
+export async function holdTableUpdates(page: Page): Promise<{ open(): Promise<void> }> {
+  await page.evaluate(async () => {
+    const url = "/perspective/assets/@finos/perspective/dist/cdn/perspective.js";
+    const mod = (await import(url)) as { default: { worker(): Promise<{ table(d: object): Promise<object> }> } };
+    const probe = await (await mod.default.worker()).table({ a: [1] });
+    const proto = Object.getPrototypeOf(probe) as { update(d: unknown): Promise<void> };
+    const update = proto.update;
+    let open: () => void = () => undefined;
+    const opened = new Promise<void>((r) => (open = r));
+    (window as unknown as { updateGate: { open(): void } }).updateGate = { open: () => open() };
+    proto.update = async function (this: unknown, d: unknown) {
+      await opened;
+      return update.call(this, d);
+    };
+  });
+  return { open: () => page.evaluate(() => (window as unknown as { updateGate: { open(): void } }).updateGate.open()) };
+}

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { loadPerspective } from "../../lib/perspective/load";
-import { dash, decodeRequest, localTable, REPLICATION_REQUESTS, watchPage } from "./dashboard-helpers";
+import { dash, decodeRequest, holdTableUpdates, localTable, REPLICATION_REQUESTS, watchPage } from "./dashboard-helpers";
 import { startNodeRed, packageRoot, type NodeRedProcess } from "../support/node-red-process";
 import { publishReadmePicture } from "../support/readme-pictures";
 import { runtimeDir, runtimeVersion } from "../support/runtime";
@@ -512,23 +512,9 @@ describe(`the Perspective dashboard page in Chromium (Node-RED ${runtimeVersion}
     await waitFor("the dashboard to load", async () => (await dash(page).catch(() => undefined))?.loads, { timeoutMs: 60000 });
     const before = await dash(page);
     assert.equal(before.catchUps, 0);
-    await page.evaluate(async () => {
-      // The module the page loaded (same URL, same instance): every table of it shares this prototype.
-      const url = "/perspective/assets/@finos/perspective/dist/cdn/perspective.js";
-      const mod = (await import(url)) as { default: { worker(): Promise<{ table(d: object): Promise<object> }> } };
-      const probe = await (await mod.default.worker()).table({ a: [1] });
-      const proto = Object.getPrototypeOf(probe) as { update(d: unknown): Promise<void> };
-      const update = proto.update;
-      let open: () => void = () => undefined;
-      const opened = new Promise<void>((r) => (open = r));
-      (window as unknown as { updateGate: { open(): void } }).updateGate = { open: () => open() };
-      proto.update = async function (this: unknown, d: unknown) {
-        await opened;
-        return update.call(this, d);
-      };
-    });
+    const gate = await holdTableUpdates(page);
     await waitFor("the page to start over", async () => (await dash(page)).catchUps >= 1, { timeoutMs: 30000 });
-    await page.evaluate(() => (window as unknown as { updateGate: { open(): void } }).updateGate.open());
+    await gate.open();
     await waitFor("the status line to say what happened", async () => /fell \d+ s behind, reloaded/.test((await page.locator("#table-info").textContent()) ?? ""), { timeoutMs: 30000 });
     await waitFor("a new replication with live updates", async () => {
       const d = await dash(page);

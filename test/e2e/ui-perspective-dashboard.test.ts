@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { startEmulator } from "../../emulator";
-import { REPLICATION_REQUESTS, watchPage } from "./dashboard-helpers";
+import { holdTableUpdates, REPLICATION_REQUESTS, watchPage } from "./dashboard-helpers";
 import { packageName, packageRoot, startNodeRed, type NodeRedProcess } from "../support/node-red-process";
 import { publishReadmePicture } from "../support/readme-pictures";
 import { runtimeDir, runtimeVersion } from "../support/runtime";
@@ -252,23 +252,10 @@ describe(`ui-perspective on a Dashboard 2.0 page in Chromium (Node-RED ${runtime
     await waitFor("the widget to replicate the table", async () => (await widget(page))?.state === "live", { timeoutMs: 60000 });
     const status = (): Promise<string> => page.locator(".ui-perspective .ui-perspective-status").first().innerText({ timeout: 1000 }).catch(() => "");
     assert.equal(await status(), "", "a live widget without news shows no status line");
-    await page.evaluate(async () => {
-      const url = "/perspective/assets/@finos/perspective/dist/cdn/perspective.js";
-      const mod = (await import(url)) as { default: { worker(): Promise<{ table(d: object): Promise<object> }> } };
-      const probe = await (await mod.default.worker()).table({ a: [1] });
-      const proto = Object.getPrototypeOf(probe) as { update(d: unknown): Promise<void> };
-      const update = proto.update;
-      let open: () => void = () => undefined;
-      const opened = new Promise<void>((r) => (open = r));
-      (window as unknown as { updateGate: { open(): void } }).updateGate = { open: () => open() };
-      proto.update = async function (this: unknown, d: unknown) {
-        await opened;
-        return update.call(this, d);
-      };
-    });
+    const gate = await holdTableUpdates(page);
     // The widget's threshold is 5 s of backlog; the flow sends a delta every 250 ms.
     await waitFor("the widget to reload its table", async () => /fell \d+ s behind, reload/.test(await status()), { timeoutMs: 30000 });
-    await page.evaluate(() => (window as unknown as { updateGate: { open(): void } }).updateGate.open());
+    await gate.open();
     await waitFor("the widget live on a fresh replica, saying what happened", async () => {
       const s = await widget(page);
       return s?.state === "live" && /fell \d+ s behind, reloaded/.test(await status());
