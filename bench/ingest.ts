@@ -203,6 +203,23 @@ interface OfficialModule {
 const CHILD_WARMUP_ROWS = 200_000;
 const warmRows = (): Row[] => makeRows(CHILD_WARMUP_ROWS).map((r) => ({ ...r, ts: r.ts - 86_400_000 }));
 
+/**
+ * A stmt2 child's measured part, the same for both clients: the rows made first, the warm-up rows written, a full
+ * GC, the parent told that timing starts (it reads the emulator's CPU then), the rows written in `batch`-row calls.
+ */
+async function timedChildRun(write: (rows: Row[]) => Promise<void>, batch: number): Promise<ChildOutcome> {
+  const parts = chunks(makeRows(ROWS), batch);
+  for (const part of chunks(warmRows(), batch)) await write(part);
+  collectGarbage();
+  process.send?.({ type: "start" });
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (const part of parts) await write(part);
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
 /** A full collection before a child's timed loop, when the child runs with --expose-gc (see ingestInChild). */
 function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
@@ -236,19 +253,11 @@ async function childOfficial(url: string, db: string, batch: number): Promise<vo
     await stmt.batch();
     await stmt.exec();
   };
-  const parts = chunks(makeRows(ROWS), batch);
-  for (const part of chunks(warmRows(), batch)) await write(part);
-  collectGarbage();
-  process.send!({ type: "start" });
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  for (const part of parts) await write(part);
-  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const cpu = process.cpuUsage(cpu0);
+  const outcome = await timedChildRun(write, batch);
   await stmt.close();
   await sql.close();
   taos.destroy();
-  process.stdout.write(`${JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies ChildOutcome)}\n`);
+  process.stdout.write(`${JSON.stringify(outcome)}\n`);
 }
 
 /** Child: the project client's stmt2 run in a fresh process, shaped like childOfficial (same rows, same warm-up). */
@@ -259,18 +268,10 @@ async function childProject(url: string, db: string, batch: number): Promise<voi
     await stmt.bind(toBinds(rows));
     await stmt.exec();
   };
-  const parts = chunks(makeRows(ROWS), batch);
-  for (const part of chunks(warmRows(), batch)) await write(part);
-  collectGarbage();
-  process.send?.({ type: "start" });
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  for (const part of parts) await write(part);
-  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const cpu = process.cpuUsage(cpu0);
+  const outcome = await timedChildRun(write, batch);
   await stmt.close();
   await c.close();
-  process.stdout.write(`${JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies ChildOutcome)}\n`);
+  process.stdout.write(`${JSON.stringify(outcome)}\n`);
 }
 
 /** CPU cost without I/O: rows -> request body (stmt2: column arrays + binary encode; SQL text; lines). */
